@@ -1,0 +1,43 @@
+//! Command-line front end: argument parsing and dispatch, one file per subcommand.
+
+mod check;
+mod eval;
+
+use clap::{Parser, Subcommand};
+
+/// orgscope — multi-org data visibility policies for HTTP APIs.
+#[derive(Debug, Parser)]
+#[command(name = "orgscope", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and validate policy files.
+    Check(check::Args),
+    /// Evaluate request descriptions against a policy.
+    Eval(eval::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run(args),
+    }
+}
+
+/// Whether to colour output written to stderr.
+pub(crate) fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}

@@ -1,0 +1,256 @@
+//! Diagnostics: the one shape every stage's problems take, rendered rustc-style or as JSON.
+
+use crate::ast::Span;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The policy cannot be used.
+    Error,
+    /// The policy works but breaks a *should* of the guideline.
+    Warning,
+}
+
+/// A stage error that can be shown to a policy author.
+pub trait Diagnose: std::fmt::Display {
+    /// The stable code, e.g. `inheritance_cycle`.
+    fn code(&self) -> &'static str;
+    /// Where the problem is.
+    fn span(&self) -> Span;
+    /// How to fix it, when there is something useful to say.
+    fn help(&self) -> Option<String> {
+        None
+    }
+    /// Error unless said otherwise.
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+    /// The uniform form used for rendering.
+    fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic {
+            severity: self.severity(),
+            code: self.code(),
+            message: self.to_string(),
+            span: self.span(),
+            help: self.help(),
+        }
+    }
+}
+
+/// One problem found in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: &'static str,
+    /// Lowercase message, user input in backticks, no final period.
+    pub message: String,
+    /// Where it points.
+    pub span: Span,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// Whether this diagnostic is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics by position, errors before warnings at the same place.
+pub(crate) fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (a.span.start, a.severity, a.code, &a.message).cmp(&(
+            b.span.start,
+            b.severity,
+            b.code,
+            &b.message,
+        ))
+    });
+}
+
+/// A policy file's text with a line index, for turning byte offsets into lines and columns.
+#[derive(Debug, Clone)]
+pub struct Source {
+    name: String,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Wraps `text`, read from the file called `name`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// The file name diagnostics and decisions use.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The span of `start..end`, with its line and column.
+    pub(crate) fn span(&self, start: usize, end: usize) -> Span {
+        let (line, col) = self.line_col(start);
+        Span {
+            start,
+            end,
+            line,
+            col,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
+        (to_u32(line + 1), to_u32(col + 1))
+    }
+
+    fn line_text(&self, line: u32) -> &str {
+        let i = (line as usize).saturating_sub(1);
+        let start = self.line_starts.get(i).copied().unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&e| e.saturating_sub(1));
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// How to render diagnostics as text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Renders a diagnostic the way rustc does: header, location, source line, caret, help.
+pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
+    let (word, colour) = match d.severity {
+        Severity::Error => ("error", "1;31"),
+        Severity::Warning => ("warning", "1;33"),
+    };
+    let line = d.span.line;
+    let gutter = " ".repeat(line.to_string().len());
+    let text = src.line_text(line);
+    let col = d.span.col.max(1) as usize;
+    // The caret runs to the end of the span, or of the line when the span goes on past it.
+    let line_chars = text.chars().count();
+    let span_chars = src
+        .text()
+        .get(d.span.start..d.span.end.max(d.span.start))
+        .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count());
+    let width = span_chars.min(line_chars.saturating_sub(col - 1)).max(1);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}{}",
+        style.paint(colour, &format!("{word}[{}]", d.code)),
+        style.paint("1", &format!(": {}", d.message))
+    );
+    let blue = |s: &str| style.paint("1;34", s);
+    let _ = writeln!(
+        out,
+        "{gutter}{} {}:{}:{}",
+        blue("-->"),
+        src.name(),
+        line,
+        d.span.col
+    );
+    let _ = writeln!(out, "{gutter} {}", blue("|"));
+    let _ = writeln!(out, "{} {}", blue(&format!("{line} |")), text);
+    let _ = writeln!(
+        out,
+        "{gutter} {} {}{}",
+        blue("|"),
+        " ".repeat(col - 1),
+        style.paint(colour, &"^".repeat(width))
+    );
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "{gutter} {} help: {help}", blue("="));
+    }
+    out
+}
+
+/// The JSON form of a diagnostic (`orgscope check --format json`): one object per line.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic<'a> {
+    /// The policy file.
+    pub file: &'a str,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: &'a str,
+    /// The message.
+    pub message: &'a str,
+    /// How to fix it, if known.
+    pub help: Option<&'a str>,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    /// Borrows `d` for serialization.
+    pub fn new(d: &'a Diagnostic, src: &'a Source) -> Self {
+        JsonDiagnostic {
+            file: src.name(),
+            line: d.span.line,
+            column: d.span.col,
+            severity: d.severity,
+            code: d.code,
+            message: &d.message,
+            help: d.help.as_deref(),
+        }
+    }
+}
+
+/// Joins words as "`a`, `b` or `c`".
+pub(crate) fn one_of(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
