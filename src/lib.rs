@@ -15,6 +15,7 @@ pub mod check;
 pub mod diag;
 mod grammar;
 pub mod parse;
+mod terms;
 
 use diag::{Diagnose, Diagnostic, Source};
 

@@ -1,0 +1,49 @@
+//! Vocabulary of the organization-ID guideline (SPEC §1.2), shared by `check` and `eval`.
+
+/// The one name for a single org ID (path parameter, query parameter, JSON field).
+pub(crate) const ORG_ID: &str = "organizationId";
+/// The name for a list of org IDs.
+pub(crate) const ORG_IDS: &str = "organizationIds";
+/// The only header name a legacy service may carry the org ID in.
+pub(crate) const ORG_ID_HEADER: &str = "Organization-ID";
+
+/// Deprecated terms for the org concept, compared after [`normalize`].
+const DEPRECATED: [&str; 18] = [
+    "tenant", "tenants", "tenantname", "tenantid", "tenantids", "app", "apps", "appname", "appid",
+    "appids", "xtenant", "xtenantid", "xtenantname", "xtenantids", "xapp", "xappid", "xappname",
+    "xappids",
+];
+
+/// Lower case without `-` and `_`, so `X-Tenant-Id`, `tenant_id` and `tenantId` compare equal.
+fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether `name` is a deprecated term for the org concept (`tenantId`, `X-Tenant`, `appName`…).
+pub(crate) fn is_deprecated(name: &str) -> bool {
+    let n = normalize(name);
+    DEPRECATED.contains(&n.as_str())
+}
+
+/// Whether `name` is the guideline's name for org IDs (`organizationId` or `organizationIds`).
+pub(crate) fn is_org_id_name(name: &str) -> bool {
+    name == ORG_ID || name == ORG_IDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deprecated_terms_match_in_any_spelling() {
+        for t in ["tenantId", "X-Tenant", "tenant_name", "APP", "X-App-Id", "appIds"] {
+            assert!(is_deprecated(t), "{t}");
+        }
+        for t in ["organizationId", "Organization-ID", "application", "tenancy"] {
+            assert!(!is_deprecated(t), "{t}");
+        }
+    }
+}
