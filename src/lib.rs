@@ -1,4 +1,27 @@
 //! orgscope: a policy engine for multi-org data visibility in HTTP APIs.
+//!
+//! A policy file, in orgscope's own language, says how a request's org context is found and
+//! checked, which orgs a query may see, and which org a new object gets. [`Policy`] parses,
+//! checks and compiles it once; [`Policy::evaluate`] then turns request descriptions into
+//! [`Decision`]s, from any number of threads (`Policy` is `Send + Sync`).
+//!
+//! ```
+//! use orgscope::{Policy, Request};
+//!
+//! let policy = Policy::from_file("policies/zuora-multi-org.policy")?;
+//! let request = Request::from_json(r#"{
+//!     "method": "POST", "path": "/query/jobs",
+//!     "headers": {"Zuora-Org-Ids": "Asia, China"},
+//!     "user": {"orgs": ["Asia", "China", "Japan"]}
+//! }"#)?;
+//! let decision = policy.evaluate(&request);
+//! assert!(decision.is_allow());
+//! assert_eq!(decision.visible_orgs, Some(vec!["Asia".to_string(), "China".to_string()]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The pipeline, one module per stage: `grammar` → [`parse`] → [`ast`] → [`check`] →
+//! `compile` → `eval`, with [`diag`] rendering diagnostics.
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -11,13 +34,167 @@
 )]
 
 pub mod ast;
+pub mod batch;
 pub mod check;
+mod compile;
+mod decision;
 pub mod diag;
+mod entities;
+mod eval;
 mod grammar;
 pub mod parse;
+mod request;
 mod terms;
 
-use diag::{Diagnose, Diagnostic, Source};
+pub use decision::{
+    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
+};
+pub use entities::{EntitiesError, EntityStore};
+pub use eval::{EntityLookup, Found, NoEntities};
+pub use request::{Entity, Request, Tenant, User, Values};
+
+use diag::{Diagnose, Diagnostic, Source, Style};
+use std::path::Path;
+
+/// A compiled policy: parse, check and compile once, then evaluate many requests.
+#[derive(Debug)]
+pub struct Policy {
+    compiled: compile::Compiled,
+    warnings: Vec<Diagnostic>,
+    source: Source,
+}
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read `{path}`: {error}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// The underlying error.
+        error: std::io::Error,
+    },
+    /// The policy has errors; every diagnostic (warnings included) is here, sorted.
+    #[error("`{}` has {} error(s)", policy.name(), diagnostics.iter().filter(|d| d.is_error()).count())]
+    Invalid {
+        /// The policy text, for rendering.
+        policy: Box<Source>,
+        /// Every diagnostic.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+impl PolicyError {
+    /// A stable code: `unreadable` or `invalid_policy`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyError::Io { .. } => "unreadable",
+            PolicyError::Invalid { .. } => "invalid_policy",
+        }
+    }
+
+    /// The diagnostics rendered rustc-style (or the I/O error as one line).
+    pub fn render(&self, style: Style) -> String {
+        match self {
+            PolicyError::Io { .. } => format!("error: {self}\n"),
+            PolicyError::Invalid {
+                policy,
+                diagnostics,
+            } => diagnostics
+                .iter()
+                .map(|d| diag::render(d, policy, style))
+                .collect(),
+        }
+    }
+}
+
+impl Policy {
+    /// Parses, checks and compiles policy text; `name` is the file name decisions cite.
+    pub fn from_source(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        Policy::load(Source::new(name, text))
+    }
+
+    /// Reads, parses, checks and compiles a policy file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|error| PolicyError::Io {
+            path: name.clone(),
+            error,
+        })?;
+        match parse::decode(&name, bytes) {
+            Ok(src) => Policy::load(src),
+            Err((src, e)) => Err(PolicyError::Invalid {
+                policy: Box::new(src),
+                diagnostics: vec![e.to_diagnostic()],
+            }),
+        }
+    }
+
+    fn load(source: Source) -> Result<Policy, PolicyError> {
+        let checked = check_source(&source);
+        if checked.has_errors() {
+            return Err(PolicyError::Invalid {
+                policy: Box::new(source),
+                diagnostics: checked.diagnostics,
+            });
+        }
+        Ok(Policy {
+            compiled: compile::compile(&checked.policy, &source),
+            warnings: checked.diagnostics,
+            source,
+        })
+    }
+
+    /// The declared name of an object type, given its name or an alias.
+    pub fn type_name(&self, name: &str) -> Option<&str> {
+        let t = self.compiled.resolve_type(name)?;
+        self.compiled.object(t).map(|o| o.name.as_str())
+    }
+
+    /// The checker's warnings (the policy has no errors, or it would not have loaded).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The policy's source text.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Decides one request, knowing only the objects in its `entities`.
+    pub fn evaluate(&self, request: &Request) -> Decision {
+        eval::evaluate(&self.compiled, request, &NoEntities, false)
+    }
+
+    /// Decides one request, looking existing objects up in `entities` after the request's own.
+    pub fn evaluate_with(&self, request: &Request, entities: &dyn EntityLookup) -> Decision {
+        eval::evaluate(&self.compiled, request, entities, false)
+    }
+
+    /// Like [`Policy::evaluate_with`], with a trace of every rule consulted.
+    pub fn explain(&self, request: &Request, entities: &dyn EntityLookup) -> Decision {
+        eval::evaluate(&self.compiled, request, entities, true)
+    }
+
+    /// Decides a request given as JSON text; a malformed description is an `invalid_request`
+    /// deny (echoing its `id` when one can be read), never an `Err`.
+    pub fn evaluate_json(
+        &self,
+        json: &str,
+        entities: &dyn EntityLookup,
+        explain: bool,
+    ) -> Decision {
+        match Request::from_json(json) {
+            Ok(req) => eval::evaluate(&self.compiled, &req, entities, explain),
+            Err(e) => Decision::invalid_request(
+                request::salvage_id(json),
+                format!("invalid request: {e}"),
+            ),
+        }
+    }
+}
 
 /// The result of parsing and checking one policy file.
 #[derive(Debug, Clone)]

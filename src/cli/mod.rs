@@ -41,3 +41,10 @@ pub(crate) fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
+
+/// The diagnostic style for stderr: colour only on a terminal.
+pub(crate) fn stderr_style() -> orgscope::diag::Style {
+    orgscope::diag::Style {
+        color: stderr_is_terminal(),
+    }
+}

@@ -1,0 +1,141 @@
+//! Evaluation input: the request description of SPEC §2 (serde; unknown fields are rejected).
+
+use crate::ast::Action;
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A description of one HTTP request, as a gateway or test sees it.
+///
+/// Every field but `user` is optional where the policy does not need it. Unknown fields are
+/// rejected, so a typo such as `"user": {"org": [...]}` is an error, never a silent widening.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// Echoed into the decision.
+    #[serde(default)]
+    pub id: Option<Value>,
+    /// The HTTP method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The request path (a query string after `?` is ignored).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Headers; names match case-insensitively, a repeated header is an array.
+    #[serde(default)]
+    pub headers: IndexMap<String, Values>,
+    /// Query parameters; a repeated parameter is an array.
+    #[serde(default)]
+    pub query: IndexMap<String, Values>,
+    /// The JSON body, free-form.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// Who is asking.
+    pub user: User,
+    /// The tenant's settings.
+    #[serde(default)]
+    pub tenant: Option<Tenant>,
+    /// The action, when no route says it (or to cross-check the route).
+    #[serde(default)]
+    pub action: Option<Action>,
+    /// The object type, when no route says it (or to cross-check the route).
+    #[serde(default)]
+    pub object: Option<String>,
+    /// What the caller knows of existing objects.
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+}
+
+/// The user making the request.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The user's id (informational).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Orgs the user is granted, by name or id.
+    pub orgs: Vec<String>,
+    /// The user's default org for creates.
+    #[serde(default)]
+    pub default_org: Option<String>,
+}
+
+/// The tenant's settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// The tenant's id (informational).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Whether Multi-Org is enabled; absent means the policy's default.
+    #[serde(default)]
+    pub multi_org: Option<bool>,
+}
+
+/// An existing object the caller knows of.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// Its object type (name or alias).
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// Its id.
+    pub id: String,
+    /// Its org, or null when unlabeled. Required: a missing org must not read as "unlabeled".
+    #[serde(deserialize_with = "required_nullable")]
+    pub org: Option<String>,
+}
+
+fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+}
+
+/// A header or query value: one string, or an array for a repeated one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Values {
+    /// A single value.
+    One(String),
+    /// A repeated header or parameter.
+    Many(Vec<String>),
+}
+
+impl Values {
+    /// Every value, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Values::One(s) => (Some(s.as_str()), &[][..]),
+            Values::Many(v) => (None, v.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+impl From<&str> for Values {
+    fn from(s: &str) -> Self {
+        Values::One(s.to_string())
+    }
+}
+
+impl Request {
+    /// Parses one request description from JSON text.
+    pub fn from_json(text: &str) -> Result<Request, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Every value of a header, matching the name case-insensitively.
+    pub(crate) fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.iter())
+    }
+}
+
+/// The `id` of a description that failed to parse as a [`Request`], if it is readable JSON.
+pub(crate) fn salvage_id(json: &str) -> Option<Value> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(mut map)) => map.remove("id"),
+        _ => None,
+    }
+}
