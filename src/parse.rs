@@ -240,7 +240,7 @@ fn rule_words(rule: Rule) -> Option<String> {
         Rule::string | Rule::string_body => "a string",
         Rule::number => "a number",
         Rule::method | Rule::methods => "an HTTP method",
-        Rule::path_template | Rule::path_literal | Rule::path_param => "a path",
+        Rule::path_template | Rule::path_literal | Rule::path_param | Rule::param_name => "a path",
         Rule::field | Rule::field_root | Rule::field_seg => "a field such as `body.accountId`",
         Rule::header_name | Rule::bare_header => "a header name",
         Rule::multi_org => "`multi_org`",
