@@ -82,7 +82,8 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
                     // Not one document after all: answer its first line as malformed and
                     // read the lines after it again, one by one.
                     let first = doc_lines.first().copied().unwrap_or(doc.len());
-                    let d = malformed(doc.get(..first).unwrap_or_default(), doc_start);
+                    let first_line = doc.get(..first).unwrap_or_default().trim_ascii();
+                    let d = malformed(first_line, doc_start);
                     emit(&mut output, &d, false)?;
                     let rest = std::mem::take(&mut doc);
                     let tail = rest.get(first..).unwrap_or_default();

@@ -192,6 +192,12 @@ fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseE
         }
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
+    // At the end of the file, point just after the last token rather than at trailing blanks.
+    let at = if text.get(at..).is_some_and(|r| r.trim().is_empty()) {
+        text.get(..at).map_or(at, |t| t.trim_end().len())
+    } else {
+        at
+    };
     let rest = text.get(at..).unwrap_or("");
     let (found, len) = describe_found(rest);
     let end = at + len;
@@ -204,7 +210,7 @@ fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseE
 
 /// What stands at a syntax error, in words, and how many bytes of it the caret covers.
 fn describe_found(rest: &str) -> (String, usize) {
-    let Some(c) = rest.chars().next() else {
+    let Some(c) = rest.chars().next().filter(|_| !rest.trim().is_empty()) else {
         return ("end of file".to_string(), 0);
     };
     let line = rest.split('\n').next().unwrap_or("");

@@ -19,10 +19,7 @@ fn run_table(policy: &str) {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let input: String = rows
-        .iter()
-        .map(|r| format!("{}\n", r["request"]))
-        .collect();
+    let input: String = rows.iter().map(|r| format!("{}\n", r["request"])).collect();
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgscope"));
     cmd.current_dir(root)
@@ -79,7 +76,9 @@ fn run_table(policy: &str) {
                 other => &decision[other],
             };
             if got != want {
-                failures.push(format!("{case}: `{key}` is {got}, expected {want}\n  {decision}"));
+                failures.push(format!(
+                    "{case}: `{key}` is {got}, expected {want}\n  {decision}"
+                ));
             }
         }
         // Fail closed: every deny carries an error and every error means deny.
