@@ -1,7 +1,10 @@
 //! Command-line front end: argument parsing and dispatch, one file per subcommand.
 
 mod check;
+mod completions;
 mod eval;
+mod fmt;
+mod test;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +22,12 @@ enum Command {
     Check(check::Args),
     /// Evaluate request descriptions against a policy.
     Eval(eval::Args),
+    /// Format policy files in the canonical layout.
+    Fmt(fmt::Args),
+    /// Run policy test files.
+    Test(test::Args),
+    /// Print shell completions, or the man page.
+    Completions(completions::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -33,6 +42,9 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 
