@@ -90,6 +90,9 @@ const ITEM_KEYWORDS: [&str; 9] = [
 ];
 
 /// Decodes raw file bytes, pointing at the first invalid byte when they are not UTF-8.
+// Called once per file: the size of the error does not matter, and boxing it would only make
+// callers' pattern matching noisier.
+#[allow(clippy::result_large_err)]
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Source, (Source, ParseError)> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Source::new(name, text)),
@@ -262,6 +265,10 @@ fn rule_words(rule: Rule) -> Option<String> {
         Rule::fallback_list | Rule::fallback_source => "a fallback source",
         Rule::action => "an action",
         Rule::location => "a location",
+        Rule::arrow => "`->`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::comma => "`,`",
         _ => return None,
     };
     Some(words.to_string())
@@ -296,6 +303,20 @@ fn collect_items(
     }
 }
 
+/// Punctuation rules: named in the grammar only so that syntax errors can say "expected `->`";
+/// the builder skips them.
+fn is_punctuation(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::arrow | Rule::lbrace | Rule::rbrace | Rule::comma
+    )
+}
+
+/// The children of a pair, without punctuation.
+fn kids<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    p.into_inner().filter(|c| !is_punctuation(c.as_rule()))
+}
+
 /// Builds AST nodes from pest pairs of a slice starting at `offset`.
 struct Builder<'s> {
     src: &'s Source,
@@ -325,23 +346,23 @@ impl Builder<'_> {
                 span,
             }),
             Rule::header => {
-                let mut inner = p.into_inner().skip(1);
+                let mut inner = kids(p).skip(1);
                 let name = self.header_name(inner.next()?)?;
                 let props = inner.map(|p| self.header_prop(p)).collect::<Option<_>>()?;
                 Item::Header(Header { name, props, span })
             }
             Rule::object => {
-                let mut inner = p.into_inner().skip(1);
+                let mut inner = kids(p).skip(1);
                 let name = self.ident(inner.next()?);
                 let props = inner.map(|p| self.object_prop(p)).collect::<Option<_>>()?;
                 Item::Object(Object { name, props, span })
             }
             Rule::fallback => Item::Fallback(Fallback {
-                sources: self.fallback_list(p.into_inner().nth(1)?)?,
+                sources: self.fallback_list(kids(p).nth(1)?)?,
                 span,
             }),
             Rule::route => {
-                let mut inner = p.into_inner().skip(1);
+                let mut inner = kids(p).skip(1);
                 let methods = self.methods(inner.next()?)?;
                 let path = self.path(inner.next()?);
                 let target = self.target(inner.next()?)?;
@@ -353,11 +374,11 @@ impl Builder<'_> {
                 })
             }
             Rule::default_route => Item::DefaultRoute(DefaultRoute {
-                target: self.target(p.into_inner().nth(1)?)?,
+                target: self.target(kids(p).nth(1)?)?,
                 span,
             }),
             Rule::service => {
-                let mut inner = p.into_inner().peekable();
+                let mut inner = kids(p).peekable();
                 let legacy = inner.peek()?.as_rule() == Rule::kw_legacy;
                 let mut inner = inner.skip(if legacy { 2 } else { 1 });
                 let name = self.ident(inner.next()?);
@@ -379,12 +400,12 @@ impl Builder<'_> {
         p: Pair<'_, Rule>,
         f: impl Fn(&Self, Pair<'_, Rule>) -> Option<T>,
     ) -> Option<Vec<T>> {
-        p.into_inner().skip(1).map(|p| f(self, p)).collect()
+        kids(p).skip(1).map(|p| f(self, p)).collect()
     }
 
     /// The rule of the last child: for `key value` pairs whose value is a keyword.
     fn last_rule(p: &Pair<'_, Rule>) -> Option<Rule> {
-        p.clone().into_inner().last().map(|c| c.as_rule())
+        kids(p.clone()).last().map(|c| c.as_rule())
     }
 
     fn multi_org_prop(&self, p: Pair<'_, Rule>) -> Option<Spanned<MultiOrgProp>> {
@@ -409,11 +430,11 @@ impl Builder<'_> {
             }
             Rule::org => {
                 let span = self.span(&p);
-                let mut inner = p.into_inner().skip(1);
+                let mut inner = kids(p).skip(1);
                 let name = self.name(inner.next()?);
                 let props = inner
                     .map(|p| {
-                        let value = p.clone().into_inner().nth(1)?;
+                        let value = kids(p.clone()).nth(1)?;
                         let prop = match p.as_rule() {
                             Rule::org_id => OrgProp::Id(self.string(&value)),
                             Rule::org_parent => OrgProp::Parent(self.name(value)),
@@ -429,7 +450,7 @@ impl Builder<'_> {
     }
 
     fn header_prop(&self, p: Pair<'_, Rule>) -> Option<Spanned<HeaderProp>> {
-        let number = || p.clone().into_inner().nth(1)?.as_str().parse::<u64>().ok();
+        let number = || kids(p.clone()).nth(1)?.as_str().parse::<u64>().ok();
         let prop = match p.as_rule() {
             Rule::h_role => HeaderProp::Role(match Self::last_rule(&p)? {
                 Rule::kw_visibility => Role::Visibility,
@@ -450,7 +471,7 @@ impl Builder<'_> {
     fn object_prop(&self, p: Pair<'_, Rule>) -> Option<Spanned<ObjectProp>> {
         let rule = p.as_rule();
         let span = self.span(&p);
-        let mut inner = p.into_inner().skip(1);
+        let mut inner = kids(p).skip(1);
         let prop = match rule {
             Rule::o_label => ObjectProp::Label(self.field(inner.next()?)?),
             Rule::o_inherit => {
@@ -474,7 +495,7 @@ impl Builder<'_> {
     }
 
     fn fallback_list(&self, p: Pair<'_, Rule>) -> Option<Vec<Spanned<FallbackSource>>> {
-        p.into_inner()
+        kids(p)
             .map(|s| {
                 let source = match Self::last_rule(&s)? {
                     Rule::kw_working_org => FallbackSource::WorkingOrg,
@@ -488,7 +509,7 @@ impl Builder<'_> {
     }
 
     fn methods(&self, p: Pair<'_, Rule>) -> Option<Vec<Spanned<Method>>> {
-        p.into_inner()
+        kids(p)
             .map(|m| Some(self.spanned(&m, Method::parse(m.as_str())?)))
             .collect()
     }
@@ -514,7 +535,7 @@ impl Builder<'_> {
     }
 
     fn target(&self, p: Pair<'_, Rule>) -> Option<Target> {
-        let mut inner = p.into_inner();
+        let mut inner = kids(p);
         let action_pair = inner.next()?;
         let action = match Self::last_rule(&action_pair)? {
             Rule::kw_query => Action::Query,
@@ -533,15 +554,15 @@ impl Builder<'_> {
                     object = Some(Spanned::new(ObjectRef::Named(p.as_str().to_string()), span))
                 }
                 Rule::t_type => {
-                    let field = self.field(p.into_inner().nth(1)?)?;
+                    let field = self.field(kids(p).nth(1)?)?;
                     object = Some(Spanned::new(ObjectRef::FromField(field), span));
                 }
                 Rule::t_id => {
-                    let field = self.field(p.into_inner().nth(1)?)?;
+                    let field = self.field(kids(p).nth(1)?)?;
                     opts.push(Spanned::new(TargetOpt::Id(field), span));
                 }
                 Rule::t_objects => {
-                    let field = self.field(p.into_inner().nth(1)?)?;
+                    let field = self.field(kids(p).nth(1)?)?;
                     opts.push(Spanned::new(TargetOpt::Objects(field), span));
                 }
                 _ => return None,
@@ -556,14 +577,14 @@ impl Builder<'_> {
 
     fn endpoint(&self, p: Pair<'_, Rule>) -> Option<Endpoint> {
         let span = self.span(&p);
-        let mut inner = p.into_inner().skip(1);
+        let mut inner = kids(p).skip(1);
         let methods = self.methods(inner.next()?)?;
         let path = self.path(inner.next()?);
         let props = inner
             .map(|p| {
                 let span = self.span(&p);
                 let rule = p.as_rule();
-                let mut inner = p.into_inner().skip(1);
+                let mut inner = kids(p).skip(1);
                 let prop = match rule {
                     Rule::e_org_id => {
                         let loc = inner.next()?;
@@ -597,7 +618,7 @@ impl Builder<'_> {
 
     fn field(&self, p: Pair<'_, Rule>) -> Option<Field> {
         let span = self.span(&p);
-        let mut inner = p.into_inner();
+        let mut inner = kids(p);
         let root = match inner.next()?.as_str() {
             "body" => FieldRoot::Body,
             "path" => FieldRoot::Path,
@@ -621,7 +642,7 @@ impl Builder<'_> {
     }
 
     fn header_name(&self, p: Pair<'_, Rule>) -> Option<Name> {
-        let inner = p.into_inner().next()?;
+        let inner = kids(p).next()?;
         Some(self.name(inner))
     }
 
