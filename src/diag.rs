@@ -80,7 +80,13 @@ pub struct Source {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+    /// `(byte offset, column)` every [`CHECKPOINT_BYTES`] or so: columns count characters, and
+    /// counting from the line start would make every span on a long line cost its length.
+    checkpoints: Vec<(usize, usize)>,
 }
+
+/// Distance between column checkpoints: bounds the characters counted per `line_col` call.
+const CHECKPOINT_BYTES: usize = 256;
 
 impl Source {
     /// Wraps `text`, read from the file called `name`.
@@ -89,10 +95,21 @@ impl Source {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT_BYTES + 1);
+        let mut col = 0;
+        let mut next = CHECKPOINT_BYTES;
+        for (i, c) in text.char_indices() {
+            if i >= next {
+                checkpoints.push((i, col));
+                next = i + CHECKPOINT_BYTES;
+            }
+            col = if c == '\n' { 0 } else { col + 1 };
+        }
         Source {
             name: name.into(),
             text,
             line_starts,
+            checkpoints,
         }
     }
 
@@ -120,12 +137,20 @@ impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        // Count characters from the last checkpoint on this line, or from the line start.
+        let checkpoint = self
+            .checkpoints
+            .partition_point(|&(b, _)| b <= offset)
+            .checked_sub(1)
+            .and_then(|i| self.checkpoints.get(i))
+            .filter(|(b, _)| *b >= start);
+        let (from, base) = checkpoint.copied().unwrap_or((start, 0));
+        let col = base + self.text.get(from..offset).map_or(0, |s| s.chars().count());
         (to_u32(line + 1), to_u32(col + 1))
     }
 
@@ -172,21 +197,30 @@ pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
     };
     let line = d.span.line;
     let gutter = " ".repeat(line.to_string().len());
-    let text = src.line_text(line);
+    let raw = src.line_text(line);
     let col = d.span.col.max(1) as usize;
     // The caret runs to the end of the span, or of the line when the span goes on past it.
-    let line_chars = text.chars().count();
     let span_chars = src
         .text()
         .get(d.span.start..d.span.end.max(d.span.start))
         .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count());
-    let width = span_chars.min(line_chars.saturating_sub(col - 1)).max(1);
+    // Tabs are shown as four spaces, so the caret is placed by display width, not by column.
+    let indent: usize = raw.chars().take(col - 1).map(display_width).sum();
+    let indent = indent + (col - 1).saturating_sub(raw.chars().count());
+    let width: usize = raw
+        .chars()
+        .skip(col - 1)
+        .take(span_chars)
+        .map(display_width)
+        .sum::<usize>()
+        .max(1);
+    let text = printable(raw);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{}{}",
         style.paint(colour, &format!("{word}[{}]", d.code)),
-        style.paint("1", &format!(": {}", d.message))
+        style.paint("1", &format!(": {}", printable(&d.message)))
     );
     let blue = |s: &str| style.paint("1;34", s);
     let _ = writeln!(
@@ -203,13 +237,37 @@ pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
         out,
         "{gutter} {} {}{}",
         blue("|"),
-        " ".repeat(col - 1),
+        " ".repeat(indent),
         style.paint(colour, &"^".repeat(width))
     );
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "{gutter} {} help: {help}", blue("="));
+        let _ = writeln!(out, "{gutter} {} help: {}", blue("="), printable(help));
     }
     out
+}
+
+/// How many columns a character of a source line takes when rendered.
+fn display_width(c: char) -> usize {
+    if c == '\t' {
+        4
+    } else {
+        1
+    }
+}
+
+/// Text safe to print on a terminal: tabs become four spaces and other control characters
+/// (a policy file may contain anything, escape sequences included) become U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let (c, n) = match c {
+                '\t' => (' ', 4),
+                c if c.is_control() => (char::REPLACEMENT_CHARACTER, 1),
+                c => (c, 1),
+            };
+            std::iter::repeat(c).take(n)
+        })
+        .collect()
 }
 
 /// The JSON form of a diagnostic (`orgscope check --format json`): one object per line.
