@@ -1,13 +1,218 @@
 //! `orgscope check`: parse and validate policy files, printing diagnostics.
+//!
+//! Text mode writes rustc-style diagnostics to stderr, then one summary line per file with
+//! problems (nothing for a clean file). JSON mode writes one `JsonDiagnostic` per line to stdout
+//! and nothing else there; only unreadable files are reported on stderr. Exit status: 0 clean
+//! (warnings allowed), 1 when a policy has errors (or warnings, with `--deny-warnings`), 2 when a
+//! file cannot be read — the other files are still checked.
+
+use orgscope::ast::Span;
+use orgscope::diag::{self, Diagnose as _, Diagnostic, JsonDiagnostic, Source, Style};
+use orgscope::parse::{self, ParseError};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `orgscope check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Policy files to check.
-    #[arg(required = true)]
-    files: Vec<std::path::PathBuf>,
+    #[arg(required = true, value_name = "POLICY")]
+    files: Vec<PathBuf>,
+    /// Output format: rustc-style text on stderr, or one JSON object per diagnostic on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// When to colour text output (`auto`: when stderr is a terminal and NO_COLOR is unset).
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    color: Color,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Refuse policy files larger than this many bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "N")]
+    max_policy_bytes: usize,
 }
 
-pub fn run(_args: Args) -> i32 {
-    0
+/// How diagnostics are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Human-readable, on stderr.
+    Text,
+    /// One JSON object per diagnostic per line, on stdout.
+    Json,
+}
+
+/// When to use ANSI colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    /// When stderr is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Exit status: every policy clean (warnings allowed).
+const CLEAN: i32 = 0;
+/// Exit status: a policy has errors.
+const INVALID: i32 = 1;
+/// Exit status: a file could not be read.
+const UNREADABLE: i32 = 2;
+
+pub fn run(args: Args) -> i32 {
+    let style = Style {
+        color: match args.color {
+            Color::Auto => super::stderr_is_terminal(),
+            Color::Always => true,
+            Color::Never => false,
+        },
+    };
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    let stderr = std::io::stderr();
+    let mut stderr = stderr.lock();
+    let mut status = CLEAN;
+    for path in &args.files {
+        let (src, diagnostics) = match load(path, args.max_policy_bytes) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                let _ = writeln!(
+                    stderr,
+                    "{}: cannot read `{}`: {e}",
+                    paint(style, "1;31", "error"),
+                    path.display()
+                );
+                status = UNREADABLE;
+                continue;
+            }
+        };
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+        if failed && status == CLEAN {
+            status = INVALID;
+        }
+        match args.format {
+            Format::Json => {
+                for d in &diagnostics {
+                    if let Ok(line) = serde_json::to_string(&JsonDiagnostic::new(d, &src)) {
+                        let _ = writeln!(stdout, "{line}");
+                    }
+                }
+            }
+            Format::Text => {
+                for d in &diagnostics {
+                    let _ = writeln!(stderr, "{}", diag::render(d, &src, style));
+                }
+                if let Some(line) = summary(src.name(), errors, warnings, args.deny_warnings) {
+                    let (word, colour) = if failed {
+                        ("error", "1;31")
+                    } else {
+                        ("warning", "1;33")
+                    };
+                    let _ = writeln!(stderr, "{}{line}", paint(style, colour, word));
+                }
+            }
+        }
+    }
+    let _ = stdout.flush();
+    status
+}
+
+/// Reads, decodes, parses and checks one file. `Err` only when the file cannot be read.
+fn load(path: &Path, limit: usize) -> std::io::Result<(Source, Vec<Diagnostic>)> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().ok().map(|m| m.len());
+    // Read one byte past the limit, so that a file that grows while being read is still caught.
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(cap).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        let size = size
+            .and_then(|s| usize::try_from(s).ok())
+            .unwrap_or(bytes.len())
+            .max(bytes.len());
+        // Show the first line, so the caret has something to point at.
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first_line = first_line.get(..256).unwrap_or(first_line);
+        let src = Source::new(name, String::from_utf8_lossy(first_line).into_owned());
+        let e = ParseError::TooLarge {
+            span: Span {
+                start: 0,
+                end: 0,
+                line: 1,
+                col: 1,
+            },
+            size,
+            limit,
+        };
+        return Ok((src, vec![e.to_diagnostic()]));
+    }
+    Ok(match parse::decode(&name, bytes) {
+        Ok(src) => {
+            let mut diagnostics = orgscope::check_source(&src).diagnostics;
+            // A file whose items all failed to parse is broken, not empty: the syntax errors say
+            // everything, and "the policy declares nothing" would only be noise.
+            if diagnostics.iter().any(|d| d.code == "syntax") {
+                diagnostics.retain(|d| d.code != "empty_policy");
+            }
+            (src, diagnostics)
+        }
+        Err((src, e)) => (src, vec![e.to_diagnostic()]),
+    })
+}
+
+/// The line after a file's diagnostics, without its leading `error`/`warning` word:
+/// ``: `x.policy`: 2 errors, 1 warning``. `None` for a clean file.
+fn summary(name: &str, errors: usize, warnings: usize, deny_warnings: bool) -> Option<String> {
+    let count = |n: usize, what: &str| {
+        if n == 1 {
+            format!("1 {what}")
+        } else {
+            format!("{n} {what}s")
+        }
+    };
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(count(errors, "error"));
+    }
+    if warnings > 0 {
+        parts.push(count(warnings, "warning"));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let denied = if errors == 0 && deny_warnings {
+        " (denied by `--deny-warnings`)"
+    } else {
+        ""
+    };
+    Some(format!(": `{name}`: {}{denied}", parts.join(", ")))
+}
+
+fn paint(style: Style, code: &str, text: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn summary_counts_errors_and_warnings() {
+        assert_eq!(summary("p", 0, 0, false), None);
+        assert_eq!(
+            summary("p", 1, 2, false).as_deref(),
+            Some(": `p`: 1 error, 2 warnings")
+        );
+        assert_eq!(
+            summary("p", 0, 1, true).as_deref(),
+            Some(": `p`: 1 warning (denied by `--deny-warnings`)")
+        );
+    }
 }
