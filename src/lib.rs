@@ -46,6 +46,11 @@ pub mod parse;
 mod request;
 mod terms;
 
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use decision::{
     Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
 };
