@@ -4,6 +4,7 @@
 use crate::ast::{self, *};
 use crate::diag::Source;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Index of an org in the directory.
 pub(crate) type OrgIdx = u32;
@@ -16,7 +17,7 @@ pub(crate) type RuleId = u32;
 #[derive(Debug)]
 pub(crate) struct Compiled {
     /// `file:line:col` of every rule a decision can name.
-    pub rules: Vec<String>,
+    pub rules: Vec<Arc<str>>,
     pub multi_org_default: bool,
     pub when_disabled: DisabledMode,
     pub multi_org_rule: Option<RuleId>,
@@ -34,7 +35,7 @@ pub(crate) struct Compiled {
 /// The org directory, interned.
 #[derive(Debug)]
 pub(crate) struct Directory {
-    pub names: Vec<String>,
+    pub names: Vec<Arc<str>>,
     by_key: HashMap<String, OrgIdx>,
     /// Every org's descendants (empty unless `descendant_access on`).
     pub descendants: Vec<Vec<OrgIdx>>,
@@ -46,8 +47,8 @@ impl Directory {
         self.by_key.get(s).copied()
     }
 
-    pub fn name(&self, i: OrgIdx) -> &str {
-        self.names.get(i as usize).map_or("", String::as_str)
+    pub fn name(&self, i: OrgIdx) -> Option<&Arc<str>> {
+        self.names.get(i as usize)
     }
 }
 
@@ -65,7 +66,7 @@ pub(crate) struct HeaderRule {
 
 #[derive(Debug)]
 pub(crate) struct ObjectType {
-    pub name: String,
+    pub name: Arc<str>,
     pub label: Option<(FieldPath, RuleId)>,
     pub inherits: Vec<InheritRule>,
     pub shared: bool,
@@ -239,8 +240,8 @@ impl Compiled {
         self.objects.get(t as usize)
     }
 
-    pub fn rule(&self, r: RuleId) -> &str {
-        self.rules.get(r as usize).map_or("", String::as_str)
+    pub fn rule(&self, r: RuleId) -> Option<&Arc<str>> {
+        self.rules.get(r as usize)
     }
 
     pub fn header(&self, i: Option<usize>) -> Option<&HeaderRule> {
@@ -286,7 +287,7 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source) -> Compiled {
                     }
                 }
                 c.objects.push(ObjectType {
-                    name: o.name.node.clone(),
+                    name: Arc::from(o.name.node.as_str()),
                     label: None,
                     inherits: Vec::new(),
                     shared: false,
@@ -447,13 +448,13 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source) -> Compiled {
 /// Collects the `file:line:col` of every rule a decision may name.
 struct RuleTable<'a> {
     file: &'a str,
-    rules: Vec<String>,
+    rules: Vec<Arc<str>>,
 }
 
 impl RuleTable<'_> {
     fn add(&mut self, span: Span) -> RuleId {
-        self.rules
-            .push(format!("{}:{}:{}", self.file, span.line, span.col));
+        let text = format!("{}:{}:{}", self.file, span.line, span.col);
+        self.rules.push(Arc::from(text));
         (self.rules.len() - 1) as RuleId
     }
 }
@@ -503,7 +504,7 @@ fn directory(o: &Orgs) -> Directory {
             OrgsEntry::DescendantAccess(on) => descendant_access = on.node,
             OrgsEntry::Org(d) => {
                 let idx = names.len() as OrgIdx;
-                names.push(d.name.node.clone());
+                names.push(Arc::from(d.name.node.as_str()));
                 by_key.entry(d.name.node.clone()).or_insert(idx);
                 let mut parent = None;
                 for p in &d.props {

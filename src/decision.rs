@@ -4,6 +4,7 @@ use crate::ast::Action;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,11 +28,11 @@ pub struct Decision {
     /// The action, when known.
     pub action: Option<Action>,
     /// The object type, when known.
-    pub object: Option<String>,
+    pub object: Option<Arc<str>>,
     /// `file:line:col` of the policy rule that decided.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     /// The orgs the request may see, in directory order (null when not org-scoped or denied).
-    pub visible_orgs: Option<Vec<String>>,
+    pub visible_orgs: Option<Vec<Arc<str>>>,
     /// Whether unlabeled records are visible (false on deny).
     pub include_unlabeled: bool,
     /// For creates (and relabeling updates): one label per object, in request order.
@@ -49,6 +50,13 @@ impl Decision {
     /// Whether the request is allowed.
     pub fn is_allow(&self) -> bool {
         self.decision == Effect::Allow
+    }
+
+    /// The visible orgs as string slices (None when not org-scoped or denied).
+    pub fn visible_org_names(&self) -> Option<Vec<&str>> {
+        self.visible_orgs
+            .as_ref()
+            .map(|v| v.iter().map(|o| &**o).collect())
     }
 
     /// A deny for a request description that could not be read at all.
@@ -87,7 +95,7 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Label {
     /// The org (its directory name), or null for shared and unlabeled objects.
-    pub org: Option<String>,
+    pub org: Option<Arc<str>>,
     /// Where the label came from.
     pub source: LabelSource,
     /// For inherited labels: the parent, e.g. `account A-1`.
@@ -123,7 +131,7 @@ pub struct DecisionError {
     /// A readable sentence.
     pub message: String,
     /// `file:line:col` of the rule that decided, when one did.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
 }
 
 /// Something worth knowing that did not change the outcome.
@@ -139,7 +147,7 @@ pub struct Warning {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceStep {
     /// `file:line:col` of the rule consulted, when there is one.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     /// What was consulted.
     pub step: String,
     /// What it concluded.

@@ -17,6 +17,7 @@ use crate::request::Request;
 use crate::terms;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// What an embedder's store knows of one existing object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,11 +136,11 @@ pub(crate) fn evaluate(
     let mut action = None;
     let mut object = None;
     let result = cx.run(&mut action, &mut object);
-    let object = object.map(|o| match o {
-        Ok(t) => p.object(t).map_or_else(String::new, |t| t.name.clone()),
-        Err(name) => name.to_string(),
+    let object = object.and_then(|o| match o {
+        Ok(t) => p.object(t).map(|t| Arc::clone(&t.name)),
+        Err(name) => Some(Arc::from(name)),
     });
-    let rule = |r: Option<RuleId>| r.map(|r| p.rule(r).to_string());
+    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r).cloned());
     let mut d = match result {
         Ok((visible, labels)) => {
             cx.step(cx.decided, "decision", |_| "allow".to_string());
@@ -150,7 +151,7 @@ pub(crate) fn evaluate(
                 action,
                 object,
                 rule: rule(cx.decided),
-                visible_orgs: visible.map(|v| v.iter().map(|o| cx.name(*o).to_string()).collect()),
+                visible_orgs: visible.map(|v| v.iter().map(|o| cx.org_text(*o)).collect()),
                 include_unlabeled: true,
                 labels,
                 errors: Vec::new(),
@@ -189,7 +190,7 @@ impl<'r> Ctx<'r> {
             return;
         }
         let outcome = outcome(self);
-        let rule = rule.map(|r| self.p.rule(r).to_string());
+        let rule = rule.and_then(|r| self.p.rule(r).cloned());
         if let Some(t) = &mut self.trace {
             t.push(TraceStep {
                 rule,
@@ -205,9 +206,17 @@ impl<'r> Ctx<'r> {
 
     fn name<'s>(&'s self, o: Org<'s>) -> &'s str {
         match (o, &self.p.directory) {
-            (Org::Known(i), Some(d)) => d.name(i),
+            (Org::Known(i), Some(d)) => d.name(i).map_or("", |n| n),
             (Org::Opaque(s), _) => s,
             (Org::Known(_), None) => "",
+        }
+    }
+
+    /// The org's name for a decision: shared with the policy when it is in the directory.
+    fn org_text(&self, o: Org<'_>) -> Arc<str> {
+        match (o, &self.p.directory) {
+            (Org::Known(i), Some(d)) => d.name(i).cloned().unwrap_or_else(|| Arc::from("")),
+            _ => Arc::from(self.name(o)),
         }
     }
 
@@ -383,7 +392,7 @@ impl<'r> Ctx<'r> {
                     format!(
                         "the request says object `{given}` but the route `{}` says `{}`",
                         route.template,
-                        self.p.object(route_t).map_or("", |t| t.name.as_str())
+                        self.p.object(route_t).map_or("", |t| &*t.name)
                     ),
                     Some(route.rule),
                 ));
@@ -857,7 +866,7 @@ impl<'r> Ctx<'r> {
         let objects = self.objects(target)?;
         if let Some(org) = scope.endpoint_org {
             let label = Label {
-                org: Some(self.name(org).to_string()),
+                org: Some(self.org_text(org)),
                 source: LabelSource::Explicit,
                 from: None,
             };
@@ -1004,7 +1013,7 @@ impl<'r> Ctx<'r> {
 
     fn label(&self, org: Org<'_>, source: LabelSource, from: Option<String>) -> Label {
         Label {
-            org: Some(self.name(org).to_string()),
+            org: Some(self.org_text(org)),
             source,
             from,
         }

@@ -16,7 +16,7 @@
 //! }"#)?;
 //! let decision = policy.evaluate(&request);
 //! assert!(decision.is_allow());
-//! assert_eq!(decision.visible_orgs, Some(vec!["Asia".to_string(), "China".to_string()]));
+//! assert_eq!(decision.visible_org_names(), Some(vec!["Asia", "China"]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -43,6 +43,7 @@ mod entities;
 mod eval;
 mod grammar;
 pub mod parse;
+pub mod policytest;
 mod request;
 mod terms;
 
@@ -155,7 +156,7 @@ impl Policy {
     /// The declared name of an object type, given its name or an alias.
     pub fn type_name(&self, name: &str) -> Option<&str> {
         let t = self.compiled.resolve_type(name)?;
-        self.compiled.object(t).map(|o| o.name.as_str())
+        self.compiled.object(t).map(|o| &*o.name)
     }
 
     /// The checker's warnings (the policy has no errors, or it would not have loaded).
@@ -166,6 +167,18 @@ impl Policy {
     /// The policy's source text.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// `file:line:col` of every rule a decision or an explain trace can name, each once, in
+    /// the order the compiler numbered them. `orgscope test --coverage` measures against this.
+    pub fn rules(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.compiled
+            .rules
+            .iter()
+            .map(String::as_str)
+            .filter(|r| seen.insert(*r))
+            .collect()
     }
 
     /// Decides one request, knowing only the objects in its `entities`.
