@@ -39,6 +39,7 @@ pub mod check;
 mod compile;
 mod decision;
 pub mod diag;
+pub mod fmt;
 mod entities;
 mod eval;
 mod grammar;
@@ -176,7 +177,7 @@ impl Policy {
         self.compiled
             .rules
             .iter()
-            .map(String::as_str)
+            .map(|r| &**r)
             .filter(|r| seen.insert(*r))
             .collect()
     }
