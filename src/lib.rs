@@ -39,6 +39,7 @@ pub mod check;
 mod compile;
 mod decision;
 pub mod diag;
+pub mod fmt;
 mod entities;
 mod eval;
 mod grammar;
