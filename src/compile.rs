@@ -3,7 +3,7 @@
 
 use crate::ast::{self, *};
 use crate::diag::Source;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 /// Index of an org in the directory.
@@ -198,27 +198,61 @@ impl<T> Router<T> {
 
     /// The entry matching `method` and the path's segments. Literal segments are preferred
     /// over parameters, backtracking when a literal branch leads nowhere.
-    pub fn find(&self, method: Method, segments: &[&str]) -> Option<&T> {
+    pub fn find(&self, method: Method, segments: Segments<'_>) -> Option<&T> {
         let idx = self.walk(0, method, segments)?;
         self.entries.get(idx as usize)
     }
 
-    fn walk(&self, node: u32, method: Method, segments: &[&str]) -> Option<u32> {
+    fn walk(&self, node: u32, method: Method, mut segments: Segments<'_>) -> Option<u32> {
         let n = self.nodes.get(node as usize)?;
-        let Some((first, rest)) = segments.split_first() else {
+        let Some(first) = segments.next() else {
             return n.ends.get(method as usize).copied().flatten();
         };
         if let Some(found) = n
             .literals
-            .get(*first)
-            .and_then(|&c| self.walk(c, method, rest))
+            .get(first)
+            .and_then(|&c| self.walk(c, method, segments.clone()))
         {
             return Some(found);
         }
         if first.is_empty() {
             return None;
         }
-        n.param.and_then(|c| self.walk(c, method, rest))
+        n.param.and_then(|c| self.walk(c, method, segments))
+    }
+}
+
+/// The segments of a request path (after its leading `/`), split lazily: matching a route
+/// allocates nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Segments<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Segments<'a> {
+    /// `path` without its leading `/`; the empty string is the root, which has no segments.
+    pub fn new(path: &'a str) -> Self {
+        Segments {
+            rest: (!path.is_empty()).then_some(path),
+        }
+    }
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.split_once('/') {
+            Some((first, tail)) => {
+                self.rest = Some(tail);
+                Some(first)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
     }
 }
 
@@ -262,7 +296,7 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source) -> Compiled {
         visibility: None,
         working_org: None,
         objects: Vec::new(),
-        types_by_key: HashMap::new(),
+        types_by_key: HashMap::default(),
         routes: Router::default(),
         default_route: None,
         endpoints: Router::default(),
@@ -496,7 +530,7 @@ fn route_rule(c: &Compiled, t: &Target, path: Option<&PathTemplate>, rule: RuleI
 
 fn directory(o: &Orgs) -> Directory {
     let mut names = Vec::new();
-    let mut by_key = HashMap::new();
+    let mut by_key = HashMap::default();
     let mut parents: Vec<Option<String>> = Vec::new();
     let mut descendant_access = false;
     for e in &o.entries {

@@ -7,12 +7,13 @@
 
 use crate::ast::{Action, FallbackSource, Location, Method};
 use crate::compile::{
-    Compiled, EndpointRule, FieldPath, HeaderRule, ObjSpec, ObjectType, OrgIdx, RouteRule, RuleId,
-    TypeIdx,
+    Compiled, EndpointRule, FieldPath, HeaderRule, ObjSpec, ObjectType, RouteRule, RuleId,
+    Segments, TypeIdx,
 };
 use crate::decision::{
     Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
 };
+use crate::orgset::{Org, OrgSet};
 use crate::request::Request;
 use crate::terms;
 use serde_json::Value;
@@ -49,13 +50,6 @@ impl EntityLookup for NoEntities {
     }
 }
 
-/// An org during evaluation: interned when the policy has a directory, else the request's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Org<'r> {
-    Known(OrgIdx),
-    Opaque(&'r str),
-}
-
 /// A refusal: the error of the decision, plus what would have to change (for explain).
 struct Deny {
     code: ErrorCode,
@@ -88,7 +82,7 @@ type Res<T> = Result<T, Deny>;
 
 /// The request's scope: what it may see and where new objects may go.
 struct Scope<'r> {
-    visible: Vec<Org<'r>>,
+    visible: OrgSet<'r>,
     working: Option<Org<'r>>,
     /// The org of an org-scoped endpoint: labels every create.
     endpoint_org: Option<Org<'r>>,
@@ -106,13 +100,13 @@ struct Ctx<'r> {
     p: &'r Compiled,
     req: &'r Request,
     lookup: &'r dyn EntityLookup,
-    segments: Vec<&'r str>,
+    segments: Segments<'r>,
     /// Parameter names of the matched route or endpoint template, per segment.
     params: &'r [Option<String>],
     trace: Option<Vec<TraceStep>>,
     warnings: Vec<Warning>,
     decided: Option<RuleId>,
-    accessible: Vec<Org<'r>>,
+    accessible: OrgSet<'r>,
 }
 
 /// Evaluates one request against a compiled policy.
@@ -126,12 +120,12 @@ pub(crate) fn evaluate(
         p,
         req,
         lookup,
-        segments: Vec::new(),
+        segments: Segments::default(),
         params: &[],
         trace: explain.then(Vec::new),
         warnings: Vec::new(),
         decided: None,
-        accessible: Vec::new(),
+        accessible: OrgSet::empty(None),
     };
     let mut action = None;
     let mut object = None;
@@ -151,7 +145,7 @@ pub(crate) fn evaluate(
                 action,
                 object,
                 rule: rule(cx.decided),
-                visible_orgs: visible.map(|v| v.iter().map(|o| cx.org_text(*o)).collect()),
+                visible_orgs: visible.map(|v| v.iter().map(|o| cx.org_text(o)).collect()),
                 include_unlabeled: true,
                 labels,
                 errors: Vec::new(),
@@ -236,7 +230,7 @@ impl<'r> Ctx<'r> {
         &mut self,
         action_out: &mut Option<Action>,
         object_out: &mut Option<Result<TypeIdx, &'r str>>,
-    ) -> Res<(Option<Vec<Org<'r>>>, Vec<Label>)> {
+    ) -> Res<(Option<OrgSet<'r>>, Vec<Label>)> {
         let req = self.req;
         let method = req.method.as_deref().map(|m| {
             Method::parse(m)
@@ -252,14 +246,12 @@ impl<'r> Ctx<'r> {
                 ));
             };
             let rest = rest.strip_suffix('/').unwrap_or(rest);
-            if !rest.is_empty() {
-                self.segments = rest.split('/').collect();
-            }
+            self.segments = Segments::new(rest);
         }
         self.check_entities()?;
 
         let endpoint = match (method, &req.path) {
-            (Some(m), Some(_)) => self.p.endpoints.find(m, &self.segments),
+            (Some(m), Some(_)) => self.p.endpoints.find(m, self.segments),
             _ => None,
         };
         if let Some(e) = endpoint {
@@ -315,7 +307,7 @@ impl<'r> Ctx<'r> {
     fn target(&mut self, method: Option<Method>, has_endpoint: bool) -> Res<Target<'r>> {
         let req = self.req;
         let route = match (method, &req.path) {
-            (Some(m), Some(_)) => self.p.routes.find(m, &self.segments),
+            (Some(m), Some(_)) => self.p.routes.find(m, self.segments),
             _ => None,
         };
         let route = match route {
@@ -411,7 +403,7 @@ impl<'r> Ctx<'r> {
         &mut self,
         target: &Target<'r>,
         endpoint: Option<&EndpointRule>,
-    ) -> Res<(Option<Vec<Org<'r>>>, Vec<Label>)> {
+    ) -> Res<(Option<OrgSet<'r>>, Vec<Label>)> {
         let p = self.p;
         let declared = p
             .headers
@@ -470,34 +462,20 @@ impl<'r> Ctx<'r> {
     }
 
     /// The user's orgs (with descendants when the directory grants them), in canonical order.
-    fn accessible_orgs(&self) -> Vec<Org<'r>> {
-        let orgs = &self.req.user.orgs;
-        match &self.p.directory {
-            Some(d) => {
-                let mut idx: Vec<OrgIdx> = Vec::with_capacity(orgs.len());
-                for o in orgs {
-                    if let Some(i) = d.resolve(o.trim()) {
-                        idx.push(i);
-                        if let Some(desc) = d.descendants.get(i as usize) {
-                            idx.extend_from_slice(desc);
-                        }
-                    }
+    fn accessible_orgs(&self) -> OrgSet<'r> {
+        let d = self.p.directory.as_ref();
+        let mut set = OrgSet::empty(d.map(|d| d.names.len()));
+        for o in &self.req.user.orgs {
+            let Some(org) = self.resolve(o) else { continue };
+            set.insert(org);
+            if let (Some(d), Org::Known(i)) = (d, org) {
+                for &c in d.descendants.get(i as usize).map_or(&[][..], Vec::as_slice) {
+                    set.insert(Org::Known(c));
                 }
-                idx.sort_unstable();
-                idx.dedup();
-                idx.into_iter().map(Org::Known).collect()
-            }
-            None => {
-                let mut out: Vec<Org<'r>> = Vec::with_capacity(orgs.len());
-                for o in orgs {
-                    let o = o.trim();
-                    if !o.is_empty() && !out.contains(&Org::Opaque(o)) {
-                        out.push(Org::Opaque(o));
-                    }
-                }
-                out
             }
         }
+        set.normalize();
+        set
     }
 
     fn no_access(&self, raw: &str, rule: RuleId) -> Deny {
@@ -512,78 +490,89 @@ impl<'r> Ctx<'r> {
     /// Resolves an org the request names and requires the user to have access to it.
     fn accessible(&self, raw: &'r str, rule: RuleId) -> Res<Org<'r>> {
         match self.resolve(raw) {
-            Some(o) if self.accessible.contains(&o) => Ok(o),
+            Some(o) if self.accessible.contains(o) => Ok(o),
             _ => Err(self.no_access(raw, rule)),
         }
     }
 
-    /// Splits a header's values into items, enforcing its declared shape and limits.
-    fn header_items(&self, h: &HeaderRule, values: &[&'r str]) -> Res<Vec<&'r str>> {
+    /// The orgs a header names, each one accessible, enforcing its declared shape and limits.
+    /// Items are comma-separated across repeated values, trimmed; empty items are ignored
+    /// (RFC 9110 list syntax). Returns None when the header is absent.
+    fn header_orgs(&self, h: &'r HeaderRule) -> Res<Option<OrgSet<'r>>> {
         let invalid = |m: String| Deny::invalid(m, Some(h.rule));
-        let total: usize = values.iter().map(|v| v.len()).sum();
-        if let Some(max) = h.max_length.filter(|&m| total as u64 > m) {
+        let items = || {
+            self.req
+                .header_values(&h.name)
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+        };
+        // One pass for the shape and limits, so a malformed header is `invalid_request`
+        // before any org in it is looked at.
+        let (mut present, mut bytes, mut count, mut first, mut single) = (false, 0, 0, "", true);
+        for v in self.req.header_values(&h.name) {
+            present = true;
+            bytes += v.len();
+        }
+        if !present {
+            return Ok(None);
+        }
+        for item in items().filter(|i| !i.is_empty()) {
+            if count == 0 {
+                first = item;
+            }
+            single &= item == first;
+            count += 1;
+        }
+        if let Some(max) = h.max_length.filter(|&m| bytes as u64 > m) {
             return Err(invalid(format!(
                 "header `{}` is longer than {max} bytes",
                 h.name
             )));
         }
-        let mut items: Vec<&str> = Vec::new();
-        for item in values.iter().flat_map(|v| v.split(',')).map(str::trim) {
-            if !item.is_empty() && !items.contains(&item) {
-                items.push(item);
-            }
-        }
-        if items.is_empty() {
+        if count == 0 {
             return Err(invalid(format!("header `{}` names no org", h.name)));
         }
-        if !h.list && (values.len() > 1 || values.iter().any(|v| v.contains(','))) {
-            if items.len() > 1 {
-                return Err(invalid(format!("header `{}` takes a single org", h.name)));
-            }
-        }
-        if let Some(max) = h.max_items.filter(|&m| items.len() as u64 > m) {
+        if let Some(max) = h.max_items.filter(|&m| count as u64 > m) {
             return Err(invalid(format!(
                 "header `{}` names more than {max} orgs",
                 h.name
             )));
         }
-        Ok(items)
+        if !h.list && !single {
+            return Err(invalid(format!("header `{}` takes a single org", h.name)));
+        }
+        let mut set = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
+        for item in items().filter(|i| !i.is_empty()) {
+            set.insert(self.accessible(item, h.access_rule)?);
+        }
+        set.normalize();
+        Ok(Some(set))
     }
 
     /// Multi-Org headers: the visibility filter and the working org.
     fn header_scope(&mut self) -> Res<Scope<'r>> {
         let p = self.p;
-        let mut visible = self.accessible.clone();
-        let mut filter: Option<&HeaderRule> = None;
+        let mut filter: Option<(&HeaderRule, OrgSet<'r>)> = None;
         if let Some(h) = p.header(p.visibility) {
-            let values: Vec<&str> = self.req.header_values(&h.name).collect();
-            if !values.is_empty() {
-                let items = self.header_items(h, &values)?;
-                let mut requested = Vec::with_capacity(items.len());
-                for item in items {
-                    requested.push(self.accessible(item, h.access_rule)?);
-                }
-                visible.retain(|o| requested.contains(o));
-                filter = Some(h);
+            if let Some(requested) = self.header_orgs(h)? {
                 self.decided = Some(h.rule);
                 self.step(Some(h.access_rule), "visibility header", |_| {
                     format!(
                         "`{}` narrows the visible set to {} org(s)",
                         h.name,
-                        visible.len()
+                        requested.len()
                     )
                 });
+                filter = Some((h, requested));
             }
         }
         let mut working = None;
         if let Some(h) = p.header(p.working_org) {
-            let values: Vec<&str> = self.req.header_values(&h.name).collect();
-            if !values.is_empty() {
-                let items = self.header_items(h, &values)?;
-                let raw = items.first().copied().unwrap_or_default();
-                let org = self.accessible(raw, h.access_rule)?;
-                if let (Some(f), false) = (filter, visible.contains(&org)) {
-                    return Err(self.outside(raw, f, h.access_rule));
+            if let Some(org) = self.header_orgs(h)?.and_then(|set| set.only()) {
+                if let Some((f, visible)) = &filter {
+                    if !visible.contains(org) {
+                        return Err(self.outside(self.name(org), f, h.access_rule));
+                    }
                 }
                 self.step(Some(h.access_rule), "working org header", |_| {
                     format!("`{}` names an accessible org", h.name)
@@ -591,6 +580,10 @@ impl<'r> Ctx<'r> {
                 working = Some(org);
             }
         }
+        let visible = match filter {
+            Some((_, requested)) => requested,
+            None => self.accessible.clone(),
+        };
         Ok(Scope {
             visible,
             working,
@@ -640,19 +633,21 @@ impl<'r> Ctx<'r> {
             }
             let mut visible = self.accessible.clone();
             if let Some((loc, name)) = &e.org_id {
-                let values: Vec<&str> = found
+                let mut requested = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
+                let mut any = false;
+                let values = found
                     .iter()
                     .filter(|(l, n, _)| l == loc && n == name)
                     .flat_map(|(_, _, v)| v.split(','))
                     .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .collect();
-                if !values.is_empty() {
-                    let mut requested = Vec::new();
-                    for v in values {
-                        requested.push(self.accessible(v, e.org_id_rule)?);
-                    }
-                    visible.retain(|o| requested.contains(o));
+                    .filter(|v| !v.is_empty());
+                for v in values {
+                    requested.insert(self.accessible(v, e.org_id_rule)?);
+                    any = true;
+                }
+                if any {
+                    requested.normalize();
+                    visible = requested;
                     self.decided = Some(e.org_id_rule);
                 }
             }
@@ -725,8 +720,10 @@ impl<'r> Ctx<'r> {
         self.step(rule, "org ID", |_| {
             format!("{where_declared} names an org the user may access")
         });
+        let mut visible = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
+        visible.insert(org);
         Ok(Scope {
-            visible: vec![org],
+            visible,
             working: None,
             endpoint_org: Some(org),
         })
@@ -737,7 +734,7 @@ impl<'r> Ctx<'r> {
         let req = self.req;
         let is_term = |k: &str| terms::is_org_id_name(k) || terms::is_deprecated(k);
         let mut out: Vec<(Location, &'r str, &'r str)> = Vec::new();
-        for (param, value) in self.params.iter().zip(&self.segments) {
+        for (param, value) in self.params.iter().zip(self.segments) {
             if let Some(name) = param.as_deref().filter(|n| is_term(n)) {
                 out.push((Location::Path, name, value));
             }
@@ -802,9 +799,9 @@ impl<'r> Ctx<'r> {
                 let value = self
                     .params
                     .iter()
-                    .zip(&self.segments)
+                    .zip(self.segments)
                     .find(|(p, _)| p.as_deref() == key)
-                    .map(|(_, v)| Cow::Borrowed(*v));
+                    .map(|(_, v)| Cow::Borrowed(v));
                 Ok(value)
             }
             crate::ast::FieldRoot::Query => {
@@ -952,10 +949,11 @@ impl<'r> Ctx<'r> {
                     }
                     _ => None,
                 },
-                FallbackSource::SingleOrg => match self.accessible.as_slice() {
-                    [only] if scope.visible.contains(only) => Some((*only, LabelSource::SingleOrg)),
-                    _ => None,
-                },
+                FallbackSource::SingleOrg => self
+                    .accessible
+                    .only()
+                    .filter(|o| scope.visible.contains(*o))
+                    .map(|o| (o, LabelSource::SingleOrg)),
                 FallbackSource::Unlabeled => {
                     self.decided = Some(rule);
                     self.step(Some(rule), "fallback unlabeled", |_| {
@@ -1023,8 +1021,8 @@ impl<'r> Ctx<'r> {
     fn label_org(&self, raw: &str, rule: RuleId, scope: &Scope<'r>) -> Res<Org<'r>> {
         let found = self.resolve_owned(raw);
         match found {
-            Some(o) if self.accessible.contains(&o) => {
-                if scope.visible.contains(&o) {
+            Some(o) if self.accessible.contains(o) => {
+                if scope.visible.contains(o) {
                     Ok(o)
                 } else {
                     match self.p.header(self.p.visibility) {
@@ -1042,11 +1040,7 @@ impl<'r> Ctx<'r> {
         let raw = raw.trim();
         match &self.p.directory {
             Some(d) => d.resolve(raw).map(Org::Known),
-            None => self
-                .accessible
-                .iter()
-                .copied()
-                .find(|o| *o == Org::Opaque(raw)),
+            None => self.accessible.find_opaque(raw),
         }
     }
 
@@ -1093,7 +1087,7 @@ impl<'r> Ctx<'r> {
                     });
                     // An opaque org outside the user's orgs is never visible.
                     match org {
-                        Some(org) if scope.visible.contains(&org) || parent.shared => {
+                        Some(org) if scope.visible.contains(org) || parent.shared => {
                             return Ok(Some((org, from, inh.rule)))
                         }
                         _ => return Err(not_found()),
@@ -1163,7 +1157,7 @@ impl<'r> Ctx<'r> {
             Found::Unlabeled => None,
             Found::Org(_) if ty.shared => None,
             Found::Org(o) => match self.resolve_owned(&o) {
-                Some(org) if scope.visible.contains(&org) => Some(org),
+                Some(org) if scope.visible.contains(org) => Some(org),
                 _ => return Err(not_found()),
             },
         };

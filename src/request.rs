@@ -21,8 +21,9 @@ pub struct Request {
     /// The request path (a query string after `?` is ignored).
     #[serde(default)]
     pub path: Option<String>,
-    /// Headers; names match case-insensitively, a repeated header is an array.
-    #[serde(default)]
+    /// Headers, a repeated header as an array. Names are lower-cased when parsed (they match
+    /// case-insensitively), and names that differ only in case are merged into one entry.
+    #[serde(default, deserialize_with = "lowercase_headers")]
     pub headers: IndexMap<String, Values>,
     /// Query parameters; a repeated parameter is an array.
     #[serde(default)]
@@ -86,6 +87,32 @@ pub struct Entity {
     pub org: Option<String>,
 }
 
+fn lowercase_headers<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<IndexMap<String, Values>, D::Error> {
+    let raw = IndexMap::<String, Values>::deserialize(d)?;
+    if raw
+        .keys()
+        .all(|k| !k.bytes().any(|b| b.is_ascii_uppercase()))
+    {
+        return Ok(raw);
+    }
+    let mut out: IndexMap<String, Values> = IndexMap::with_capacity(raw.len());
+    for (k, v) in raw {
+        match out.entry(k.to_ascii_lowercase()) {
+            indexmap::map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+            indexmap::map::Entry::Occupied(mut e) => {
+                let merged: Vec<String> =
+                    e.get().iter().chain(v.iter()).map(String::from).collect();
+                e.insert(Values::Many(merged));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d)
 }
@@ -123,11 +150,17 @@ impl Request {
         serde_json::from_str(text)
     }
 
-    /// Every value of a header, matching the name case-insensitively.
-    pub(crate) fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+    /// Every value of a header; `lowercase_name` must be lower case, like the parsed names.
+    /// (A description built in code with mixed-case names is matched case-insensitively.)
+    pub(crate) fn header_values<'a>(
+        &'a self,
+        lowercase_name: &'a str,
+    ) -> impl Iterator<Item = &'a str> {
         self.headers
             .iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .filter(move |(k, _)| {
+                k.len() == lowercase_name.len() && k.eq_ignore_ascii_case(lowercase_name)
+            })
             .flat_map(|(_, v)| v.iter())
     }
 }
