@@ -51,8 +51,8 @@ use std::path::{Component, Path, PathBuf};
 /// How the names of test files end; `orgscope test DIR` runs every such file under `DIR`.
 pub const TEST_FILE_SUFFIX: &str = ".test.json";
 
-/// The decision fields a test may expect, in the order failures list them: every field of a
-/// decision but `trace`, plus `code` and `message` (of the first error, or null).
+/// The decision fields a test may expect: every field of a decision but `trace`, plus `code`
+/// and `message` (of the decision's first error, or null when it has none).
 pub const EXPECT_FIELDS: [&str; 13] = [
     "decision",
     "status",
@@ -323,10 +323,8 @@ impl TestCase {
         let actual = serde_json::to_value(&decision).unwrap_or(Value::Null);
         let first_error = actual.get("errors").and_then(|e| e.get(0));
         let mut mismatches = Vec::new();
-        for field in EXPECT_FIELDS {
-            let Some(expected) = self.expect.get(field) else {
-                continue;
-            };
+        for (field, expected) in &self.expect {
+            let field = field.as_str();
             let got = match field {
                 "code" | "message" => first_error.and_then(|e| e.get(field)),
                 _ => actual.get(field),
@@ -353,7 +351,8 @@ impl TestCase {
 pub struct CaseResult {
     /// The test's name.
     pub name: String,
-    /// Expected fields that did not match, in [`EXPECT_FIELDS`] order; empty when it passed.
+    /// Expected fields that did not match, in the order the test names them; empty when it
+    /// passed.
     pub mismatches: Vec<Mismatch>,
     /// The decision, with its explain trace.
     pub decision: Decision,
@@ -376,19 +375,23 @@ impl CaseResult {
         self.mismatches.is_empty()
     }
 
-    /// For a failed test: each differing field's expected and actual value, then the decision
-    /// in one line (and what would have to change, for a deny). Empty for a passed test.
+    /// For a failed test: each differing field with its expected and actual value, then the
+    /// decision (and, for a deny, what would have to change). Empty for a passed test.
     pub fn render_failure(&self) -> String {
+        if self.passed() {
+            return String::new();
+        }
+        let decision = serde_json::to_value(&self.decision).unwrap_or_default();
+        self.render_mismatches() + &render_verdict(&decision)
+    }
+
+    /// Each differing field: its name, then `expected:` and `actual:` values on their own lines.
+    pub fn render_mismatches(&self) -> String {
         let mut out = String::new();
         for m in &self.mismatches {
             let _ = writeln!(out, "{}", m.field);
             let _ = writeln!(out, "  expected: {}", show(&m.expected));
             let _ = writeln!(out, "  actual:   {}", show(&m.actual));
-        }
-        if !self.mismatches.is_empty() {
-            out.push_str(&render_verdict(
-                &serde_json::to_value(&self.decision).unwrap_or_default(),
-            ));
         }
         out
     }
