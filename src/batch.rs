@@ -1,6 +1,7 @@
 //! Streaming evaluation: request descriptions in (one JSON document, or NDJSON), decisions out,
 //! one per request, in order, in constant memory.
 
+use crate::limits::{json_depth_exceeds, Limits};
 use crate::{Decision, EntityLookup, Policy, Request};
 use std::io::{self, BufRead, Write};
 
@@ -20,18 +21,15 @@ pub struct BatchStats {
     pub denies: u64,
 }
 
-/// A multi-line document may be at most this long before it is answered as malformed, so a
-/// stray `{` cannot make the reader buffer the rest of a large batch.
-const MAX_DOCUMENT_BYTES: usize = 1 << 20;
-
 /// Evaluates every request in `input`, writing one decision per request to `output`.
 ///
 /// Each line holding a complete JSON value is one request, answered by one compact JSON line.
 /// A JSON object spread over several lines (a pretty-printed request) is one request, answered
 /// by one pretty-printed decision. Blank lines are skipped. A line that is not a valid request
-/// (bad JSON, unknown fields, invalid UTF-8) gets an `invalid_request` deny naming its line, and
-/// the batch goes on. Output is flushed whenever the input has nothing more buffered, so a
-/// process feeding requests one at a time gets each answer at once.
+/// (bad JSON, unknown fields, invalid UTF-8, over the policy's [`crate::Limits`]) gets an
+/// `invalid_request` deny naming its line, and the batch goes on. Memory stays bounded by
+/// `max_request_bytes` whatever the input. Output is flushed whenever the input has nothing more
+/// buffered, so a process feeding requests one at a time gets each answer at once.
 pub fn evaluate_stream<R: BufRead, W: Write>(
     policy: &Policy,
     entities: &dyn EntityLookup,
@@ -39,11 +37,11 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
     mut output: W,
     options: BatchOptions,
 ) -> io::Result<BatchStats> {
+    let limits = *policy.limits();
     let mut stats = BatchStats::default();
     let mut line = Vec::new();
     let mut doc: Vec<u8> = Vec::new();
     let mut doc_start = 0usize;
-    let mut doc_lines: Vec<usize> = Vec::new();
     let mut line_no = 0usize;
     let mut emit = |out: &mut W, d: &Decision, pretty: bool| -> io::Result<()> {
         stats.decisions += 1;
@@ -58,87 +56,119 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
         r.map_err(io::Error::from)?;
         out.write_all(b"\n")
     };
+    let answer = |req: &Request| decide(policy, entities, req, options);
     loop {
         if input.fill_buf()?.is_empty() {
             output.flush()?;
         }
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
+        if !read_line(&mut input, &mut line, limits.max_request_bytes)? {
             break;
         }
         line_no += 1;
         if !doc.is_empty() {
             // Inside a multi-line document: keep reading until it parses or cannot.
-            doc_lines.push(doc.len());
             doc.extend_from_slice(&line);
-            match serde_json::from_slice::<Request>(&doc) {
-                Err(e) if e.is_eof() && doc.len() < MAX_DOCUMENT_BYTES => continue,
-                Ok(req) => {
-                    emit(&mut output, &decide(policy, entities, &req, options), true)?;
-                    doc.clear();
-                    doc_lines.clear();
-                }
-                Err(_) => {
+            match parse(&doc, doc_start, &limits) {
+                Parsed::Incomplete => continue,
+                Parsed::Request(req) => emit(&mut output, &answer(&req), true)?,
+                Parsed::Invalid(_) => {
                     // Not one document after all: answer its first line as malformed and
-                    // read the lines after it again, one by one.
-                    let first = doc_lines.first().copied().unwrap_or(doc.len());
-                    let first_line = doc.get(..first).unwrap_or_default().trim_ascii();
-                    let d = malformed(first_line, doc_start);
-                    emit(&mut output, &d, false)?;
-                    let rest = std::mem::take(&mut doc);
-                    let tail = rest.get(first..).unwrap_or_default();
-                    let sub = evaluate_lines(policy, entities, tail, doc_start + 1, options);
-                    for (d, _) in sub {
+                    // the lines after it one by one.
+                    for (n, part) in doc.split(|&b| b == b'\n').enumerate() {
+                        let part = part.trim_ascii();
+                        if part.is_empty() {
+                            continue;
+                        }
+                        let d = match parse(part, doc_start + n, &limits) {
+                            Parsed::Request(req) if n > 0 => answer(&req),
+                            Parsed::Invalid(d) => d,
+                            _ => malformed(part, doc_start + n),
+                        };
                         emit(&mut output, &d, false)?;
                     }
-                    doc_lines.clear();
                 }
             }
+            doc.clear();
             continue;
         }
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Request>(trimmed) {
-            Ok(req) => emit(&mut output, &decide(policy, entities, &req, options), false)?,
-            Err(e) if e.is_eof() && trimmed.starts_with(b"{") => {
+        match parse(trimmed, line_no, &limits) {
+            Parsed::Request(req) => emit(&mut output, &answer(&req), false)?,
+            Parsed::Incomplete => {
                 doc_start = line_no;
                 doc.extend_from_slice(&line);
             }
-            Err(_) => emit(&mut output, &malformed(trimmed, line_no), false)?,
+            Parsed::Invalid(d) => emit(&mut output, &d, false)?,
         }
     }
     if !doc.is_empty() {
-        let d = malformed(&doc, doc_start);
-        emit(&mut output, &d, false)?;
+        emit(&mut output, &malformed(doc.trim_ascii(), doc_start), false)?;
     }
     output.flush()?;
     Ok(stats)
 }
 
-/// Answers already-buffered lines one by one (after a multi-line document turned out broken).
-fn evaluate_lines(
-    policy: &Policy,
-    entities: &dyn EntityLookup,
-    bytes: &[u8],
-    first_line: usize,
-    options: BatchOptions,
-) -> Vec<(Decision, usize)> {
-    let mut out = Vec::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
+/// Reads one line into `buf` (cleared first), keeping at most `max + 1` bytes of it so that an
+/// endless line cannot exhaust memory; the rest of an over-long line is skipped. False at the
+/// end of the input.
+fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<bool> {
+    buf.clear();
+    let mut read_any = false;
+    loop {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
+            return Ok(read_any);
         }
-        let n = first_line + i;
-        let d = match serde_json::from_slice::<Request>(line) {
-            Ok(req) => decide(policy, entities, &req, options),
-            Err(_) => malformed(line, n),
+        read_any = true;
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (available.get(..=i).unwrap_or_default(), true),
+            None => (available, false),
         };
-        out.push((d, n));
+        let room = (max + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+        let used = chunk.len();
+        input.consume(used);
+        if done {
+            return Ok(true);
+        }
     }
-    out
+}
+
+enum Parsed {
+    Request(Request),
+    /// The start of a multi-line document.
+    Incomplete,
+    Invalid(Decision),
+}
+
+/// Parses one request description within the limits.
+fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
+    if bytes.len() > limits.max_request_bytes {
+        return Parsed::Invalid(Decision::invalid_request(
+            None,
+            format!(
+                "the request on line {line} is over the limit of {} bytes",
+                limits.max_request_bytes
+            ),
+        ));
+    }
+    if json_depth_exceeds(bytes, limits.max_json_depth) {
+        return Parsed::Invalid(Decision::invalid_request(
+            None,
+            format!(
+                "the request on line {line} nests deeper than {} levels",
+                limits.max_json_depth
+            ),
+        ));
+    }
+    match serde_json::from_slice::<Request>(bytes) {
+        Ok(req) => Parsed::Request(req),
+        Err(e) if e.is_eof() && bytes.starts_with(b"{") => Parsed::Incomplete,
+        Err(_) => Parsed::Invalid(malformed(bytes, line)),
+    }
 }
 
 fn decide(

@@ -16,6 +16,7 @@ pub(crate) type RuleId = u32;
 /// A policy ready to evaluate. Built once; evaluation only reads it.
 #[derive(Debug)]
 pub(crate) struct Compiled {
+    pub limits: crate::Limits,
     /// `file:line:col` of every rule a decision can name.
     pub rules: Vec<Arc<str>>,
     pub multi_org_default: bool,
@@ -285,8 +286,9 @@ impl Compiled {
 
 /// Compiles a policy the checker accepted. References the checker would have rejected are
 /// skipped rather than trusted, so even an unchecked policy cannot make compilation panic.
-pub(crate) fn compile(policy: &ast::Policy, src: &Source) -> Compiled {
+pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits) -> Compiled {
     let mut c = Compiled {
+        limits,
         rules: Vec::new(),
         multi_org_default: true,
         when_disabled: DisabledMode::Reject,

@@ -23,6 +23,7 @@ pub struct EntitiesError {
 pub struct EntityStore {
     /// Object type → id → org.
     by_type: HashMap<String, HashMap<String, Option<String>>>,
+    count: usize,
 }
 
 impl EntityStore {
@@ -58,24 +59,28 @@ impl EntityStore {
     }
 
     fn insert(&mut self, policy: &Policy, e: Entity) -> Result<(), String> {
+        let max = policy.limits().max_file_entities;
+        if self.len() >= max {
+            return Err(format!("more than {max} entities"));
+        }
         let Some(ty) = policy.type_name(&e.object_type) else {
             return Err(format!("unknown object type `{}`", e.object_type));
         };
-        self.by_type
-            .entry(ty.to_string())
-            .or_default()
-            .insert(e.id, e.org);
+        let ids = self.by_type.entry(ty.to_string()).or_default();
+        if ids.insert(e.id, e.org).is_none() {
+            self.count += 1;
+        }
         Ok(())
     }
 
     /// How many entities the store holds.
     pub fn len(&self) -> usize {
-        self.by_type.values().map(HashMap::len).sum()
+        self.count
     }
 
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
-        self.by_type.values().all(HashMap::is_empty)
+        self.count == 0
     }
 }
 

@@ -292,6 +292,13 @@ impl<'r> Ctx<'r> {
 
     /// Entities in the request must name declared types: a typo must not hide a parent.
     fn check_entities(&self) -> Res<()> {
+        let max = self.p.limits.max_request_entities;
+        if self.req.entities.len() > max {
+            return Err(Deny::invalid(
+                format!("the request lists more than {max} entities"),
+                None,
+            ));
+        }
         for (i, e) in self.req.entities.iter().enumerate() {
             if self.p.resolve_type(&e.object_type).is_none() {
                 return Err(Deny::invalid(
@@ -523,7 +530,15 @@ impl<'r> Ctx<'r> {
             single &= item == first;
             count += 1;
         }
-        if let Some(max) = h.max_length.filter(|&m| bytes as u64 > m) {
+        // The policy's own limits apply when stricter than the engine-wide ones.
+        let limits = &self.p.limits;
+        let max_length = h.max_length.map_or(limits.max_header_bytes as u64, |m| {
+            m.min(limits.max_header_bytes as u64)
+        });
+        let max_items = h.max_items.map_or(limits.max_header_items as u64, |m| {
+            m.min(limits.max_header_items as u64)
+        });
+        if let Some(max) = Some(max_length).filter(|&m| bytes as u64 > m) {
             return Err(invalid(format!(
                 "header `{}` is longer than {max} bytes",
                 h.name
@@ -532,7 +547,7 @@ impl<'r> Ctx<'r> {
         if count == 0 {
             return Err(invalid(format!("header `{}` names no org", h.name)));
         }
-        if let Some(max) = h.max_items.filter(|&m| count as u64 > m) {
+        if let Some(max) = Some(max_items).filter(|&m| count as u64 > m) {
             return Err(invalid(format!(
                 "header `{}` names more than {max} orgs",
                 h.name
@@ -834,6 +849,15 @@ impl<'r> Ctx<'r> {
             v = v.and_then(|v| v.get(k));
         }
         match v {
+            Some(Value::Array(items)) if items.len() > self.p.limits.max_objects => {
+                Err(Deny::invalid(
+                    format!(
+                        "`{}` has more than {} objects",
+                        f.text, self.p.limits.max_objects
+                    ),
+                    target.route.map(|r| r.rule),
+                ))
+            }
             Some(Value::Array(items)) if !items.is_empty() => Ok(items.iter().map(Some).collect()),
             _ => Err(Deny::invalid(
                 format!("`{}` must be a non-empty array of objects", f.text),

@@ -43,6 +43,7 @@ mod entities;
 mod eval;
 pub mod fmt;
 mod grammar;
+pub mod limits;
 mod orgset;
 pub mod parse;
 pub mod policytest;
@@ -59,6 +60,7 @@ pub use decision::{
 };
 pub use entities::{EntitiesError, EntityStore};
 pub use eval::{EntityLookup, Found, NoEntities};
+pub use limits::Limits;
 pub use request::{Entity, Request, Tenant, User, Values};
 
 use diag::{Diagnose, Diagnostic, Source, Style};
@@ -120,11 +122,21 @@ impl PolicyError {
 impl Policy {
     /// Parses, checks and compiles policy text; `name` is the file name decisions cite.
     pub fn from_source(name: &str, text: &str) -> Result<Policy, PolicyError> {
-        Policy::load(Source::new(name, text))
+        Policy::from_source_with(name, text, Limits::default())
+    }
+
+    /// Like [`Policy::from_source`], with other [`Limits`] (kept for evaluation too).
+    pub fn from_source_with(name: &str, text: &str, limits: Limits) -> Result<Policy, PolicyError> {
+        Policy::load(Source::new(name, text), limits)
     }
 
     /// Reads, parses, checks and compiles a policy file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
+        Policy::from_file_with(path, Limits::default())
+    }
+
+    /// Like [`Policy::from_file`], with other [`Limits`] (kept for evaluation too).
+    pub fn from_file_with(path: impl AsRef<Path>, limits: Limits) -> Result<Policy, PolicyError> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|error| PolicyError::Io {
@@ -132,7 +144,7 @@ impl Policy {
             error,
         })?;
         match parse::decode(&name, bytes) {
-            Ok(src) => Policy::load(src),
+            Ok(src) => Policy::load(src, limits),
             Err((src, e)) => Err(PolicyError::Invalid {
                 policy: Box::new(src),
                 diagnostics: vec![e.to_diagnostic()],
@@ -140,8 +152,8 @@ impl Policy {
         }
     }
 
-    fn load(source: Source) -> Result<Policy, PolicyError> {
-        let checked = check_source(&source);
+    fn load(source: Source, limits: Limits) -> Result<Policy, PolicyError> {
+        let checked = check_source_with(&source, &limits);
         if checked.has_errors() {
             return Err(PolicyError::Invalid {
                 policy: Box::new(source),
@@ -149,7 +161,7 @@ impl Policy {
             });
         }
         Ok(Policy {
-            compiled: compile::compile(&checked.policy, &source),
+            compiled: compile::compile(&checked.policy, &source, limits),
             warnings: checked.diagnostics,
             source,
         })
@@ -159,6 +171,11 @@ impl Policy {
     pub fn type_name(&self, name: &str) -> Option<&str> {
         let t = self.compiled.resolve_type(name)?;
         self.compiled.object(t).map(|o| &*o.name)
+    }
+
+    /// The limits this policy was loaded with, which evaluation enforces too.
+    pub fn limits(&self) -> &Limits {
+        &self.compiled.limits
     }
 
     /// The checker's warnings (the policy has no errors, or it would not have loaded).
@@ -206,6 +223,21 @@ impl Policy {
         entities: &dyn EntityLookup,
         explain: bool,
     ) -> Decision {
+        let limits = self.limits();
+        if json.len() > limits.max_request_bytes {
+            let m = format!(
+                "the request is over the limit of {} bytes",
+                limits.max_request_bytes
+            );
+            return Decision::invalid_request(None, m);
+        }
+        if limits::json_depth_exceeds(json.as_bytes(), limits.max_json_depth) {
+            let m = format!(
+                "the request nests deeper than {} levels",
+                limits.max_json_depth
+            );
+            return Decision::invalid_request(None, m);
+        }
         match Request::from_json(json) {
             Ok(req) => eval::evaluate(&self.compiled, &req, entities, explain),
             Err(e) => Decision::invalid_request(
@@ -234,10 +266,32 @@ impl Checked {
 
 /// Parses and checks a policy source, collecting every diagnostic.
 pub fn check_source(src: &Source) -> Checked {
+    check_source_with(src, &Limits::default())
+}
+
+/// Like [`check_source`], with the policy-side [`Limits`] (size, declarations, chain depth).
+pub fn check_source_with(src: &Source, limits: &Limits) -> Checked {
+    let size = src.text().len();
+    if size > limits.max_policy_bytes {
+        let e = parse::ParseError::TooLarge {
+            span: src.span(0, 0),
+            size,
+            limit: limits.max_policy_bytes,
+        };
+        return Checked {
+            policy: ast::Policy::default(),
+            diagnostics: vec![e.to_diagnostic()],
+        };
+    }
     let (policy, parse_errors) = parse::parse(src);
     let mut diagnostics: Vec<Diagnostic> =
         parse_errors.iter().map(Diagnose::to_diagnostic).collect();
     diagnostics.extend(check::check(&policy).iter().map(Diagnose::to_diagnostic));
+    diagnostics.extend(
+        limits::check_policy(&policy, limits)
+            .iter()
+            .map(Diagnose::to_diagnostic),
+    );
     diag::sort(&mut diagnostics);
     Checked {
         policy,

@@ -34,6 +34,10 @@ pub struct Args {
     /// Request file (one JSON object, or NDJSON); `-` or nothing reads standard input.
     #[arg(value_name = "REQUEST")]
     input: Option<PathBuf>,
+    #[command(flatten)]
+    policy_limits: super::PolicyLimits,
+    #[command(flatten)]
+    request_limits: super::RequestLimits,
 }
 
 /// How `--explain` shows the trace.
@@ -46,7 +50,8 @@ enum Explain {
 }
 
 pub fn run(args: Args) -> i32 {
-    let policy = match Policy::from_file(&args.policy) {
+    let limits = args.policy_limits.with(&args.request_limits);
+    let policy = match Policy::from_file_with(&args.policy, limits) {
         Ok(p) => p,
         Err(e) => {
             eprint!("{}", e.render(super::stderr_style()));
