@@ -926,6 +926,32 @@ mod tests {
     }
 
     #[test]
+    fn the_self_check_catches_bad_output() {
+        let src = Source::new("t.policy", "object a # c\nobject b\n");
+        let (policy, _) = parse::parse(&src);
+        let comments = lex_comments(src.text());
+        assert_eq!(
+            verify(&src, &policy, &comments, "object a # c\nobject b\n"),
+            Ok(())
+        );
+        for bad in [
+            "object a\nobject b\n",       // a comment lost
+            "object a # d\nobject b\n",   // a comment changed
+            "object a # c\nobject c\n",   // another meaning
+            "object a # c\n",             // an item lost
+            "object a # c\nobject b {\n", // does not parse
+        ] {
+            assert!(
+                matches!(
+                    verify(&src, &policy, &comments, bad),
+                    Err(FmtError::Internal(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn syntax_errors_are_returned() {
         let e = format(&Source::new("t", "object {"));
         assert!(matches!(e, Err(FmtError::Syntax(errors)) if !errors.is_empty()));

@@ -536,17 +536,21 @@ fn respace(text: &str, choices: &[u8]) -> (String, usize) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    // 64 cases by default; `PROPTEST_CASES=N` for a longer run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn any_respacing_formats_to_the_same_meaning(
-        pick in 0usize..1000,
+        pick in 0usize..10_000,
         choices in proptest::collection::vec(any::<u8>(), 1..64),
     ) {
-        let mut files = policy_files("policies");
-        files.extend(policy_files("tests/cases/fmt"));
-        let path = &files[pick % files.len()];
-        let text = std::fs::read_to_string(path).expect("read");
+        static POLICIES: std::sync::OnceLock<Vec<(PathBuf, Source)>> = std::sync::OnceLock::new();
+        let policies = POLICIES.get_or_init(parseable_policies);
+        let (path, src) = &policies[pick % policies.len()];
+        let text = src.text().to_string();
         let (respaced, added) = respace(&text, &choices);
         let src = Source::new(path.display().to_string(), respaced.clone());
         let (original, errors) = orgscope::parse::parse(&Source::new("o", text.clone()));

@@ -387,7 +387,13 @@ mod tests {
     #[test]
     fn far_apart_changes_make_two_hunks() {
         let old: String = (1..=20).map(|i| format!("{i}\n")).collect();
-        let new = old.replace("2\n", "two\n").replace("19\n", "nineteen\n");
+        let new: String = (1..=20)
+            .map(|i| match i {
+                2 => "two\n".to_string(),
+                19 => "nineteen\n".to_string(),
+                i => format!("{i}\n"),
+            })
+            .collect();
         let diff = unified_diff("p", &old, &new, false);
         assert_eq!(diff.matches("@@ -").count(), 2, "{diff}");
         assert!(
@@ -395,6 +401,19 @@ mod tests {
             "{diff}"
         );
         assert!(diff.contains("@@ -16,5 +16,5 @@\n"), "{diff}");
+        // Six unchanged lines between two changes (twice the context) make one hunk.
+        let near: String = (1..=20)
+            .map(|i| {
+                if i == 2 || i == 9 {
+                    "x\n".to_string()
+                } else {
+                    format!("{i}\n")
+                }
+            })
+            .collect();
+        let diff = unified_diff("p", &old, &near, false);
+        assert_eq!(diff.matches("@@ -").count(), 1, "{diff}");
+        assert!(diff.contains("@@ -1,12 +1,12 @@\n"), "{diff}");
     }
 
     #[test]
