@@ -151,7 +151,7 @@ fn explain_shows_the_whole_trace_of_failed_tests() {
         "{text}"
     );
     assert!(
-        text.contains("        1. policies/zuora-multi-org.policy:"),
+        text.contains("        1. tests/cases/policytest/zuora.policy:"),
         "{text}"
     );
     assert_eq!(last_line(&text), "0 passed, 1 failed");
@@ -166,7 +166,8 @@ fn coverage_names_the_rules_no_test_reaches() {
     let text = stdout(&out);
     let uncovered = |needle: &str| {
         text.lines().any(|l| {
-            l.starts_with("  not exercised: policies/zuora-multi-org.policy:") && l.contains(needle)
+            l.starts_with("  not exercised: tests/cases/policytest/zuora.policy:")
+                && l.contains(needle)
         })
     };
     assert!(uncovered("route POST   /v1/invoices"), "{text}");
@@ -206,7 +207,7 @@ fn json_format() {
     let ok = &lines[0];
     assert_eq!(ok["result"], "ok");
     assert_eq!(ok["file"], "tests/cases/policytest/wrong_expectation.json");
-    assert_eq!(ok["policy"], "policies/zuora-multi-org.policy");
+    assert_eq!(ok["policy"], "tests/cases/policytest/zuora.policy");
     assert!(ok.get("decision").is_none());
     let failed = &lines[1];
     assert_eq!(failed["result"], "failed");
@@ -216,7 +217,7 @@ fn json_format() {
     );
     assert_eq!(failed["decision"]["errors"][0]["code"], "org_access_denied");
     assert!(failed["decision"].get("trace").is_none());
-    assert_eq!(lines[4]["policy"], "policies/zuora-multi-org.policy");
+    assert_eq!(lines[4]["policy"], "tests/cases/policytest/zuora.policy");
     assert_eq!(lines[4]["rules"], 38);
     assert!(lines[4]["uncovered"][0]["text"].is_string());
     assert_eq!(
@@ -408,7 +409,7 @@ fn explain_text_numbers_the_steps_and_ends_with_the_way_to_an_allow() {
     let args = [
         "eval",
         "--policy",
-        "policies/zuora-multi-org.policy",
+        "tests/cases/policytest/zuora.policy",
         "--explain=text",
     ];
     let out = run_in(root, &args, &requests);
@@ -418,7 +419,7 @@ fn explain_text_numbers_the_steps_and_ends_with_the_way_to_an_allow() {
     let first: Vec<&str> = text.lines().take(6).collect();
     assert_eq!(first[0], "request 1 (id \"seed-4\")");
     assert!(
-        first[1].starts_with("1. policies/zuora-multi-org.policy:"),
+        first[1].starts_with("1. tests/cases/policytest/zuora.policy:"),
         "{text}"
     );
     assert!(
@@ -426,11 +427,11 @@ fn explain_text_numbers_the_steps_and_ends_with_the_way_to_an_allow() {
         "{text}"
     );
     assert!(
-        first[2].starts_with("2. policies/zuora-multi-org.policy:"),
+        first[2].starts_with("2. tests/cases/policytest/zuora.policy:"),
         "{text}"
     );
     assert!(first[2].ends_with("  multi_org: enabled"), "{text}");
-    let decided = "=> deny 403 org_access_denied, decided by policies/zuora-multi-org.policy:";
+    let decided = "=> deny 403 org_access_denied, decided by tests/cases/policytest/zuora.policy:";
     assert!(first[3].starts_with(decided), "{text}");
     assert_eq!(first[4], "   the user has no access to org `China`");
     assert_eq!(
@@ -448,7 +449,7 @@ fn explain_text_numbers_the_steps_and_ends_with_the_way_to_an_allow() {
             &[
                 "eval",
                 "--policy",
-                "policies/zuora-multi-org.policy",
+                "tests/cases/policytest/zuora.policy",
                 explain,
                 file,
             ],
@@ -464,7 +465,7 @@ fn explain_text_numbers_the_steps_and_ends_with_the_way_to_an_allow() {
         &[
             "eval",
             "--policy",
-            "policies/zuora-multi-org.policy",
+            "tests/cases/policytest/zuora.policy",
             "--explain=yaml",
         ],
         b"",
