@@ -138,7 +138,7 @@ fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Re
 }
 
 enum Parsed {
-    Request(Request),
+    Request(Box<Request>),
     /// The start of a multi-line document.
     Incomplete,
     Invalid(Decision),
@@ -155,6 +155,12 @@ fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
             ),
         ));
     }
+    if !bytes.starts_with(b"{") && std::str::from_utf8(bytes).is_ok() {
+        return Parsed::Invalid(Decision::invalid_request(
+            None,
+            format!("the request on line {line} is not a JSON object"),
+        ));
+    }
     if json_depth_exceeds(bytes, limits.max_json_depth) {
         return Parsed::Invalid(Decision::invalid_request(
             None,
@@ -165,7 +171,7 @@ fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
         ));
     }
     match serde_json::from_slice::<Request>(bytes) {
-        Ok(req) => Parsed::Request(req),
+        Ok(req) => Parsed::Request(Box::new(req)),
         Err(e) if e.is_eof() && bytes.starts_with(b"{") => Parsed::Incomplete,
         Err(_) => Parsed::Invalid(malformed(bytes, line)),
     }

@@ -212,7 +212,7 @@ impl<T> Router<T> {
         if let Some(found) = n
             .literals
             .get(first)
-            .and_then(|&c| self.walk(c, method, segments.clone()))
+            .and_then(|&c| self.walk(c, method, segments))
         {
             return Some(found);
         }

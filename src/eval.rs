@@ -939,9 +939,10 @@ impl<'r> Ctx<'r> {
                     return Err(Deny::new(
                         ErrorCode::OrgLabelConflict,
                         format!(
-                            "label `{}` conflicts with `{}`, the org of {from}",
+                            "label `{}` conflicts with `{}`, the org of {}",
                             raw.trim(),
-                            self.name(*parent_org)
+                            self.name(*parent_org),
+                            quote_id(from)
                         ),
                         Some(rule),
                     )
@@ -1105,10 +1106,7 @@ impl<'r> Ctx<'r> {
                     return Ok(None);
                 }
                 Found::Org(o) => {
-                    let org = self.resolve_owned(&o).or_else(|| match &self.p.directory {
-                        None => Some(Org::Opaque("")),
-                        Some(_) => None,
-                    });
+                    let org = self.resolve_owned(&o);
                     // An opaque org outside the user's orgs is never visible.
                     match org {
                         Some(org) if scope.visible.contains(org) || parent.shared => {
@@ -1208,5 +1206,13 @@ impl<'r> Ctx<'r> {
             }
             None => Ok(Vec::new()),
         }
+    }
+}
+
+/// `account A-1` → ``account `A-1` `` for messages (the decision's `from` stays plain).
+fn quote_id(from: &str) -> String {
+    match from.split_once(' ') {
+        Some((ty, id)) => format!("{ty} `{id}`"),
+        None => format!("`{from}`"),
     }
 }

@@ -231,6 +231,10 @@ impl Policy {
             );
             return Decision::invalid_request(None, m);
         }
+        if !json.trim_start().starts_with('{') {
+            let m = "the request is not a JSON object".to_string();
+            return Decision::invalid_request(None, m);
+        }
         if limits::json_depth_exceeds(json.as_bytes(), limits.max_json_depth) {
             let m = format!(
                 "the request nests deeper than {} levels",

@@ -138,12 +138,19 @@ pub(crate) fn check_policy(policy: &ast::Policy, limits: &Limits) -> Vec<LimitEr
     for item in &policy.items {
         let Item::Object(o) = item else { continue };
         let mut depth = 0;
+        let mut seen = vec![o.name.node.as_str()];
         let mut cur = o.name.node.as_str();
         while let Some(&p) = parents.get(cur) {
-            depth += 1;
-            if depth > limits.max_inheritance_depth || p == o.name.node {
+            if seen.contains(&p) {
+                // A cycle: the checker reports it; its length is not a depth.
+                depth = 0;
                 break;
             }
+            depth += 1;
+            if depth > limits.max_inheritance_depth {
+                break;
+            }
+            seen.push(p);
             cur = p;
         }
         if depth > limits.max_inheritance_depth {

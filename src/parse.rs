@@ -317,6 +317,40 @@ fn kids<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     p.into_inner().filter(|c| !is_punctuation(c.as_rule()))
 }
 
+/// The end of `start..end` without the whitespace and comments pest lets a rule swallow when
+/// it ends in an optional or repeated part, so spans stop at their last token.
+fn trim_trivia(text: &str, start: usize, mut end: usize) -> usize {
+    loop {
+        let Some(slice) = text.get(start..end) else {
+            return end;
+        };
+        let trimmed = slice.trim_end();
+        end = start + trimmed.len();
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let last_line = trimmed.get(line_start..).unwrap_or("");
+        match comment_start(last_line) {
+            Some(i) => end = start + line_start + i,
+            None => return end,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line of policy text, skipping strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Builds AST nodes from pest pairs of a slice starting at `offset`.
 struct Builder<'s> {
     src: &'s Source,
@@ -326,8 +360,9 @@ struct Builder<'s> {
 impl Builder<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
+        let (start, end) = (self.offset + s.start(), self.offset + s.end());
         self.src
-            .span(self.offset + s.start(), self.offset + s.end())
+            .span(start, trim_trivia(self.src.text(), start, end))
     }
 
     fn spanned<T>(&self, p: &Pair<'_, Rule>, node: T) -> Spanned<T> {
@@ -674,6 +709,19 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_stop_at_the_last_token() {
+        let text =
+            "route GET /a -> read account id path.x   # note \"#\"\n\n# next\nobject account\n";
+        let (policy, errors) = parse(&Source::new("t.policy", text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let span = policy.items.first().map(Item::span).unwrap_or_default();
+        assert_eq!(
+            &text[span.start..span.end],
+            "route GET /a -> read account id path.x"
+        );
+    }
 
     #[test]
     fn resumes_after_each_broken_item() {

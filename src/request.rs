@@ -118,13 +118,41 @@ fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
 }
 
 /// A header or query value: one string, or an array for a repeated one.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Values {
     /// A single value.
     One(String),
     /// A repeated header or parameter.
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
+                Ok(Values::One(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
+                Ok(Values::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Values, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(2).min(64));
+                while let Some(v) = seq.next_element::<String>()? {
+                    all.push(v);
+                }
+                Ok(Values::Many(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Values {

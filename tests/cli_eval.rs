@@ -193,9 +193,7 @@ fn malformed_entities_file_is_reported_with_its_line() {
 #[test]
 fn closed_stdout_ends_quietly() {
     // `orgscope eval big.ndjson | head -1`: the reader goes away after one line.
-    let input: String = std::iter::repeat(format!("{QUERY}\n"))
-        .take(50_000)
-        .collect();
+    let input: String = std::iter::repeat_n(format!("{QUERY}\n"), 50_000).collect();
     let dir = std::env::temp_dir().join(format!("orgscope-pipe-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("big.ndjson");
