@@ -309,6 +309,7 @@ fn exit_codes_for_broken_inputs() {
     // Only the good file: exit 0.
     let out = run_in(&dir, &["test", "good.test.json"], b"");
     assert_eq!(out.status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -342,6 +343,7 @@ fn directories_are_searched_recursively_skipping_hidden_and_target() {
 
     let out = run_in(&dir, &["test", "other.json", "."], b"");
     assert_eq!(last_line(&stdout(&out)), "3 passed, 0 failed");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -400,6 +402,7 @@ fn defaults_and_shared_entities_from_a_file() {
         "{}",
         stderr(&out)
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -471,4 +474,207 @@ fn explain_text_numbers_the_steps_and_ends_with_the_way_to_an_allow() {
         b"",
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// One fenced block of `docs/guide.md`: its language and line range (fences included).
+struct Block {
+    lang: String,
+    open: usize,
+    close: usize,
+    text: String,
+}
+
+/// What an HTML comment `<!-- guide: ... -->` before a block asks for.
+enum Directive {
+    /// Write the next block to the file.
+    Write(String),
+    /// Append the next block to the file.
+    Append(String),
+    /// Insert the next block before the first line starting with the text.
+    Insert(String, String),
+    /// Replace the first occurrence of a text in the file (no block).
+    Edit(String, String, String),
+    /// Do not run the next block.
+    Skip,
+}
+
+fn directive(line: &str) -> Option<Directive> {
+    let rest = line
+        .trim()
+        .strip_prefix("<!-- guide:")?
+        .strip_suffix("-->")?
+        .trim();
+    let (verb, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (file, args) = args.split_once(' ').unwrap_or((args, ""));
+    let strings: Vec<String> =
+        serde_json::Deserializer::from_str(args.trim_start_matches("before"))
+            .into_iter::<String>()
+            .map(Result::unwrap)
+            .collect();
+    Some(match verb {
+        "write" => Directive::Write(file.into()),
+        "append" => Directive::Append(file.into()),
+        "insert" => Directive::Insert(file.into(), strings[0].clone()),
+        "edit" => Directive::Edit(file.into(), strings[0].clone(), strings[1].clone()),
+        "skip" => Directive::Skip,
+        other => panic!("unknown guide directive `{other}` in {line}"),
+    })
+}
+
+fn normalize_output(text: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_string()
+}
+
+/// Replays `docs/guide.md` in a scratch directory: files are written and edited as its
+/// `<!-- guide: ... -->` comments say, every `sh` block is run, and its output (stdout and
+/// stderr together) must be the `text` block right after it, or nothing when there is none.
+/// `BLESS=1` rewrites the outputs in the guide instead.
+#[test]
+fn guide_commands_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide_path = root.join("docs/guide.md");
+    let guide = std::fs::read_to_string(&guide_path).unwrap();
+    let lines: Vec<&str> = guide.lines().collect();
+    let dir = scratch("guide");
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    for e in std::fs::read_dir(root.join("policies")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join("policies").join(e.file_name())).unwrap();
+    }
+    let cwd = dir.join("scratch");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_orgscope")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    // The fenced blocks and the directives, in order.
+    let mut blocks = Vec::new();
+    let mut directives: Vec<(usize, Directive)> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some(lang) = lines[i].strip_prefix("```") {
+            let open = i;
+            i += 1;
+            while !lines[i].starts_with("```") {
+                i += 1;
+            }
+            let text = lines[open + 1..i].join("\n");
+            blocks.push(Block {
+                lang: lang.trim().to_string(),
+                open,
+                close: i,
+                text,
+            });
+        } else if let Some(d) = directive(lines[i]) {
+            directives.push((i, d));
+        }
+        i += 1;
+    }
+
+    let file = |name: &str| cwd.join(name);
+    let mut failures = Vec::new();
+    // (sh block index, text block index if any, actual output)
+    let mut results: Vec<(usize, Option<usize>, String)> = Vec::new();
+    let mut pending: Option<Directive> = None;
+    let mut next_directive = directives.into_iter().peekable();
+    for (b, block) in blocks.iter().enumerate() {
+        while let Some((_, d)) = next_directive.next_if(|(line, _)| *line < block.open) {
+            match d {
+                Directive::Edit(name, old, new) => {
+                    let text = std::fs::read_to_string(file(&name)).unwrap();
+                    assert!(text.contains(&old), "guide edit: `{old}` not in {name}");
+                    std::fs::write(file(&name), text.replacen(&old, &new, 1)).unwrap();
+                }
+                other => pending = Some(other),
+            }
+        }
+        let content = format!("{}\n", block.text);
+        match pending.take() {
+            Some(Directive::Write(name)) => std::fs::write(file(&name), content).unwrap(),
+            Some(Directive::Append(name)) => {
+                let text = std::fs::read_to_string(file(&name)).unwrap();
+                std::fs::write(file(&name), text + &content).unwrap();
+            }
+            Some(Directive::Insert(name, before)) => {
+                let text = std::fs::read_to_string(file(&name)).unwrap();
+                let at = text
+                    .match_indices(&before)
+                    .map(|(i, _)| i)
+                    .find(|&i| i == 0 || text.as_bytes()[i - 1] == b'\n')
+                    .unwrap_or_else(|| panic!("guide insert: no line `{before}` in {name}"));
+                std::fs::write(
+                    file(&name),
+                    format!("{}{content}{}", &text[..at], &text[at..]),
+                )
+                .unwrap();
+            }
+            Some(Directive::Skip) => {}
+            Some(Directive::Edit(..)) => unreachable!(),
+            None if block.lang == "sh" => {
+                let out = Command::new("sh")
+                    .arg("-c")
+                    .arg(format!("exec 2>&1\n{}", block.text))
+                    .current_dir(&cwd)
+                    .env("PATH", &path)
+                    .env("NO_COLOR", "1")
+                    .output()
+                    .unwrap();
+                let actual = normalize_output(&String::from_utf8_lossy(&out.stdout));
+                let output_block = blocks.get(b + 1).filter(|next| {
+                    next.lang == "text"
+                        && lines[block.close + 1..next.open]
+                            .iter()
+                            .all(|l| l.trim().is_empty())
+                });
+                let expected = output_block.map_or(String::new(), |o| normalize_output(&o.text));
+                if expected != actual {
+                    failures.push(format!(
+                        "docs/guide.md:{}: `{}`\n--- expected\n{expected}\n--- actual\n{actual}\n",
+                        block.open + 1,
+                        block.text
+                    ));
+                }
+                results.push((b, output_block.map(|_| b + 1), actual));
+            }
+            None => {}
+        }
+    }
+
+    if std::env::var_os("BLESS").is_some() {
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for (sh, text, actual) in results.into_iter().rev() {
+            let fenced = format!("```text\n{actual}\n```");
+            match text {
+                Some(t) if actual.is_empty() => {
+                    out.splice(blocks[sh].close + 1..=blocks[t].close, []);
+                }
+                Some(t) => {
+                    out.splice(blocks[t].open..=blocks[t].close, [fenced]);
+                }
+                None if !actual.is_empty() => {
+                    let at = blocks[sh].close + 1;
+                    out.splice(at..at, [String::new(), fenced]);
+                }
+                None => {}
+            }
+        }
+        std::fs::write(&guide_path, out.join("\n") + "\n").unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} command(s) of docs/guide.md print something else (BLESS=1 to accept):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,6 +34,10 @@ pub struct Args {
     /// (implies `--coverage`; `100` denies any uncovered rule).
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
     min_coverage: Option<u8>,
+    /// Run every test file against this policy instead of the one it names (e.g. a rewrite of
+    /// the policy against the old one's tests).
+    #[arg(long, value_name = "POLICY")]
+    policy: Option<PathBuf>,
     /// Run only the tests whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
@@ -118,10 +122,16 @@ pub fn run(args: Args) -> i32 {
     let mut order: Vec<PathBuf> = Vec::new();
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut failures: Vec<String> = Vec::new();
+    let mut files_shown = 0usize;
     for path in &files {
         let file_name = path.display().to_string();
         let file = match TestFile::load(path) {
-            Ok(f) => f,
+            Ok(mut f) => {
+                if let Some(p) = &args.policy {
+                    f.policy = policytest::normalize(p);
+                }
+                f
+            }
             Err(e) => {
                 report_error(&mut out, &file_name, &e.to_string());
                 status = BROKEN;
@@ -174,7 +184,9 @@ pub fn run(args: Args) -> i32 {
         if !json {
             let n = tests.len();
             let s = if n == 1 { "" } else { "s" };
-            let _ = writeln!(out, "{file_name}: {n} test{s} of {policy_name}");
+            let gap = if files_shown > 0 { "\n" } else { "" };
+            let _ = writeln!(out, "{gap}{file_name}: {n} test{s} of {policy_name}");
+            files_shown += 1;
         }
         for t in tests {
             let result = t.run(policy, &entities);
