@@ -43,18 +43,23 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
     let mut doc: Vec<u8> = Vec::new();
     let mut doc_start = 0usize;
     let mut line_no = 0usize;
+    // Decisions are serialized into one reused buffer and written whole: serde_json writing
+    // token by token through `io::Write` costs more than the evaluation itself.
+    let mut scratch = Vec::with_capacity(1024);
     let mut emit = |out: &mut W, d: &Decision, pretty: bool| -> io::Result<()> {
         stats.decisions += 1;
         if !d.is_allow() {
             stats.denies += 1;
         }
+        scratch.clear();
         let r = if pretty {
-            serde_json::to_writer_pretty(&mut *out, d)
+            serde_json::to_writer_pretty(&mut scratch, d)
         } else {
-            serde_json::to_writer(&mut *out, d)
+            serde_json::to_writer(&mut scratch, d)
         };
         r.map_err(io::Error::from)?;
-        out.write_all(b"\n")
+        scratch.push(b'\n');
+        out.write_all(&scratch)
     };
     let answer = |req: &Request| decide(policy, entities, req, options);
     loop {

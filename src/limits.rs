@@ -179,6 +179,12 @@ fn props(item: &Item) -> usize {
 /// The deepest nesting of arrays and objects in JSON text, stopping early past `limit`.
 /// Brackets inside strings do not count.
 pub(crate) fn json_depth_exceeds(text: &[u8], limit: usize) -> bool {
+    // Depth cannot exceed the number of opening brackets: count them first (a loop the
+    // compiler vectorizes), and scan properly only when that could be over the limit.
+    let opening = text.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    if opening <= limit {
+        return false;
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in text {
         if in_string {
