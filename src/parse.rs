@@ -115,11 +115,14 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
     let mut pos = 0;
     let resume_points = resume_points(text);
     while pos < text.len() || (pos == 0 && items.is_empty() && errors.is_empty()) {
-        let rest = text.get(pos..).unwrap_or("");
-        match PolicyParser::parse(Rule::policy, rest) {
+        let (result, complete) = parse_from(text, pos, &resume_points);
+        match result {
             Ok(pairs) => {
                 collect_items(src, pos, pairs, &mut items, &mut errors);
-                break;
+                match complete {
+                    Some(next) => pos = next,
+                    None => break,
+                }
             }
             Err(e) => {
                 let at = pos + error_offset(&e);
@@ -130,11 +133,12 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
                 }
                 // Keep the items before the broken one, then skip to the next item after it.
                 // An error right at an item keyword means the item before it ended too soon.
-                let broken = resume_points
-                    .iter()
-                    .rev()
-                    .find(|&&p| p < at && p >= pos)
+                let before_at = resume_points.partition_point(|&p| p < at);
+                let broken = before_at
+                    .checked_sub(1)
+                    .and_then(|i| resume_points.get(i))
                     .copied()
+                    .filter(|&p| p >= pos)
                     .unwrap_or(pos);
                 if broken > pos {
                     let prefix = text.get(pos..broken).unwrap_or("");
@@ -143,7 +147,8 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
                         Err(e) => errors.push(syntax_error(src, pos + error_offset(&e), &e)),
                     }
                 }
-                match resume_points.iter().find(|&&p| p >= at && p > broken) {
+                let after = resume_points.partition_point(|&p| p < at || p <= broken);
+                match resume_points.get(after) {
                     Some(&next) => pos = next,
                     None => break,
                 }
@@ -153,6 +158,43 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
     // Prefix re-parses can report an error twice at the same place; keep one.
     errors.dedup_by(|a, b| a.span().start == b.span().start && a.code() == b.code());
     (Policy { items }, errors)
+}
+
+/// How much text one parse attempt looks at, at least (it ends at the next resume point).
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Parses the text from `pos`: a chunk ending at a resume point when that gives a trustworthy
+/// answer, else everything to the end of the file. On success, `Some(end)` says the parse
+/// covered only the text up to `end` (a resume point, where parsing goes on).
+///
+/// Why chunks: pest builds each syntax error by scanning from the end of its input back to the
+/// error, so a parse of "the rest of the file" costs the rest's length per error — quadratic on a
+/// large broken file. A chunk's answer equals the whole rest's when the chunk parses (no item can
+/// run past a line that starts with a top-level keyword: those words are reserved and no item
+/// continues with one), or when it fails strictly before the chunk's end (no token or comment
+/// spans a line break, so nothing before the failure depends on the text after the cut).
+/// Otherwise — typically a block left open across the cut — the whole rest is parsed.
+fn parse_from<'t>(
+    text: &'t str,
+    pos: usize,
+    resume_points: &[usize],
+) -> (
+    Result<pest::iterators::Pairs<'t, Rule>, pest::error::Error<Rule>>,
+    Option<usize>,
+) {
+    let rest = text.get(pos..).unwrap_or("");
+    let cut = resume_points
+        .get(resume_points.partition_point(|&p| p < pos.saturating_add(CHUNK_BYTES)))
+        .copied();
+    if let Some(cut) = cut {
+        let chunk = text.get(pos..cut).unwrap_or("");
+        match PolicyParser::parse(Rule::policy, chunk) {
+            Ok(pairs) => return (Ok(pairs), Some(cut)),
+            Err(e) if pos + error_offset(&e) < cut => return (Err(e), None),
+            Err(_) => {}
+        }
+    }
+    (PolicyParser::parse(Rule::policy, rest), None)
 }
 
 fn error_offset(e: &pest::error::Error<Rule>) -> usize {
