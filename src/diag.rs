@@ -154,17 +154,17 @@ impl Source {
         (to_u32(line + 1), to_u32(col + 1))
     }
 
-    fn line_text(&self, line: u32) -> &str {
+    /// Byte offsets of a line's first character and of its end (before `\r\n` or `\n`).
+    fn line_bounds(&self, line: u32) -> (usize, usize) {
         let i = (line as usize).saturating_sub(1);
         let start = self.line_starts.get(i).copied().unwrap_or(self.text.len());
         let end = self
             .line_starts
             .get(i + 1)
-            .map_or(self.text.len(), |&e| e.saturating_sub(1));
-        self.text
-            .get(start..end)
-            .unwrap_or("")
-            .trim_end_matches('\r')
+            .map_or(self.text.len(), |&e| e.saturating_sub(1))
+            .max(start);
+        let text = self.text.get(start..end).unwrap_or("");
+        (start, start + text.trim_end_matches('\r').len())
     }
 }
 
@@ -197,24 +197,7 @@ pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
     };
     let line = d.span.line;
     let gutter = " ".repeat(line.to_string().len());
-    let raw = src.line_text(line);
-    let col = d.span.col.max(1) as usize;
-    // The caret runs to the end of the span, or of the line when the span goes on past it.
-    let span_chars = src
-        .text()
-        .get(d.span.start..d.span.end.max(d.span.start))
-        .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count());
-    // Tabs are shown as four spaces, so the caret is placed by display width, not by column.
-    let indent: usize = raw.chars().take(col - 1).map(display_width).sum();
-    let indent = indent + (col - 1).saturating_sub(raw.chars().count());
-    let width: usize = raw
-        .chars()
-        .skip(col - 1)
-        .take(span_chars)
-        .map(display_width)
-        .sum::<usize>()
-        .max(1);
-    let text = printable(raw);
+    let (text, indent, width) = excerpt(src, d);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -244,6 +227,75 @@ pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
         let _ = writeln!(out, "{gutter} {} help: {}", blue("="), printable(help));
     }
     out
+}
+
+/// Lines longer than this many characters are shown as a window around the caret.
+const MAX_SHOWN: usize = 200;
+/// How many characters of a long line are shown before the caret.
+const CONTEXT_BEFORE: usize = 80;
+
+/// The source line to show for `d` (printable, windowed when long), the caret's indent and its
+/// width, both in display columns. Works on byte offsets, so that each diagnostic costs the
+/// same however long its line is.
+fn excerpt(src: &Source, d: &Diagnostic) -> (String, usize, usize) {
+    let text = src.text();
+    let (ls, le) = src.line_bounds(d.span.line);
+    let line = text.get(ls..le).unwrap_or("");
+    // Where the caret goes, in bytes into `line`, plus columns past the end of the line.
+    let (mut at, past_end) = if (ls..=le).contains(&d.span.start) {
+        (d.span.start - ls, 0)
+    } else {
+        // A span whose offset is not on its line (made up by a caller): trust the column.
+        let col = (d.span.col.max(1) as usize) - 1;
+        match line.char_indices().nth(col) {
+            Some((i, _)) => (i, 0),
+            None => (line.len(), col.saturating_sub(line.chars().count())),
+        }
+    };
+    while at > 0 && !line.is_char_boundary(at) {
+        at -= 1;
+    }
+    let (before, after) = line.split_at(at);
+    let long = line.len() > MAX_SHOWN && line.chars().nth(MAX_SHOWN).is_some();
+    let (from, to) = if long {
+        let from = before
+            .char_indices()
+            .rev()
+            .take(CONTEXT_BEFORE)
+            .last()
+            .map_or(before.len(), |(i, _)| i);
+        let shown_before = before.get(from..).map_or(0, |b| b.chars().count());
+        let to = after
+            .char_indices()
+            .nth(MAX_SHOWN.saturating_sub(shown_before))
+            .map_or(after.len(), |(i, _)| i);
+        (from, to)
+    } else {
+        (0, after.len())
+    };
+    let before = before.get(from..).unwrap_or("");
+    let after = after.get(..to).unwrap_or("");
+    let (left, right) = (from > 0, to < line.len() - at);
+    let mut shown = String::new();
+    if left {
+        shown.push_str("...");
+    }
+    shown.push_str(&printable(before));
+    shown.push_str(&printable(after));
+    if right {
+        shown.push_str("...");
+    }
+    let indent =
+        usize::from(left) * 3 + before.chars().map(display_width).sum::<usize>() + past_end;
+    // The caret runs to the end of the span, or of the shown line when the span goes on past it.
+    let span_len = d.span.end.saturating_sub(d.span.start.max(ls + at));
+    let width = after
+        .char_indices()
+        .take_while(|(i, _)| *i < span_len)
+        .map(|(_, c)| display_width(c))
+        .sum::<usize>()
+        .max(1);
+    (shown, indent, width)
 }
 
 /// How many columns a character of a source line takes when rendered.
