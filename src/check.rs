@@ -1589,6 +1589,8 @@ impl Checker {
     fn template(&mut self, path: &PathTemplate) {
         let ranges = segment_ranges(path);
         let mut params: HashSet<&str> = HashSet::new();
+        // Each repeated name once: a template of 20 000 `{a}` is one mistake, not 19 999.
+        let mut reported: HashSet<&str> = HashSet::new();
         let mut empty_reported = false;
         let count = path.segments.len();
         for (i, (seg, &(from, to))) in path.segments.iter().zip(&ranges).enumerate() {
@@ -1615,7 +1617,7 @@ impl Checker {
                 }
                 Segment::Param(p) => {
                     let span = sub_span(path.span, from, to);
-                    if !params.insert(p) {
+                    if !params.insert(p) && reported.insert(p) {
                         self.push(CheckError::DuplicatePathParam {
                             span,
                             param: p.clone(),
