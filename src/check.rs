@@ -757,7 +757,7 @@ impl Diagnose for CheckError {
                 "use `org_id path organizationId`; only a `legacy service` may keep an `Organization-ID` header".to_string()
             }
             OrgIdHeaderName { .. } => {
-                "a legacy service may keep the org ID header only under its one name, `Organization-ID`".to_string()
+                "the guideline allows an org ID header under one name only, case included: `Organization-ID` (and only in a legacy service)".to_string()
             }
             OrgIdJustificationRequired { blank, .. } => {
                 if *blank {
@@ -885,12 +885,15 @@ fn methods_str(methods: &[Spanned<Method>]) -> String {
         .join("|")
 }
 
-/// Levenshtein distance, ASCII-case-insensitive.
+/// Edit distance counting insertions, deletions, substitutions and swaps of two neighbours
+/// (optimal string alignment), ignoring ASCII case: `Aisa` is one edit from `Asia`.
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
     let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Three rows of the table: two rows back (for swaps), the previous row and the current one.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
         if let Some(first) = cur.first_mut() {
             *first = i + 1;
@@ -899,10 +902,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
             let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
             let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
             let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            let mut best = sub.min(del).min(ins);
+            let swapped =
+                i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca) && ca != cb;
+            if swapped {
+                best = best.min(before.get(j - 1).copied().unwrap_or(0) + 1);
+            }
             if let Some(c) = cur.get_mut(j + 1) {
-                *c = sub.min(del).min(ins);
+                *c = best;
             }
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev.last().copied().unwrap_or(0)
@@ -2142,6 +2152,9 @@ mod tests {
         assert_eq!(edit_distance("acount", "account"), 1);
         assert_eq!(edit_distance("Invoice", "invoice"), 0);
         assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("Aisa", "Asia"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]
