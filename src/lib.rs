@@ -139,10 +139,25 @@ impl Policy {
     pub fn from_file_with(path: impl AsRef<Path>, limits: Limits) -> Result<Policy, PolicyError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|error| PolicyError::Io {
+        let io = |error| PolicyError::Io {
             path: name.clone(),
             error,
-        })?;
+        };
+        // Refuse an over-large file before reading it into memory.
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > limits.max_policy_bytes as u64 {
+            let src = Source::new(name.as_str(), "");
+            let e = parse::ParseError::TooLarge {
+                span: src.span(0, 0),
+                size: usize::try_from(size).unwrap_or(usize::MAX),
+                limit: limits.max_policy_bytes,
+            };
+            return Err(PolicyError::Invalid {
+                policy: Box::new(src),
+                diagnostics: vec![e.to_diagnostic()],
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
         match parse::decode(&name, bytes) {
             Ok(src) => Policy::load(src, limits),
             Err((src, e)) => Err(PolicyError::Invalid {
@@ -290,7 +305,14 @@ pub fn check_source_with(src: &Source, limits: &Limits) -> Checked {
     let (policy, parse_errors) = parse::parse(src);
     let mut diagnostics: Vec<Diagnostic> =
         parse_errors.iter().map(Diagnose::to_diagnostic).collect();
-    diagnostics.extend(check::check(&policy).iter().map(Diagnose::to_diagnostic));
+    let had_syntax_errors = !parse_errors.is_empty();
+    diagnostics.extend(
+        check::check(&policy)
+            .iter()
+            .map(Diagnose::to_diagnostic)
+            // A file whose every item failed to parse is not "empty".
+            .filter(|d| !(had_syntax_errors && d.code == "empty_policy")),
+    );
     diagnostics.extend(
         limits::check_policy(&policy, limits)
             .iter()

@@ -9,8 +9,23 @@ pub(crate) const ORG_ID_HEADER: &str = "Organization-ID";
 
 /// Deprecated terms for the org concept, compared after [`normalize`].
 const DEPRECATED: [&str; 18] = [
-    "tenant", "tenants", "tenantname", "tenantid", "tenantids", "app", "apps", "appname", "appid",
-    "appids", "xtenant", "xtenantid", "xtenantname", "xtenantids", "xapp", "xappid", "xappname",
+    "tenant",
+    "tenants",
+    "tenantname",
+    "tenantid",
+    "tenantids",
+    "app",
+    "apps",
+    "appname",
+    "appid",
+    "appids",
+    "xtenant",
+    "xtenantid",
+    "xtenantname",
+    "xtenantids",
+    "xapp",
+    "xappid",
+    "xappname",
     "xappids",
 ];
 
@@ -39,10 +54,22 @@ mod tests {
 
     #[test]
     fn deprecated_terms_match_in_any_spelling() {
-        for t in ["tenantId", "X-Tenant", "tenant_name", "APP", "X-App-Id", "appIds"] {
+        for t in [
+            "tenantId",
+            "X-Tenant",
+            "tenant_name",
+            "APP",
+            "X-App-Id",
+            "appIds",
+        ] {
             assert!(is_deprecated(t), "{t}");
         }
-        for t in ["organizationId", "Organization-ID", "application", "tenancy"] {
+        for t in [
+            "organizationId",
+            "Organization-ID",
+            "application",
+            "tenancy",
+        ] {
             assert!(!is_deprecated(t), "{t}");
         }
     }
