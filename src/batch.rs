@@ -86,7 +86,7 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
                         }
                         let d = match parse(part, doc_start + n, &limits) {
                             Parsed::Request(req) if n > 0 => answer(&req),
-                            Parsed::Invalid(d) => d,
+                            Parsed::Invalid(d) => *d,
                             _ => malformed(part, doc_start + n),
                         };
                         emit(&mut output, &d, false)?;
@@ -146,39 +146,34 @@ enum Parsed {
     Request(Box<Request>),
     /// The start of a multi-line document.
     Incomplete,
-    Invalid(Decision),
+    Invalid(Box<Decision>),
+}
+
+fn invalid(message: String) -> Parsed {
+    Parsed::Invalid(Box::new(Decision::invalid_request(None, message)))
 }
 
 /// Parses one request description within the limits.
 fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
     if bytes.len() > limits.max_request_bytes {
-        return Parsed::Invalid(Decision::invalid_request(
-            None,
-            format!(
-                "the request on line {line} is over the limit of {} bytes",
-                limits.max_request_bytes
-            ),
+        return invalid(format!(
+            "the request on line {line} is over the limit of {} bytes",
+            limits.max_request_bytes
         ));
     }
     if !bytes.starts_with(b"{") && std::str::from_utf8(bytes).is_ok() {
-        return Parsed::Invalid(Decision::invalid_request(
-            None,
-            format!("the request on line {line} is not a JSON object"),
-        ));
+        return invalid(format!("the request on line {line} is not a JSON object"));
     }
     if json_depth_exceeds(bytes, limits.max_json_depth) {
-        return Parsed::Invalid(Decision::invalid_request(
-            None,
-            format!(
-                "the request on line {line} nests deeper than {} levels",
-                limits.max_json_depth
-            ),
+        return invalid(format!(
+            "the request on line {line} nests deeper than {} levels",
+            limits.max_json_depth
         ));
     }
     match serde_json::from_slice::<Request>(bytes) {
         Ok(req) => Parsed::Request(Box::new(req)),
         Err(e) if e.is_eof() && bytes.starts_with(b"{") => Parsed::Incomplete,
-        Err(_) => Parsed::Invalid(malformed(bytes, line)),
+        Err(_) => Parsed::Invalid(Box::new(malformed(bytes, line))),
     }
 }
 
