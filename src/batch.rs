@@ -55,7 +55,7 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
         let r = if pretty {
             serde_json::to_writer_pretty(&mut scratch, d)
         } else {
-            serde_json::to_writer(&mut scratch, d)
+            d.write_compact(&mut scratch)
         };
         r.map_err(io::Error::from)?;
         scratch.push(b'\n');
@@ -170,7 +170,11 @@ fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
             limits.max_json_depth
         ));
     }
-    match serde_json::from_slice::<Request>(bytes) {
+    // One UTF-8 check of the whole line, rather than serde_json's check of every string in it.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Parsed::Invalid(Box::new(malformed(bytes, line)));
+    };
+    match serde_json::from_str::<Request>(text) {
         Ok(req) => Parsed::Request(Box::new(req)),
         Err(e) if e.is_eof() && bytes.starts_with(b"{") => Parsed::Incomplete,
         Err(_) => Parsed::Invalid(Box::new(malformed(bytes, line))),

@@ -868,15 +868,6 @@ fn segment_ranges(path: &PathTemplate) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Lower case without `_` and `-`: how requests name object types (by name or alias), so how
-/// names and aliases must differ (the compiler resolves types with the same key).
-fn type_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 fn methods_str(methods: &[Spanned<Method>]) -> String {
     methods
         .iter()
@@ -1419,7 +1410,7 @@ impl Checker {
         let mut keys: HashMap<String, (&str, String, u32)> = HashMap::new();
         for o in objects {
             let name = o.name.node.as_str();
-            let key = type_key(name);
+            let key = terms::type_key(name);
             match keys.get(&key) {
                 Some((first, _, line)) => self.push(CheckError::DuplicateObject {
                     span: o.name.span,
@@ -1445,7 +1436,7 @@ impl Checker {
             for p in &o.props {
                 if let ObjectProp::Alias(aliases) = &p.node {
                     for a in aliases {
-                        let key = type_key(&a.node);
+                        let key = terms::type_key(&a.node);
                         match keys.get(&key) {
                             Some((owner, what, line)) if *owner != name => {
                                 self.push(CheckError::AliasCollision {

@@ -257,18 +257,26 @@ impl<'a> Iterator for Segments<'a> {
     }
 }
 
-/// Lower case without `_` and `-`: how request type names meet declared names and aliases.
-pub(crate) fn type_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
-        self.types_by_key.get(&type_key(name)).copied()
+        // Requests name types on every create and entity: key short ASCII names on the stack.
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        if name.is_ascii() && name.len() <= buf.len() {
+            for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = b.to_ascii_lowercase();
+                    len += 1;
+                }
+            }
+            if let Some(key) = buf.get(..len).and_then(|k| std::str::from_utf8(k).ok()) {
+                return self.types_by_key.get(key).copied();
+            }
+        }
+        self.types_by_key
+            .get(&crate::terms::type_key(name))
+            .copied()
     }
 
     pub fn object(&self, t: TypeIdx) -> Option<&ObjectType> {
@@ -314,11 +322,15 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
         match item {
             Item::Object(o) => {
                 let idx = c.objects.len() as TypeIdx;
-                c.types_by_key.entry(type_key(&o.name.node)).or_insert(idx);
+                c.types_by_key
+                    .entry(crate::terms::type_key(&o.name.node))
+                    .or_insert(idx);
                 for p in &o.props {
                     if let ObjectProp::Alias(aliases) = &p.node {
                         for a in aliases {
-                            c.types_by_key.entry(type_key(&a.node)).or_insert(idx);
+                            c.types_by_key
+                                .entry(crate::terms::type_key(&a.node))
+                                .or_insert(idx);
                         }
                     }
                 }
@@ -355,7 +367,10 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
             match &p.node {
                 ObjectProp::Label(f) => label = Some((FieldPath::from(f), rules.add(p.span))),
                 ObjectProp::Inherit(inh) => {
-                    if let Some(parent) = c.types_by_key.get(&type_key(&inh.parent.node)) {
+                    if let Some(parent) = c
+                        .types_by_key
+                        .get(&crate::terms::type_key(&inh.parent.node))
+                    {
                         inherits.push(InheritRule {
                             parent: *parent,
                             via: FieldPath::from(&inh.via),

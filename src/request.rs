@@ -90,27 +90,43 @@ pub struct Entity {
 fn lowercase_headers<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<IndexMap<String, Values>, D::Error> {
-    let raw = IndexMap::<String, Values>::deserialize(d)?;
-    if raw
-        .keys()
-        .all(|k| !k.bytes().any(|b| b.is_ascii_uppercase()))
-    {
-        return Ok(raw);
-    }
-    let mut out: IndexMap<String, Values> = IndexMap::with_capacity(raw.len());
-    for (k, v) in raw {
-        match out.entry(k.to_ascii_lowercase()) {
-            indexmap::map::Entry::Vacant(e) => {
-                e.insert(v);
+    // Lower-cased as they are read, so the map is built once: most gateways send mixed case.
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = IndexMap<String, Values>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            while let Some((mut name, values)) = map.next_entry::<String, Values>()? {
+                name.make_ascii_lowercase();
+                match out.entry(name) {
+                    indexmap::map::Entry::Vacant(e) => {
+                        e.insert(values);
+                    }
+                    indexmap::map::Entry::Occupied(mut e) => {
+                        // The same header under two spellings: one repeated header.
+                        let slot = e.get_mut();
+                        let mut all = match std::mem::replace(slot, Values::Many(Vec::new())) {
+                            Values::One(v) => vec![v],
+                            Values::Many(v) => v,
+                        };
+                        match values {
+                            Values::One(v) => all.push(v),
+                            Values::Many(v) => all.extend(v),
+                        }
+                        *slot = Values::Many(all);
+                    }
+                }
             }
-            indexmap::map::Entry::Occupied(mut e) => {
-                let merged: Vec<String> =
-                    e.get().iter().chain(v.iter()).map(String::from).collect();
-                e.insert(Values::Many(merged));
-            }
+            Ok(out)
         }
     }
-    Ok(out)
+    d.deserialize_map(V)
 }
 
 fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

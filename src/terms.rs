@@ -1,4 +1,4 @@
-//! Vocabulary of the organization-ID guideline (SPEC §1.2), shared by `check` and `eval`.
+//! Shared vocabulary: the organization-ID guideline's terms (SPEC §1.2) and type-name keys.
 
 /// The one name for a single org ID (path parameter, query parameter, JSON field).
 pub(crate) const ORG_ID: &str = "organizationId";
@@ -73,4 +73,13 @@ mod tests {
             assert!(!is_deprecated(t), "{t}");
         }
     }
+}
+
+/// Lower case without `_` and `-`: how requests name object types (by name or alias), so how
+/// declared names and aliases must differ.
+pub(crate) fn type_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
