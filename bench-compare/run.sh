@@ -33,9 +33,10 @@ say "load:  $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
 say '```'
 
 echo "== build (release): orgscope binary, bench-compare binaries and benchmark" >&2
+# The orgscope binary is built on its own, as users get it (the benchmark binary also links
+# cedar and regorus, which turn on serde_json's `preserve_order` for everything in it).
 cargo build --release --quiet -p orgscope --bin orgscope
-cargo build --release --quiet -p bench-compare --bins
-cargo bench --quiet -p bench-compare --bench compare --no-run
+cargo bench --quiet -p bench-compare --no-run # builds the binaries too
 BIN=$CARGO_TARGET_DIR/release
 
 echo "== decisions: one criterion run (agreement asserted first)" >&2
@@ -46,6 +47,11 @@ say "## Decisions: orgscope, Cedar and regorus in one run"
 say ""
 say "Agreement checked before timing: $(grep -c '^  agree' "$OUT/criterion.log") requests, every engine answered alike."
 "$BIN/report" "$CARGO_TARGET_DIR/criterion" | tee -a "$RESULTS"
+
+say ""
+say "## Heap allocations per orgscope decision"
+say ""
+"$BIN/allocs" | tee -a "$RESULTS"
 
 if [ -z "${SKIP_BATCH:-}" ]; then
   echo "== orgscope eval: NDJSON batches" >&2

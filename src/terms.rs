@@ -48,6 +48,15 @@ pub(crate) fn is_org_id_name(name: &str) -> bool {
     name == ORG_ID || name == ORG_IDS
 }
 
+/// Lower case without `_` and `-`: how requests name object types (by name or alias), so how
+/// declared names and aliases must differ.
+pub(crate) fn type_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,13 +82,4 @@ mod tests {
             assert!(!is_deprecated(t), "{t}");
         }
     }
-}
-
-/// Lower case without `_` and `-`: how requests name object types (by name or alias), so how
-/// declared names and aliases must differ.
-pub(crate) fn type_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
 }
