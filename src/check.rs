@@ -13,7 +13,7 @@
 use crate::ast::*;
 use crate::diag::{Diagnose, Severity};
 use crate::terms;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// A semantic problem in a policy (errors and warnings alike).
 ///
@@ -1054,7 +1054,7 @@ impl Checker {
 
     /// Blocks and statements that may appear once: `multi_org`, `orgs`, `fallback`, `default`.
     fn singletons(&mut self, policy: &Policy) {
-        let mut firsts: HashMap<&'static str, u32> = HashMap::new();
+        let mut firsts: HashMap<&'static str, u32> = HashMap::default();
         for item in &policy.items {
             let (what, keyword) = match item {
                 Item::MultiOrg(m) => {
@@ -1087,7 +1087,7 @@ impl Checker {
     }
 
     fn multi_org(&mut self, m: &MultiOrg) {
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         for p in &m.props {
             let kw = match p.node {
                 MultiOrgProp::Default(_) => "default",
@@ -1121,7 +1121,7 @@ impl Checker {
     }
 
     fn orgs_block(&mut self, o: &Orgs) {
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         for e in &o.entries {
             if let OrgsEntry::DescendantAccess(d) = e {
                 self.once(&mut seen, "descendant_access", d.span, || {
@@ -1133,7 +1133,7 @@ impl Checker {
 
     fn orgs(&mut self, orgs: &[&OrgDecl]) {
         // Names first, so that ids and parents can refer to orgs declared later.
-        let mut by_name: HashMap<&str, &OrgDecl> = HashMap::new();
+        let mut by_name: HashMap<&str, &OrgDecl> = HashMap::default();
         for org in orgs {
             match by_name.get(org.name.node.as_str()) {
                 Some(first) => self.push(CheckError::DuplicateOrg {
@@ -1147,10 +1147,10 @@ impl Checker {
             }
         }
 
-        let mut ids: HashMap<&str, &OrgDecl> = HashMap::new();
-        let mut parents: HashMap<&str, &Name> = HashMap::new();
+        let mut ids: HashMap<&str, &OrgDecl> = HashMap::default();
+        let mut parents: HashMap<&str, &Name> = HashMap::default();
         for org in orgs {
-            let mut seen = HashMap::new();
+            let mut seen = HashMap::default();
             for p in &org.props {
                 let owner = || format!("org `{}`", org.name.node);
                 match &p.node {
@@ -1218,7 +1218,7 @@ impl Checker {
 
     fn headers(&mut self, headers: &[&Header], services: &[&Service]) {
         // Endpoint org ID headers, for role conflicts: lower-case name → line.
-        let mut org_id_headers: HashMap<String, u32> = HashMap::new();
+        let mut org_id_headers: HashMap<String, u32> = HashMap::default();
         for s in services {
             for e in &s.endpoints {
                 for p in &e.props {
@@ -1233,8 +1233,8 @@ impl Checker {
             }
         }
 
-        let mut names: HashMap<String, &Header> = HashMap::new();
-        let mut roles: HashMap<Role, (&Header, u32)> = HashMap::new();
+        let mut names: HashMap<String, &Header> = HashMap::default();
+        let mut roles: HashMap<Role, (&Header, u32)> = HashMap::default();
         for h in headers {
             let hname = &h.name.node;
             self.deprecated(hname, h.name.span);
@@ -1255,7 +1255,7 @@ impl Checker {
                 }
             };
 
-            let mut seen = HashMap::new();
+            let mut seen = HashMap::default();
             let mut role: Option<(Role, Span)> = None;
             let mut cardinality: Option<(bool, Span)> = None;
             let mut subset: Option<Span> = None;
@@ -1405,9 +1405,9 @@ impl Checker {
 
     /// Object types: names, aliases, properties, inheritance. Returns the declared type names.
     fn objects<'p>(&mut self, objects: &[&'p Object]) -> HashMap<&'p str, &'p Object> {
-        let mut types: HashMap<&str, &Object> = HashMap::new();
+        let mut types: HashMap<&str, &Object> = HashMap::default();
         // Type names and aliases by `type_key`: (owner type, what it is, line).
-        let mut keys: HashMap<String, (&str, String, u32)> = HashMap::new();
+        let mut keys: HashMap<String, (&str, String, u32)> = HashMap::default();
         for o in objects {
             let name = o.name.node.as_str();
             let key = terms::type_key(name);
@@ -1464,11 +1464,11 @@ impl Checker {
             }
         }
 
-        let mut parents: HashMap<&str, &Name> = HashMap::new();
+        let mut parents: HashMap<&str, &Name> = HashMap::default();
         for o in objects {
             let name = o.name.node.as_str();
             let owner = || format!("object type `{name}`");
-            let mut seen = HashMap::new();
+            let mut seen = HashMap::default();
             let mut shared: Option<Span> = None;
             let mut others: Vec<(&'static str, Span)> = Vec::new();
             for p in &o.props {
@@ -1553,7 +1553,7 @@ impl Checker {
     }
 
     fn fallbacks(&mut self, sources: &[Spanned<FallbackSource>]) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for s in sources {
             if !seen.insert(s.node) {
                 self.push(CheckError::DuplicateFallback {
@@ -1575,7 +1575,7 @@ impl Checker {
     }
 
     fn methods(&mut self, methods: &[Spanned<Method>]) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for m in methods {
             if !seen.insert(m.node) {
                 self.push(CheckError::DuplicateMethod {
@@ -1589,9 +1589,9 @@ impl Checker {
     /// Empty segments, repeated parameters and deprecated terms in a path template.
     fn template(&mut self, path: &PathTemplate) {
         let ranges = segment_ranges(path);
-        let mut params: HashSet<&str> = HashSet::new();
+        let mut params: HashSet<&str> = HashSet::default();
         // Each repeated name once: a template of 20 000 `{a}` is one mistake, not 19 999.
-        let mut reported: HashSet<&str> = HashSet::new();
+        let mut reported: HashSet<&str> = HashSet::default();
         let mut empty_reported = false;
         let count = path.segments.len();
         for (i, (seg, &(from, to))) in path.segments.iter().zip(&ranges).enumerate() {
@@ -1695,7 +1695,7 @@ impl Checker {
                 }
             }
         }
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         let mut has_id = false;
         for o in &t.opts {
             let (kw, f) = match &o.node {
@@ -1743,7 +1743,7 @@ impl Checker {
     }
 
     fn services(&mut self, services: &[&Service]) {
-        let mut names: HashMap<&str, u32> = HashMap::new();
+        let mut names: HashMap<&str, u32> = HashMap::default();
         let mut index = PathIndex::default();
         let mut endpoints: Vec<(String, u32)> = Vec::new();
         for s in services {
@@ -1795,7 +1795,7 @@ impl Checker {
         self.template(&e.path);
         let endpoint = format!("{} {}", methods_str(&e.methods), e.path);
         let owner = || format!("endpoint `{endpoint}`");
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         let mut scoped = true;
         let mut justification: Option<(&str, Span)> = None;
         let mut locations: Vec<(&Spanned<Location>, &Name, Span)> = Vec::new();
@@ -1913,7 +1913,7 @@ fn find_cycles<'a>(
     next: impl Fn(&str) -> Option<(&'a str, Span)>,
 ) -> Vec<(Vec<String>, Span)> {
     // 0 = unvisited, 1 = on the current walk, 2 = done.
-    let mut state: HashMap<&str, u8> = HashMap::new();
+    let mut state: HashMap<&str, u8> = HashMap::default();
     let position: HashMap<&str, usize> = order
         .iter()
         .enumerate()
@@ -1998,7 +1998,7 @@ struct PathIndex {
 impl Default for PathIndex {
     fn default() -> Self {
         PathIndex {
-            roots: HashMap::new(),
+            roots: HashMap::default(),
             nodes: Vec::new(),
             budget: OVERLAP_BUDGET,
         }

@@ -83,6 +83,8 @@ pub struct Source {
     /// `(byte offset, column)` every [`CHECKPOINT_BYTES`] or so: columns count characters, and
     /// counting from the line start would make every span on a long line cost its length.
     checkpoints: Vec<(usize, usize)>,
+    /// All ASCII (the usual case): a column is a byte distance, no characters to count.
+    ascii: bool,
 }
 
 /// Distance between column checkpoints: bounds the characters counted per `line_col` call.
@@ -107,6 +109,7 @@ impl Source {
         }
         Source {
             name: name.into(),
+            ascii: text.is_ascii(),
             text,
             line_starts,
             checkpoints,
@@ -142,6 +145,9 @@ impl Source {
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
+        if self.ascii {
+            return (to_u32(line + 1), to_u32(offset - start + 1));
+        }
         // Count characters from the last checkpoint on this line, or from the line start.
         let checkpoint = self
             .checkpoints

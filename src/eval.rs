@@ -839,10 +839,10 @@ impl<'r> Ctx<'r> {
 
     /// The bodies of the objects a create makes: each element of the route's `objects`
     /// field, or the body itself.
-    fn objects(&self, target: &Target<'r>) -> Res<Vec<Option<&'r Value>>> {
+    fn objects(&self, target: &Target<'r>) -> Res<Objects<'r>> {
         let body = self.req.body.as_ref();
         let Some(f) = target.route.and_then(|r| r.objects.as_ref()) else {
-            return Ok(vec![body]);
+            return Ok(Objects::One(body));
         };
         let mut v = body;
         for k in &f.keys {
@@ -858,7 +858,7 @@ impl<'r> Ctx<'r> {
                     target.route.map(|r| r.rule),
                 ))
             }
-            Some(Value::Array(items)) if !items.is_empty() => Ok(items.iter().map(Some).collect()),
+            Some(Value::Array(items)) if !items.is_empty() => Ok(Objects::Many(items)),
             _ => Err(Deny::invalid(
                 format!("`{}` must be a non-empty array of objects", f.text),
                 target.route.map(|r| r.rule),
@@ -896,7 +896,7 @@ impl<'r> Ctx<'r> {
         let (_, ty) = self.object_type(target)?;
         let many = target.route.is_some_and(|r| r.objects.is_some());
         let mut labels = Vec::with_capacity(objects.len());
-        for (i, obj) in objects.into_iter().enumerate() {
+        for (i, obj) in objects.iter().enumerate() {
             match self.label_one(ty, obj, scope) {
                 Ok(l) => labels.push(l),
                 Err(mut d) if many => {
@@ -1089,7 +1089,10 @@ impl<'r> Ctx<'r> {
             let Some(parent) = self.p.object(inh.parent) else {
                 continue;
             };
-            let from = format!("{} {}", parent.name, id);
+            let mut from = String::with_capacity(parent.name.len() + 1 + id.len());
+            from.push_str(&parent.name);
+            from.push(' ');
+            from.push_str(&id);
             let not_found = || {
                 Deny::new(
                     ErrorCode::ParentNotFound,
@@ -1131,12 +1134,11 @@ impl<'r> Ctx<'r> {
     /// Looks an existing object up: the request's entities first, then the embedder's store.
     fn find(&self, t: TypeIdx, id: &str) -> Found<'r> {
         let p = self.p;
-        if let Some(e) = self
-            .req
-            .entities
-            .iter()
-            .find(|e| e.id == id && p.resolve_type(&e.object_type) == Some(t))
-        {
+        if let Some(e) = self.req.entities.iter().find(|e| {
+            e.id == id
+                && (p.object(t).is_some_and(|ty| *ty.name == *e.object_type)
+                    || p.resolve_type(&e.object_type) == Some(t))
+        }) {
             return match &e.org {
                 Some(o) => Found::Org(Cow::Borrowed(o.as_str())),
                 None => Found::Unlabeled,
@@ -1214,5 +1216,28 @@ fn quote_id(from: &str) -> String {
     match from.split_once(' ') {
         Some((ty, id)) => format!("{ty} `{id}`"),
         None => format!("`{from}`"),
+    }
+}
+
+/// The objects one create makes: the body, or each element of the route's `objects` array.
+enum Objects<'r> {
+    One(Option<&'r Value>),
+    Many(&'r [Value]),
+}
+
+impl<'r> Objects<'r> {
+    fn len(&self) -> usize {
+        match self {
+            Objects::One(_) => 1,
+            Objects::Many(items) => items.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Option<&'r Value>> + '_ {
+        let (one, many) = match *self {
+            Objects::One(body) => (Some(body), &[][..]),
+            Objects::Many(items) => (None, items),
+        };
+        one.into_iter().chain(many.iter().map(Some))
     }
 }

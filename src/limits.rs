@@ -3,7 +3,7 @@
 
 use crate::ast::{self, Item, ObjectProp, Span};
 use crate::diag::Diagnose;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Every limit orgscope enforces. The defaults suit a gateway; each can be changed from the
 /// crate (`Policy::from_source_with`, `Policy::from_file_with`) and from the CLI (`--max-*`).
