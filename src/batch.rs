@@ -37,97 +37,159 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
     mut output: W,
     options: BatchOptions,
 ) -> io::Result<BatchStats> {
-    let limits = *policy.limits();
-    let mut stats = BatchStats::default();
-    let mut line = Vec::new();
-    let mut doc: Vec<u8> = Vec::new();
-    let mut doc_start = 0usize;
-    let mut line_no = 0usize;
-    // Decisions are serialized into one reused buffer and written whole: serde_json writing
-    // token by token through `io::Write` costs more than the evaluation itself.
-    let mut scratch = Vec::with_capacity(1024);
-    let mut emit = |out: &mut W, d: &Decision, pretty: bool| -> io::Result<()> {
-        stats.decisions += 1;
-        if !d.is_allow() {
-            stats.denies += 1;
-        }
-        scratch.clear();
-        let r = if pretty {
-            serde_json::to_writer_pretty(&mut scratch, d)
-        } else {
-            d.write_compact(&mut scratch)
-        };
-        r.map_err(io::Error::from)?;
-        scratch.push(b'\n');
-        out.write_all(&scratch)
+    let mut stream = Stream {
+        policy,
+        entities,
+        options,
+        limits: *policy.limits(),
+        stats: BatchStats::default(),
+        scratch: Vec::with_capacity(1024),
+        doc: Vec::new(),
+        doc_start: 0,
+        line_no: 0,
     };
-    let answer = |req: &Request| decide(policy, entities, req, options);
+    let mut line = Vec::new();
     loop {
-        if input.fill_buf()?.is_empty() {
-            output.flush()?;
-        }
-        if !read_line(&mut input, &mut line, limits.max_request_bytes)? {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
             break;
         }
-        line_no += 1;
-        if !doc.is_empty() {
+        if let Some(i) = available.iter().position(|&b| b == b'\n') {
+            // The common case: a whole line in the buffer, answered in place without a copy.
+            let drained = i + 1 == available.len();
+            stream.line(&mut output, available.get(..=i).unwrap_or_default())?;
+            input.consume(i + 1);
+            if drained {
+                output.flush()?;
+            }
+        } else {
+            // A line split across reads: the rest may be slow to come, so answer what came
+            // before it first.
+            output.flush()?;
+            let drained = read_line(&mut input, &mut line, stream.limits.max_request_bytes)?;
+            stream.line(&mut output, &line)?;
+            if drained {
+                output.flush()?;
+            }
+        }
+    }
+    stream.finish(&mut output)?;
+    output.flush()?;
+    Ok(stream.stats)
+}
+
+/// The state of a batch between lines.
+struct Stream<'p> {
+    policy: &'p Policy,
+    entities: &'p dyn EntityLookup,
+    options: BatchOptions,
+    limits: Limits,
+    stats: BatchStats,
+    /// Decisions are serialized into one reused buffer and written whole: serde_json writing
+    /// token by token through `io::Write` costs more than the evaluation itself.
+    scratch: Vec<u8>,
+    /// The lines so far of a multi-line document (empty outside one).
+    doc: Vec<u8>,
+    doc_start: usize,
+    line_no: usize,
+}
+
+impl Stream<'_> {
+    /// Answers one input line (with its `\n`, if it has one), or adds it to a multi-line document.
+    fn line<W: Write>(&mut self, out: &mut W, line: &[u8]) -> io::Result<()> {
+        self.line_no += 1;
+        if !self.doc.is_empty() {
             // Inside a multi-line document: keep reading until it parses or cannot.
-            doc.extend_from_slice(&line);
-            match parse(&doc, doc_start, &limits) {
-                Parsed::Incomplete => continue,
-                Parsed::Request(req) => emit(&mut output, &answer(&req), true)?,
+            self.doc.extend_from_slice(line);
+            match parse(&self.doc, self.doc_start, &self.limits) {
+                Parsed::Incomplete => return Ok(()),
+                Parsed::Request(req) => {
+                    let d = self.answer(&req);
+                    self.emit(out, &d, true)?;
+                }
                 Parsed::Invalid(_) => {
                     // Not one document after all: answer its first line as malformed and
                     // the lines after it one by one.
+                    let doc = std::mem::take(&mut self.doc);
                     for (n, part) in doc.split(|&b| b == b'\n').enumerate() {
                         let part = part.trim_ascii();
                         if part.is_empty() {
                             continue;
                         }
-                        let d = match parse(part, doc_start + n, &limits) {
-                            Parsed::Request(req) if n > 0 => answer(&req),
+                        let d = match parse(part, self.doc_start + n, &self.limits) {
+                            Parsed::Request(req) if n > 0 => self.answer(&req),
                             Parsed::Invalid(d) => *d,
-                            _ => malformed(part, doc_start + n),
+                            _ => malformed(part, self.doc_start + n),
                         };
-                        emit(&mut output, &d, false)?;
+                        self.emit(out, &d, false)?;
                     }
                 }
             }
-            doc.clear();
-            continue;
+            self.doc.clear();
+            return Ok(());
         }
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
-            continue;
+            return Ok(());
         }
-        match parse(trimmed, line_no, &limits) {
-            Parsed::Request(req) => emit(&mut output, &answer(&req), false)?,
-            Parsed::Incomplete => {
-                doc_start = line_no;
-                doc.extend_from_slice(&line);
+        match parse(trimmed, self.line_no, &self.limits) {
+            Parsed::Request(req) => {
+                let d = self.answer(&req);
+                self.emit(out, &d, false)
             }
-            Parsed::Invalid(d) => emit(&mut output, &d, false)?,
+            Parsed::Incomplete => {
+                self.doc_start = self.line_no;
+                self.doc.extend_from_slice(line);
+                Ok(())
+            }
+            Parsed::Invalid(d) => self.emit(out, &d, false),
         }
     }
-    if !doc.is_empty() {
-        emit(&mut output, &malformed(doc.trim_ascii(), doc_start), false)?;
+
+    /// Answers a document the input left unfinished.
+    fn finish<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        if self.doc.is_empty() {
+            return Ok(());
+        }
+        let d = malformed(self.doc.trim_ascii(), self.doc_start);
+        self.emit(out, &d, false)
     }
-    output.flush()?;
-    Ok(stats)
+
+    fn answer(&self, req: &Request) -> Decision {
+        if self.options.explain {
+            self.policy.explain(req, self.entities)
+        } else {
+            self.policy.evaluate_with(req, self.entities)
+        }
+    }
+
+    fn emit<W: Write>(&mut self, out: &mut W, d: &Decision, pretty: bool) -> io::Result<()> {
+        self.stats.decisions += 1;
+        if !d.is_allow() {
+            self.stats.denies += 1;
+        }
+        self.scratch.clear();
+        let r = if pretty {
+            serde_json::to_writer_pretty(&mut self.scratch, d)
+        } else {
+            d.write_compact(&mut self.scratch)
+        };
+        r.map_err(io::Error::from)?;
+        self.scratch.push(b'\n');
+        out.write_all(&self.scratch)
+    }
 }
 
 /// Reads one line into `buf` (cleared first), keeping at most `max + 1` bytes of it so that an
-/// endless line cannot exhaust memory; the rest of an over-long line is skipped. False at the
-/// end of the input.
+/// endless line cannot exhaust memory; the rest of an over-long line is skipped. Returns whether
+/// the reader's buffer is empty after the line (the end of the input counts as empty).
 fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<bool> {
     buf.clear();
-    let mut read_any = false;
     loop {
         let available = input.fill_buf()?;
         if available.is_empty() {
-            return Ok(read_any);
+            return Ok(true);
         }
-        read_any = true;
         let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
             Some(i) => (available.get(..=i).unwrap_or_default(), true),
             None => (available, false),
@@ -135,9 +197,10 @@ fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Re
         let room = (max + 1).saturating_sub(buf.len());
         buf.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
         let used = chunk.len();
+        let drained = used == available.len();
         input.consume(used);
         if done {
-            return Ok(true);
+            return Ok(drained);
         }
     }
 }
@@ -178,19 +241,6 @@ fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
         Ok(req) => Parsed::Request(Box::new(req)),
         Err(e) if e.is_eof() && bytes.starts_with(b"{") => Parsed::Incomplete,
         Err(_) => Parsed::Invalid(Box::new(malformed(bytes, line))),
-    }
-}
-
-fn decide(
-    policy: &Policy,
-    entities: &dyn EntityLookup,
-    req: &Request,
-    options: BatchOptions,
-) -> Decision {
-    if options.explain {
-        policy.explain(req, entities)
-    } else {
-        policy.evaluate_with(req, entities)
     }
 }
 

@@ -212,3 +212,41 @@ fn closed_stdout_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.is_empty(), "{err}");
 }
+
+#[test]
+fn each_answer_comes_as_soon_as_its_request_does() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgscope"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["eval", "--policy", ZUORA])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..2 {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            tx.send(line).unwrap();
+        }
+    });
+    // Each request is answered while stdin stays open, the second one split across writes.
+    let (first, second) = DENIED.split_at(40);
+    for (write, id) in [(vec![QUERY, "\n"], "q"), (vec![first, second, "\n"], "d")] {
+        for part in write {
+            stdin.write_all(part.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("an answer before the input ends");
+        let d: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(d["id"], id);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
