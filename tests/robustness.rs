@@ -7,6 +7,11 @@ use orgscope::{check_source, parse};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
+// The fuzz targets' checks: this file uses the one for diagnostics' positions and messages.
+#[allow(dead_code)]
+#[path = "../fuzz/src/checks.rs"]
+mod checks;
+
 /// Decodes like the CLI does, then parses and checks.
 fn check_bytes(bytes: Vec<u8>) -> (Source, Vec<Diagnostic>) {
     match parse::decode("t.policy", bytes) {
@@ -38,48 +43,6 @@ fn error_codes(diags: &[Diagnostic]) -> Vec<&'static str> {
         .collect()
 }
 
-/// Every diagnostic points inside the file, at a line and column that exist, and renders.
-fn assert_positions(src: &Source, diags: &[Diagnostic]) {
-    let text = src.text();
-    let lines: Vec<&str> = text.split('\n').collect();
-    for d in diags {
-        let s = d.span;
-        assert!(s.start <= text.len(), "{d:?} starts past the end");
-        assert!(s.end >= s.start, "{d:?} ends before it starts");
-        assert!(
-            s.line >= 1 && (s.line as usize) <= lines.len(),
-            "{d:?}: no such line"
-        );
-        let line = lines[s.line as usize - 1];
-        let chars = line.chars().count() as u32;
-        assert!(
-            s.col >= 1 && s.col <= chars + 1,
-            "{d:?}: no such column in {line:?}"
-        );
-        // The column agrees with the byte offset.
-        let start_of_line: usize = lines[..s.line as usize - 1]
-            .iter()
-            .map(|l| l.len() + 1)
-            .sum();
-        if let Some(prefix) = text.get(start_of_line..s.start) {
-            assert_eq!(prefix.chars().count() as u32 + 1, s.col, "{d:?}");
-        }
-        let rendered = orgscope::diag::render(d, src, Default::default());
-        assert!(rendered.contains(&format!(":{}:{}", s.line, s.col)));
-        assert!(!d.message.is_empty());
-        assert!(
-            !d.message.ends_with('.'),
-            "message ends with a period: {}",
-            d.message
-        );
-        assert!(
-            !d.message.starts_with(|c: char| c.is_uppercase()),
-            "message starts upper case: {}",
-            d.message
-        );
-    }
-}
-
 fn assert_sorted(diags: &[Diagnostic]) {
     for w in diags.windows(2) {
         assert!(w[0].span.start <= w[1].span.start, "unsorted: {w:?}");
@@ -108,7 +71,7 @@ fn empty_and_blank_files_are_valid_but_warned_about() {
         let (src, diags) = check_bytes(text.as_bytes().to_vec());
         assert_eq!(codes(&diags), ["empty_policy"], "{text:?}");
         assert_eq!(diags[0].severity, Severity::Warning);
-        assert_positions(&src, &diags);
+        checks::check_diagnostics(&src, &diags);
     }
 }
 
@@ -124,18 +87,18 @@ fn binary_junk_gets_diagnostics() {
     }
     let (src, diags) = check_bytes(junk);
     assert_eq!(codes(&diags), ["invalid_utf8"]);
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 
     let nuls = vec![0u8; 1000];
     let (src, diags) = check_bytes(nuls);
     assert_eq!(error_codes(&diags), ["syntax"]);
     assert!(diags[0].message.contains("U+0000"), "{}", diags[0].message);
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 
     let text = "object a\n\u{7}\u{1b}[31m route\u{0} GET";
     let (src, diags) = check_bytes(text.as_bytes().to_vec());
     assert!(codes(&diags).contains(&"syntax"));
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 }
 
 #[test]
@@ -143,12 +106,12 @@ fn invalid_utf8_points_at_the_first_bad_byte() {
     let (src, diags) = check_bytes(b"object a\nobject \xff\xfeb\n".to_vec());
     assert_eq!(codes(&diags), ["invalid_utf8"]);
     assert_eq!((diags[0].span.line, diags[0].span.col), (2, 8));
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 
     // A truncated multi-byte sequence at the very end.
     let (src, diags) = check_bytes(b"object caf\xc3".to_vec());
     assert_eq!((diags[0].span.line, diags[0].span.col), (1, 11));
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 }
 
 #[test]
@@ -178,7 +141,7 @@ fn unclosed_strings_are_reported_where_they_open() {
             "{}",
             first.message
         );
-        assert_positions(&src, &diags);
+        checks::check_diagnostics(&src, &diags);
     }
 }
 
@@ -194,7 +157,7 @@ fn deeply_nested_braces_do_not_overflow_the_stack() {
     ] {
         let (src, diags) = check_bytes(text.into_bytes());
         assert!(diags.iter().any(|d| d.is_error()), "{diags:#?}");
-        assert_positions(&src, &diags);
+        checks::check_diagnostics(&src, &diags);
     }
 }
 
@@ -265,7 +228,7 @@ fn a_10_mb_policy_with_errors_reports_them_all_quickly() {
             == 2 * i
     );
     assert_sorted(&diags);
-    assert_positions(&src, &diags[..100]);
+    checks::check_diagnostics(&src, &diags[..100]);
 }
 
 #[test]
@@ -294,7 +257,7 @@ fn ten_mb_of_junk_gets_diagnostics() {
         "{}",
         diags.len()
     );
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 
     // Bytes junk: one diagnostic.
     let mut bytes = Vec::with_capacity(10 * 1024 * 1024);
@@ -306,7 +269,7 @@ fn ten_mb_of_junk_gets_diagnostics() {
     }
     let (src, diags) = check_bytes(bytes);
     assert_eq!(codes(&diags), ["invalid_utf8"]);
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 }
 
 #[test]
@@ -347,7 +310,7 @@ fn large_files_parse_the_same_whatever_the_layout() {
     let lines: Vec<u32> = diags.iter().map(|d| d.span.line).collect();
     assert_eq!(error_codes(&diags), vec!["syntax"; broken_lines.len()]);
     assert_eq!(lines, broken_lines);
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
     assert_eq!(
         check_source(&Source::new("t.policy", text))
             .policy
@@ -377,7 +340,7 @@ fn very_long_lines_keep_exact_columns() {
         diags[0].span.col,
         col + "route GET /x -> query ".len() as u32
     );
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
     // The line is shown as a window around the caret, which still points at the name.
     let rendered = orgscope::diag::render(&diags[0], &src, Default::default());
     assert!(rendered.len() < 1000, "{} bytes", rendered.len());
@@ -400,7 +363,7 @@ fn very_long_lines_keep_exact_columns() {
     // A long line of nothing valid.
     let (src, diags) = check_bytes("x".repeat(1_000_000).into_bytes());
     assert_eq!(error_codes(&diags), ["syntax"]);
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 }
 
 #[test]
@@ -417,7 +380,7 @@ fn crlf_line_endings_keep_columns_right() {
         (a[0].span.line, a[0].span.col),
         (b[0].span.line, b[0].span.col)
     );
-    assert_positions(&src, &b);
+    checks::check_diagnostics(&src, &b);
     let rendered = orgscope::diag::render(&b[0], &src, Default::default());
     assert!(!rendered.contains('\r'), "{rendered:?}");
 
@@ -425,7 +388,7 @@ fn crlf_line_endings_keep_columns_right() {
     let (src, diags) =
         check_bytes(b"object a {\r\n  label\r\n}\r\nroute GET /x\r-> query\r\n".to_vec());
     assert!(!diags.is_empty());
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 }
 
 #[test]
@@ -434,7 +397,7 @@ fn tabs_count_as_one_column_and_render_aligned() {
     let (src, diags) = check_bytes(text.as_bytes().to_vec());
     assert_eq!(codes(&diags), ["missing_id_field"]);
     assert_eq!((diags[0].span.line, diags[0].span.col), (2, 20));
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
     let rendered = orgscope::diag::render(&diags[0], &src, Default::default());
     let lines: Vec<&str> = rendered.lines().collect();
     let source_line = lines
@@ -469,7 +432,7 @@ object broken { label }
         ]
     );
     assert_sorted(&diags);
-    assert_positions(&src, &diags);
+    checks::check_diagnostics(&src, &diags);
 }
 
 /// A few hand-picked mutations of real policies.
@@ -492,7 +455,7 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
         let (src, diags) = check_bytes(text.into_bytes());
-        assert_positions(&src, &diags);
+        checks::check_diagnostics(&src, &diags);
         assert_sorted(&diags);
     }
 
@@ -513,7 +476,7 @@ proptest! {
     ) {
         let text: String = parts.concat();
         let (src, diags) = check_bytes(text.into_bytes());
-        assert_positions(&src, &diags);
+        checks::check_diagnostics(&src, &diags);
         assert_sorted(&diags);
     }
 
@@ -535,7 +498,7 @@ proptest! {
             }
         }
         let (src, diags) = check_bytes(bytes);
-        assert_positions(&src, &diags);
+        checks::check_diagnostics(&src, &diags);
         assert_sorted(&diags);
     }
 }

@@ -111,8 +111,9 @@ pub fn policy_check(data: &[u8]) {
     }
 }
 
-/// Positions, rendering and message shape of diagnostics over `src`.
-fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
+/// Positions, rendering and message shape of diagnostics over `src` (also used by
+/// `tests/robustness.rs`).
+pub fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
     let text = src.text();
     let lines: Vec<&str> = text.split('\n').collect();
     for d in diags {
@@ -136,6 +137,14 @@ fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
             );
         }
         assert!(!d.message.is_empty(), "{d:?}: empty message");
+        assert!(
+            !d.message.ends_with('.'),
+            "{d:?}: message ends with a period"
+        );
+        assert!(
+            !d.message.starts_with(|c: char| c.is_uppercase()),
+            "{d:?}: message starts upper case"
+        );
         let plain = diag::render(d, src, Style::default());
         assert!(
             plain.contains(&format!(":{}:{}", s.line, s.col)),
