@@ -183,6 +183,8 @@ fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The grammar's reserved words, written out here rather than taken from the crate, so that the
+/// generator's idea of the language does not depend on the code under test.
 const RESERVED: [&str; 11] = [
     "multi_org",
     "orgs",
