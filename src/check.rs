@@ -1009,40 +1009,36 @@ impl Checker {
             .collect();
         let types = self.objects(&objects);
 
-        let mut index = PathIndex::default();
-        let mut routes: Vec<(String, u32)> = Vec::new();
+        let mut routes = Templates::default();
         for item in &policy.items {
             match item {
                 Item::Route(r) => {
                     self.methods(&r.methods);
                     self.template(&r.path);
                     self.target(&r.target, Some(&r.path), &types);
-                    let ms: Vec<Method> = r.methods.iter().map(|m| m.node).collect();
-                    match index.find(&ms, &r.path.segments) {
-                        Some(Clash::Duplicate(m, i)) => {
-                            if let Some((_, line)) = routes.get(i) {
-                                self.push(CheckError::DuplicateRoute {
-                                    span: r.path.span,
-                                    route: format!("{} {}", m.as_str(), r.path),
-                                    first_line: *line,
-                                });
-                            }
-                        }
-                        Some(Clash::Overlap(m, i, example)) => {
-                            if let Some((other, line)) = routes.get(i) {
-                                self.push(CheckError::OverlappingRoute {
-                                    span: r.path.span,
-                                    route: format!("{} {}", m.as_str(), r.path),
-                                    other: format!("{} {other}", m.as_str()),
-                                    example,
-                                    other_line: *line,
-                                });
-                            }
-                        }
+                    match routes.add(&r.methods, &r.path, r.span.line) {
+                        Some(Seen::Duplicate {
+                            template,
+                            first_line,
+                        }) => self.push(CheckError::DuplicateRoute {
+                            span: r.path.span,
+                            route: template,
+                            first_line,
+                        }),
+                        Some(Seen::Overlap {
+                            template,
+                            other,
+                            example,
+                            other_line,
+                        }) => self.push(CheckError::OverlappingRoute {
+                            span: r.path.span,
+                            route: template,
+                            other,
+                            example,
+                            other_line,
+                        }),
                         None => {}
                     }
-                    index.insert(&ms, &r.path.segments, routes.len());
-                    routes.push((r.path.to_string(), r.span.line));
                 }
                 Item::DefaultRoute(d) => self.target(&d.target, None, &types),
                 _ => {}
@@ -1744,8 +1740,7 @@ impl Checker {
 
     fn services(&mut self, services: &[&Service]) {
         let mut names: HashMap<&str, u32> = HashMap::default();
-        let mut index = PathIndex::default();
-        let mut endpoints: Vec<(String, u32)> = Vec::new();
+        let mut endpoints = Templates::default();
         for s in services {
             match names.get(s.name.node.as_str()) {
                 Some(&first_line) => self.push(CheckError::DuplicateService {
@@ -1759,32 +1754,29 @@ impl Checker {
             }
             for e in &s.endpoints {
                 self.endpoint(s, e);
-                let ms: Vec<Method> = e.methods.iter().map(|m| m.node).collect();
-                match index.find(&ms, &e.path.segments) {
-                    Some(Clash::Duplicate(m, i)) => {
-                        if let Some((_, line)) = endpoints.get(i) {
-                            self.push(CheckError::DuplicateEndpoint {
-                                span: e.path.span,
-                                endpoint: format!("{} {}", m.as_str(), e.path),
-                                first_line: *line,
-                            });
-                        }
-                    }
-                    Some(Clash::Overlap(m, i, example)) => {
-                        if let Some((other, line)) = endpoints.get(i) {
-                            self.push(CheckError::OverlappingEndpoint {
-                                span: e.path.span,
-                                endpoint: format!("{} {}", m.as_str(), e.path),
-                                other: format!("{} {other}", m.as_str()),
-                                example,
-                                other_line: *line,
-                            });
-                        }
-                    }
+                match endpoints.add(&e.methods, &e.path, e.span.line) {
+                    Some(Seen::Duplicate {
+                        template,
+                        first_line,
+                    }) => self.push(CheckError::DuplicateEndpoint {
+                        span: e.path.span,
+                        endpoint: template,
+                        first_line,
+                    }),
+                    Some(Seen::Overlap {
+                        template,
+                        other,
+                        example,
+                        other_line,
+                    }) => self.push(CheckError::OverlappingEndpoint {
+                        span: e.path.span,
+                        endpoint: template,
+                        other,
+                        example,
+                        other_line,
+                    }),
                     None => {}
                 }
-                index.insert(&ms, &e.path.segments, endpoints.len());
-                endpoints.push((e.path.to_string(), e.span.line));
             }
         }
     }
@@ -1970,6 +1962,55 @@ fn find_cycles<'a>(
         }
     }
     cycles
+}
+
+/// The routes (or endpoints) declared so far, to report each new one that repeats or overlaps
+/// an earlier one.
+#[derive(Default)]
+struct Templates {
+    index: PathIndex,
+    /// Each template as written, with its line.
+    seen: Vec<(String, u32)>,
+}
+
+/// A new template's clash with an earlier one, ready for its diagnostic.
+enum Seen {
+    Duplicate {
+        template: String,
+        first_line: u32,
+    },
+    Overlap {
+        template: String,
+        other: String,
+        example: String,
+        other_line: u32,
+    },
+}
+
+impl Templates {
+    fn add(&mut self, methods: &[Spanned<Method>], path: &PathTemplate, line: u32) -> Option<Seen> {
+        let ms: Vec<Method> = methods.iter().map(|m| m.node).collect();
+        let seen = match self.index.find(&ms, &path.segments) {
+            Some(Clash::Duplicate(m, i)) => {
+                self.seen.get(i).map(|(_, first_line)| Seen::Duplicate {
+                    template: format!("{} {path}", m.as_str()),
+                    first_line: *first_line,
+                })
+            }
+            Some(Clash::Overlap(m, i, example)) => {
+                self.seen.get(i).map(|(other, other_line)| Seen::Overlap {
+                    template: format!("{} {path}", m.as_str()),
+                    other: format!("{} {other}", m.as_str()),
+                    example,
+                    other_line: *other_line,
+                })
+            }
+            None => None,
+        };
+        self.index.insert(&ms, &path.segments, self.seen.len());
+        self.seen.push((path.to_string(), line));
+        seen
+    }
 }
 
 /// Route or endpoint clash found by [`PathIndex::find`]: method, index of the earlier entry, and
