@@ -5,10 +5,10 @@
 //! `<policy>.entities.ndjson` as `--entities` when it exists. `expect` lists decision fields that
 //! must match exactly, plus `code`/`message` (of the first error) and `warning` (a warning code).
 
+mod common;
+
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 fn run_table(policy: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -21,37 +21,20 @@ fn run_table(policy: &str) {
         .collect();
     let input: String = rows.iter().map(|r| format!("{}\n", r["request"])).collect();
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgscope"));
-    cmd.current_dir(root)
-        .args(["eval", "--policy", &format!("policies/{policy}.policy")]);
+    let mut cmd = common::orgscope();
+    cmd.args(["eval", "--policy", &format!("policies/{policy}.policy")]);
     let entities = format!("tests/acceptance/{policy}.entities.ndjson");
     if root.join(&entities).exists() {
         cmd.args(["--entities", &entities]);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_with_input(cmd, input.as_bytes());
     assert_eq!(
         out.status.code(),
         Some(0),
         "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        common::stderr(&out)
     );
-    let decisions: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let decisions = common::decisions(&out);
     assert_eq!(decisions.len(), rows.len(), "one decision per request");
 
     let mut failures = Vec::new();

@@ -6,10 +6,10 @@
 //! (`orgscope eval`, one batch per policy); messages from the batch name the line, so the crate's
 //! message is compared after dropping the `on line N` wording.
 
+mod common;
+
 use orgscope::{NoEntities, Policy};
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 struct Case {
     policy: &'static str,
@@ -393,24 +393,11 @@ fn catalogue_through_the_binary() {
     for policy in ["zuora-multi-org", "aep-organization-id"] {
         let cases: Vec<&Case> = CASES.iter().filter(|c| c.policy == policy).collect();
         let input: String = cases.iter().map(|c| format!("{}\n", c.request)).collect();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_orgscope"))
-            .args(["eval", "--policy", &policy_path(policy)])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let out = common::run(
+            &["eval", "--policy", &policy_path(policy)],
+            input.as_bytes(),
+        );
+        let lines = common::decisions(&out);
         assert_eq!(lines.len(), cases.len());
         for (i, (c, d)) in cases.iter().zip(&lines).enumerate() {
             let line = format!("line {}", i + 1);

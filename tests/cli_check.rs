@@ -1,23 +1,13 @@
 //! `orgscope check` through the real binary: exit codes, output formats, colour, several files.
 
+mod common;
+
+use common::{stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn orgscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_orgscope"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("run orgscope")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::run(args, b"")
 }
 
 /// A scratch directory for this test, emptied first.

@@ -1,5 +1,8 @@
 //! `orgscope eval` through the real binary: batches, malformed input, exit codes, entities files.
 
+mod common;
+
+use common::{decisions, orgscope, run};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -7,26 +10,9 @@ use std::process::{Command, Output, Stdio};
 const ZUORA: &str = "policies/zuora-multi-org.policy";
 
 fn eval(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgscope"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("eval")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The binary may exit before reading (a bad policy): a broken pipe here is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn decisions(out: &Output) -> Vec<Value> {
-    String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let mut all = vec!["eval"];
+    all.extend_from_slice(args);
+    run(&all, stdin)
 }
 
 const QUERY: &str = r#"{"id":"q","method":"POST","path":"/query/jobs","user":{"orgs":["Asia"]}}"#;
@@ -216,8 +202,7 @@ fn closed_stdout_ends_quietly() {
 #[test]
 fn each_answer_comes_as_soon_as_its_request_does() {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgscope"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = orgscope()
         .args(["eval", "--policy", ZUORA])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,15 +1,13 @@
 //! `orgscope completions` through the real binary: every shell's script, the man page, bad shells.
 
+mod common;
+
 use std::process::{Command, Output, Stdio};
 
 const SUBCOMMANDS: [&str; 5] = ["check", "eval", "fmt", "test", "completions"];
 
 fn orgscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_orgscope"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    common::run(args, b"")
 }
 
 fn stdout_of(args: &[&str]) -> String {

@@ -11,12 +11,14 @@
 //! - Property: any re-spacing of a policy's tokens, with comments sprinkled in, formats without
 //!   losing meaning or comments, idempotently.
 
+mod common;
+
+use common::{stderr, stdout};
 use orgscope::diag::Source;
 use orgscope::fmt::{format, FmtError};
 use proptest::prelude::*;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// Every `.policy` file under `dir` (relative to the crate root), sorted.
 fn policy_files(dir: &str) -> Vec<PathBuf> {
@@ -141,33 +143,9 @@ fn every_policy_formats_idempotently_keeping_meaning_and_comments() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
-fn orgscope() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgscope"));
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
-
 /// Runs `orgscope ARGS` with `stdin` as standard input.
 fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = orgscope()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start orgscope");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin.as_bytes()).expect("write stdin");
-    drop(input);
-    child.wait_with_output().expect("run orgscope")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    common::run(args, stdin.as_bytes())
 }
 
 #[test]

@@ -1,32 +1,18 @@
 //! Every limit, through the CLI and the crate: over it, a clear error; the batch goes on.
 
+mod common;
+
+use common::{decisions, run};
 use orgscope::{Limits, Policy};
-use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const ZUORA: &str = "policies/zuora-multi-org.policy";
 const QUERY: &str = r#"{"id":"ok","action":"query","user":{"orgs":["Asia"]}}"#;
 
 fn eval(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgscope"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["eval", "--policy", ZUORA])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn decisions(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let mut all = vec!["eval", "--policy", ZUORA];
+    all.extend_from_slice(args);
+    run(&all, stdin)
 }
 
 /// Runs `bad` then a good request; the first must be an `invalid_request` whose message

@@ -6,10 +6,12 @@
 //! end in `.json`, not `.test.json`, so `orgscope test` run over the whole tree does not pick up
 //! their deliberately failing tests.
 
+mod common;
+
+use common::{stderr, stdout};
 use serde_json::Value;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const CASES: &str = "tests/cases/policytest";
 
@@ -18,25 +20,9 @@ fn orgscope(args: &[&str]) -> Output {
 }
 
 fn run_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgscope"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
+    let mut cmd = common::orgscope();
+    cmd.current_dir(dir).args(args);
+    common::run_with_input(cmd, stdin)
 }
 
 /// Compares a run with `tests/cases/policytest/<name>.out` (or writes it, with `BLESS`).
