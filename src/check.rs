@@ -626,25 +626,23 @@ impl Diagnose for CheckError {
                 first,
                 first_line,
                 ..
-            } => {
-                if name == first {
-                    format!("first declared at line {first_line}")
-                } else {
-                    format!("first declared as `{first}` at line {first_line}; header names are case-insensitive")
-                }
-            }
+            } => first_declared(
+                name,
+                first,
+                *first_line,
+                "header names are case-insensitive",
+            ),
             DuplicateObject {
                 name,
                 first,
                 first_line,
                 ..
-            } => {
-                if name == first {
-                    format!("first declared at line {first_line}")
-                } else {
-                    format!("first declared as `{first}` at line {first_line}; requests name object types ignoring case, `_` and `-`")
-                }
-            }
+            } => first_declared(
+                name,
+                first,
+                *first_line,
+                "requests name object types ignoring case, `_` and `-`",
+            ),
             AliasCollision { other_line, .. } => format!(
                 "declared at line {other_line}; a request naming this type would be ambiguous (names and aliases are compared ignoring case, `_` and `-`)"
             ),
@@ -1962,6 +1960,15 @@ fn find_cycles<'a>(
         }
     }
     cycles
+}
+
+/// Help for a name declared again, saying why when the two spellings differ.
+fn first_declared(name: &str, first: &str, first_line: u32, why: &str) -> String {
+    if name == first {
+        format!("first declared at line {first_line}")
+    } else {
+        format!("first declared as `{first}` at line {first_line}; {why}")
+    }
 }
 
 /// The routes (or endpoints) declared so far, to report each new one that repeats or overlaps
