@@ -1134,9 +1134,11 @@ impl<'r> Ctx<'r> {
     /// Looks an existing object up: the request's entities first, then the embedder's store.
     fn find(&self, t: TypeIdx, id: &str) -> Found<'r> {
         let p = self.p;
+        let name = p.object(t).map(|ty| &*ty.name);
+        // Most entities spell the type as declared: compare before resolving the spelling.
         if let Some(e) = self.req.entities.iter().find(|e| {
             e.id == id
-                && (p.object(t).is_some_and(|ty| *ty.name == *e.object_type)
+                && (name == Some(e.object_type.as_str())
                     || p.resolve_type(&e.object_type) == Some(t))
         }) {
             return match &e.org {
@@ -1144,8 +1146,8 @@ impl<'r> Ctx<'r> {
                 None => Found::Unlabeled,
             };
         }
-        match p.object(t) {
-            Some(ty) => self.lookup.find(&ty.name, id),
+        match name {
+            Some(name) => self.lookup.find(name, id),
             None => Found::Missing,
         }
     }
