@@ -8,7 +8,7 @@
 
 use orgscope::batch::{evaluate_stream, BatchOptions, BatchStats};
 use orgscope::diag::{self, Diagnose as _, Diagnostic, JsonDiagnostic, Source, Style};
-use orgscope::fmt::FmtError;
+use orgscope::format::FmtError;
 use orgscope::{check_source, parse, NoEntities, Policy, Request};
 use serde_json::Value;
 use std::io::BufReader;
@@ -333,7 +333,7 @@ pub fn fmt_roundtrip(data: &[u8]) {
     };
     let src = Source::new("fuzz.policy", text);
     let (ast, errors) = parse::parse(&src);
-    let out = match orgscope::fmt::format(&src) {
+    let out = match orgscope::format::format(&src) {
         Ok(out) => {
             assert!(errors.is_empty(), "formatted text with syntax errors");
             out
@@ -369,7 +369,7 @@ pub fn fmt_roundtrip(data: &[u8]) {
         codes(&out_src),
         "formatting changed the diagnostics\n--- output\n{out}"
     );
-    let twice = orgscope::fmt::format(&out_src)
+    let twice = orgscope::format::format(&out_src)
         .unwrap_or_else(|e| panic!("formatting formatted text failed: {e}\n--- output\n{out}"));
     assert_eq!(twice, out, "formatting is not idempotent");
 }

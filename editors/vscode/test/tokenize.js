@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Tokenizes orgscope policies with the TextMate grammar through the engine VS Code uses
 // (vscode-textmate + vscode-oniguruma) and checks the scopes against an independent reading of
-// the same text that follows grammar/orgscope.pest.
+// the same text that follows crates/orgscope/src/syntax/orgscope.pest.
 //
 // Files: policies/*.policy, tests/cases/**/*.policy (and the `.formatted` outputs of `fmt`
 // fixtures) and the ```orgscope blocks of docs/*.md.
@@ -24,7 +24,7 @@ const EXT = path.resolve(__dirname, '..');
 const ROOT = path.resolve(EXT, '..', '..');
 const GRAMMAR = path.join(EXT, 'syntaxes', 'orgscope.tmLanguage.json');
 const MD_GRAMMAR = path.join(EXT, 'syntaxes', 'orgscope.markdown.tmLanguage.json');
-const PEST = path.join(ROOT, 'grammar', 'orgscope.pest');
+const PEST = path.join(ROOT, 'crates', 'orgscope', 'src', 'syntax', 'orgscope.pest');
 const VERBOSE = process.argv.includes('-v');
 
 // ------------------------------------------------------------------------------------ harness

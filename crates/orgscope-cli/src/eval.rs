@@ -1,0 +1,182 @@
+//! `orgscope eval`: evaluate request descriptions (one JSON document, or NDJSON) into decisions.
+
+use orgscope::batch::{evaluate_stream, BatchOptions};
+use orgscope::testing::{render_explain_value, show};
+use orgscope::{EntityLookup, EntityStore, NoEntities, Policy};
+use serde_json::Value;
+use std::io::{self, BufReader, Write};
+use std::path::PathBuf;
+
+/// Arguments of `orgscope eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    #[arg(long, value_name = "POLICY")]
+    policy: PathBuf,
+    /// Existing objects: a JSON array or NDJSON of `{"type", "id", "org"}`.
+    #[arg(long, value_name = "FILE")]
+    entities: Option<PathBuf>,
+    /// Explain every decision: `--explain` (or `--explain=json`) adds a `trace` of every rule
+    /// consulted to each JSON decision; `--explain=text` prints, for people, the numbered steps
+    /// and the decision with why (for a deny, what would have to change) instead of JSON.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "json"
+    )]
+    explain: Option<Explain>,
+    /// Exit 1 when any decision is a deny.
+    #[arg(long)]
+    fail_on_deny: bool,
+    /// Request file (one JSON object, or NDJSON); `-` or nothing reads standard input.
+    #[arg(value_name = "REQUEST")]
+    input: Option<PathBuf>,
+    #[command(flatten)]
+    policy_limits: super::PolicyLimits,
+    #[command(flatten)]
+    request_limits: super::RequestLimits,
+}
+
+/// How `--explain` shows the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Explain {
+    /// A `trace` array in each JSON decision.
+    Json,
+    /// Numbered steps and the decision, for people.
+    Text,
+}
+
+pub fn run(args: Args) -> i32 {
+    let limits = args.policy_limits.with(&args.request_limits);
+    let policy = match Policy::from_file_with(&args.policy, limits) {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{}", e.render(super::stderr_style()));
+            eprintln!("error: cannot evaluate with `{}`", args.policy.display());
+            return 2;
+        }
+    };
+    let store;
+    let entities: &dyn EntityLookup = match &args.entities {
+        None => &NoEntities,
+        Some(path) => {
+            let loaded = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| EntityStore::parse(&policy, &text).map_err(|e| e.to_string()));
+            match loaded {
+                Ok(s) => {
+                    store = s;
+                    &store
+                }
+                Err(e) => {
+                    eprintln!("error: entities file `{}`: {e}", path.display());
+                    return 2;
+                }
+            }
+        }
+    };
+    let options = BatchOptions {
+        explain: args.explain.is_some(),
+    };
+    let stdout = io::stdout();
+    let output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let output: Box<dyn Write> = match args.explain {
+        Some(Explain::Text) => Box::new(TextExplain {
+            inner: output,
+            buf: Vec::new(),
+            count: 0,
+        }),
+        _ => Box::new(output),
+    };
+    let result = match args.input.as_deref() {
+        None => evaluate_stream(&policy, entities, io::stdin().lock(), output, options),
+        Some(p) if p.as_os_str() == "-" => {
+            evaluate_stream(&policy, entities, io::stdin().lock(), output, options)
+        }
+        Some(path) => match std::fs::File::open(path) {
+            Ok(f) => evaluate_stream(
+                &policy,
+                entities,
+                BufReader::with_capacity(64 * 1024, f),
+                output,
+                options,
+            ),
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                return 2;
+            }
+        },
+    };
+    match result {
+        Ok(stats) if args.fail_on_deny && stats.denies > 0 => 1,
+        Ok(_) => 0,
+        // A reader that went away (`orgscope eval … | head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+/// `--explain=text`: turns the decisions the batch writes (JSON with a trace) into text as each
+/// one is complete, so a batch still streams.
+struct TextExplain<W: Write> {
+    inner: W,
+    /// Bytes of the decision being written.
+    buf: Vec<u8>,
+    /// Decisions written so far.
+    count: u64,
+}
+
+impl<W: Write> TextExplain<W> {
+    /// Renders every complete decision in the buffer.
+    fn drain(&mut self) -> io::Result<()> {
+        loop {
+            let mut values = serde_json::Deserializer::from_slice(&self.buf).into_iter::<Value>();
+            match values.next() {
+                Some(Ok(decision)) => {
+                    let end = values.byte_offset();
+                    self.count += 1;
+                    if self.count > 1 {
+                        writeln!(self.inner)?;
+                    }
+                    match decision.get("id").filter(|id| !id.is_null()) {
+                        Some(id) => {
+                            writeln!(self.inner, "request {} (id {})", self.count, show(id))?
+                        }
+                        None => writeln!(self.inner, "request {}", self.count)?,
+                    }
+                    self.inner
+                        .write_all(render_explain_value(&decision).as_bytes())?;
+                    self.buf.drain(..end);
+                }
+                Some(Err(e)) if e.is_eof() => return Ok(()),
+                None => {
+                    self.buf.clear();
+                    return Ok(());
+                }
+                Some(Err(e)) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+            }
+        }
+    }
+}
+
+impl<W: Write> Write for TextExplain<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        // Every decision ends with a newline: only then can one be complete.
+        if bytes.contains(&b'\n') {
+            self.drain()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,135 @@
+//! The `orgscope` command line: argument parsing and dispatch, one file per subcommand.
+
+mod check;
+mod completions;
+mod eval;
+mod fmt;
+mod test;
+
+use clap::{Parser, Subcommand};
+use orgscope::Limits;
+
+/// orgscope — multi-org data visibility policies for HTTP APIs.
+#[derive(Debug, Parser)]
+#[command(name = "orgscope", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and validate policy files.
+    Check(check::Args),
+    /// Evaluate request descriptions against a policy.
+    Eval(eval::Args),
+    /// Format policy files in the canonical layout.
+    Fmt(fmt::Args),
+    /// Run policy test files.
+    Test(test::Args),
+    /// Print shell completions, or the man page.
+    Completions(completions::Args),
+}
+
+fn main() {
+    std::process::exit(run());
+}
+
+/// Runs the command line and returns the process exit code.
+fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Completions(args) => completions::run(args),
+    }
+}
+
+/// Whether to colour output written to stderr.
+pub(crate) fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// The diagnostic style for stderr: colour only on a terminal.
+pub(crate) fn stderr_style() -> orgscope::diag::Style {
+    orgscope::diag::Style {
+        color: stderr_is_terminal(),
+    }
+}
+
+/// Policy-side limits, for every subcommand that loads a policy.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Policy limits")]
+pub(crate) struct PolicyLimits {
+    /// Largest policy file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_policy_bytes)]
+    max_policy_bytes: usize,
+    /// Most declarations and properties in one policy.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_declarations)]
+    max_declarations: usize,
+    /// Longest `inherit` chain.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_inheritance_depth)]
+    max_inheritance_depth: usize,
+}
+
+/// Request-side limits, for `eval`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Request limits")]
+pub(crate) struct RequestLimits {
+    /// Largest request description (one NDJSON line or document), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_request_bytes)]
+    max_request_bytes: usize,
+    /// Deepest nesting of JSON arrays and objects in a request.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_json_depth)]
+    max_json_depth: usize,
+    /// Largest org header value, in bytes (a policy's `max_length` may set less).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_header_bytes)]
+    max_header_bytes: usize,
+    /// Most orgs in one org header (a policy's `max_items` may set fewer).
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_header_items)]
+    max_header_items: usize,
+    /// Most objects one request may create.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_objects)]
+    max_objects: usize,
+    /// Most entities in one request description.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_request_entities)]
+    max_request_entities: usize,
+    /// Most entities in the `--entities` file.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_file_entities)]
+    max_file_entities: usize,
+}
+
+impl PolicyLimits {
+    /// The limits, with the request side at its defaults.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_policy_bytes: self.max_policy_bytes,
+            max_declarations: self.max_declarations,
+            max_inheritance_depth: self.max_inheritance_depth,
+            ..Limits::DEFAULT
+        }
+    }
+
+    /// The limits, with the request side from `r`.
+    pub(crate) fn with(&self, r: &RequestLimits) -> Limits {
+        Limits {
+            max_request_bytes: r.max_request_bytes,
+            max_json_depth: r.max_json_depth,
+            max_header_bytes: r.max_header_bytes,
+            max_header_items: r.max_header_items,
+            max_objects: r.max_objects,
+            max_request_entities: r.max_request_entities,
+            max_file_entities: r.max_file_entities,
+            ..self.limits()
+        }
+    }
+}

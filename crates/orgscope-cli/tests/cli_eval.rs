@@ -1,0 +1,237 @@
+//! `orgscope eval` through the real binary: batches, malformed input, exit codes, entities files.
+
+mod common;
+
+use common::{decisions, orgscope, run};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const ZUORA: &str = "policies/zuora-multi-org.policy";
+
+fn eval(args: &[&str], stdin: &[u8]) -> Output {
+    let mut all = vec!["eval"];
+    all.extend_from_slice(args);
+    run(&all, stdin)
+}
+
+const QUERY: &str = r#"{"id":"q","method":"POST","path":"/query/jobs","user":{"orgs":["Asia"]}}"#;
+const DENIED: &str = r#"{"id":"d","method":"POST","path":"/query/jobs","headers":{"Zuora-Org-Ids":"China"},"user":{"orgs":["Asia"]}}"#;
+
+#[test]
+fn one_line_per_request_in_order_and_blank_lines_skipped() {
+    let input = format!("{QUERY}\n\n{DENIED}\n   \n{QUERY}\n");
+    let out = eval(&["--policy", ZUORA], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let ds = decisions(&out);
+    let ids: Vec<&str> = ds.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["q", "d", "q"]);
+    assert_eq!(ds[1]["decision"], "deny");
+}
+
+#[test]
+fn malformed_lines_get_their_own_deny_and_the_batch_goes_on() {
+    let mut input = Vec::new();
+    input.extend_from_slice(format!("{QUERY}\n").as_bytes());
+    input.extend_from_slice(b"{\"id\": \"broken\", \"user\": \n");
+    input.extend_from_slice(b"not json at all\n");
+    input.extend_from_slice(b"{\"id\":\"x\",\"user\":{\"orgs\":[\"\xff\xfe\"]}}\n");
+    input.extend_from_slice(b"{\"id\":\"typo\",\"usr\":{}}\n");
+    input.extend_from_slice(format!("{QUERY}\n").as_bytes());
+    let out = eval(&["--policy", ZUORA], &input);
+    assert_eq!(out.status.code(), Some(0));
+    let ds = decisions(&out);
+    assert_eq!(ds.len(), 6, "{ds:#?}");
+    for (i, line) in [(1, 2), (2, 3), (3, 4), (4, 5)] {
+        let d = &ds[i];
+        assert_eq!(d["decision"], "deny");
+        assert_eq!(d["status"], 400);
+        assert_eq!(d["errors"][0]["code"], "invalid_request");
+        let msg = d["errors"][0]["message"].as_str().unwrap();
+        assert!(msg.contains(&format!("line {line}")), "{msg}");
+    }
+    assert_eq!(
+        ds[4]["id"], "typo",
+        "the id of a readable but invalid request is echoed"
+    );
+    assert_eq!(ds[5]["decision"], "allow");
+}
+
+#[test]
+fn a_pretty_printed_request_is_one_request() {
+    let input = "{\n  \"id\": \"pretty\",\n  \"action\": \"query\",\n  \"user\": {\"orgs\": [\"Asia\"]}\n}\n";
+    let out = eval(&["--policy", ZUORA], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["id"], "pretty");
+    assert_eq!(d["decision"], "allow");
+}
+
+#[test]
+fn request_file_argument_and_dash() {
+    let dir = std::env::temp_dir().join(format!("orgscope-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("req.json");
+    std::fs::write(&file, QUERY).unwrap();
+    let out = eval(&["--policy", ZUORA, file.to_str().unwrap()], b"");
+    assert_eq!(decisions(&out)[0]["id"], "q");
+    let out = eval(&["--policy", ZUORA, "-"], QUERY.as_bytes());
+    assert_eq!(decisions(&out)[0]["id"], "q");
+}
+
+#[test]
+fn fail_on_deny_exits_1_only_when_something_was_denied() {
+    let out = eval(&["--policy", ZUORA, "--fail-on-deny"], QUERY.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let out = eval(
+        &["--policy", ZUORA, "--fail-on-deny"],
+        format!("{QUERY}\n{DENIED}\n").as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(decisions(&out).len(), 2);
+}
+
+#[test]
+fn bad_policy_or_unreadable_input_exits_2() {
+    let out = eval(&["--policy", "does/not/exist.policy"], QUERY.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does/not/exist.policy"));
+
+    let dir = std::env::temp_dir().join(format!("orgscope-badpol-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.policy");
+    std::fs::write(
+        &bad,
+        "object a { inherit nowhere via body.x }\nroute GET /x -> \n",
+    )
+    .unwrap();
+    let out = eval(&["--policy", bad.to_str().unwrap()], QUERY.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.policy:2:"), "{err}");
+
+    let out = eval(&["--policy", ZUORA, "no/such/requests.ndjson"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_adds_a_trace_that_ends_with_the_decision() {
+    let out = eval(&["--policy", ZUORA, "--explain"], DENIED.as_bytes());
+    let d = &decisions(&out)[0];
+    let trace = d["trace"].as_array().unwrap();
+    let last = trace.last().unwrap();
+    assert_eq!(last["step"], "decision");
+    assert!(last["outcome"]
+        .as_str()
+        .unwrap()
+        .contains("would need access to `China`"));
+    let out = eval(&["--policy", ZUORA], DENIED.as_bytes());
+    assert!(decisions(&out)[0].get("trace").is_none());
+}
+
+#[test]
+fn entities_file_as_ndjson_or_array() {
+    let dir = std::env::temp_dir().join(format!("orgscope-ent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = r#"{"method":"GET","path":"/v1/accounts/A-1","user":{"orgs":["Asia"]}}"#;
+    let nd = dir.join("e.ndjson");
+    std::fs::write(
+        &nd,
+        "{\"type\":\"account\",\"id\":\"A-1\",\"org\":\"Asia\"}\n",
+    )
+    .unwrap();
+    let arr = dir.join("e.json");
+    std::fs::write(&arr, r#"[{"type":"Account","id":"A-1","org":"Asia"}]"#).unwrap();
+    for file in [&nd, &arr] {
+        let out = eval(
+            &["--policy", ZUORA, "--entities", file.to_str().unwrap()],
+            req.as_bytes(),
+        );
+        assert_eq!(decisions(&out)[0]["decision"], "allow", "{file:?}");
+    }
+    let out = eval(&["--policy", ZUORA], req.as_bytes());
+    assert_eq!(decisions(&out)[0]["errors"][0]["code"], "not_found");
+}
+
+#[test]
+fn malformed_entities_file_is_reported_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("orgscope-entbad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("{\"type\":\"account\",\"id\":\"A\",\"org\":null}\n{\"type\":\"acount\",\"id\":\"B\",\"org\":null}\n", "line 2: unknown object type `acount`"),
+        ("{\"type\":\"account\",\"id\":\"A\",\"org\":null}\n\n{\"type\":\"account\",\"id\":\"B\"}\n", "line 3: missing field `org`"),
+        ("{\"type\":\"account\",\"id\":\"A\",\"org\":null,\"x\":1}\n", "line 1: unknown field `x`"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let f = dir.join(format!("e{i}.ndjson"));
+        std::fs::write(&f, text).unwrap();
+        let out = eval(
+            &["--policy", ZUORA, "--entities", f.to_str().unwrap()],
+            QUERY.as_bytes(),
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{err}");
+    }
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    // `orgscope eval big.ndjson | head -1`: the reader goes away after one line.
+    let input: String = std::iter::repeat_n(format!("{QUERY}\n"), 50_000).collect();
+    let dir = std::env::temp_dir().join(format!("orgscope-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.ndjson");
+    std::fs::write(&file, input).unwrap();
+    let out = Command::new("sh")
+        .current_dir(common::ROOT)
+        .arg("-c")
+        .arg(format!(
+            "'{}' eval --policy {ZUORA} '{}' | head -n 1 >/dev/null; echo ${{PIPESTATUS:-done}}",
+            env!("CARGO_BIN_EXE_orgscope"),
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn each_answer_comes_as_soon_as_its_request_does() {
+    use std::io::BufRead;
+    let mut child = orgscope()
+        .args(["eval", "--policy", ZUORA])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..2 {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            tx.send(line).unwrap();
+        }
+    });
+    // Each request is answered while stdin stays open, the second one split across writes.
+    let (first, second) = DENIED.split_at(40);
+    for (write, id) in [(vec![QUERY, "\n"], "q"), (vec![first, second, "\n"], "d")] {
+        for part in write {
+            stdin.write_all(part.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("an answer before the input ends");
+        let d: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(d["id"], id);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

@@ -1,0 +1,598 @@
+//! Stage 4 — compile: a checked AST → the indexed form the evaluator runs on (orgs interned,
+//! object types indexed by name and alias, routes and endpoints in a per-method segment trie).
+
+pub(crate) mod orgset;
+use crate::diag::Source;
+use crate::syntax::ast::{self, *};
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
+
+/// Index of an org in the directory.
+pub(crate) type OrgIdx = u32;
+/// Index of an object type.
+pub(crate) type TypeIdx = u32;
+/// Index into [`Compiled::rules`].
+pub(crate) type RuleId = u32;
+
+/// A policy ready to evaluate. Built once; evaluation only reads it.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub limits: crate::Limits,
+    /// `file:line:col` of every rule a decision can name.
+    pub rules: Vec<Arc<str>>,
+    pub multi_org_default: bool,
+    pub when_disabled: DisabledMode,
+    pub multi_org_rule: Option<RuleId>,
+    pub directory: Option<Directory>,
+    pub headers: Vec<HeaderRule>,
+    pub visibility: Option<usize>,
+    pub working_org: Option<usize>,
+    pub objects: Vec<ObjectType>,
+    types_by_key: HashMap<String, TypeIdx>,
+    pub routes: Router<RouteRule>,
+    pub default_route: Option<RouteRule>,
+    pub endpoints: Router<EndpointRule>,
+}
+
+/// The org directory, interned.
+#[derive(Debug)]
+pub(crate) struct Directory {
+    pub names: Vec<Arc<str>>,
+    by_key: HashMap<String, OrgIdx>,
+    /// Every org's descendants (empty unless `descendant_access on`).
+    pub descendants: Vec<Vec<OrgIdx>>,
+}
+
+impl Directory {
+    /// The org a request names, by name or id.
+    pub fn resolve(&self, s: &str) -> Option<OrgIdx> {
+        self.by_key.get(s).copied()
+    }
+
+    pub fn name(&self, i: OrgIdx) -> Option<&Arc<str>> {
+        self.names.get(i as usize)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct HeaderRule {
+    pub name: String,
+    pub role: Role,
+    pub list: bool,
+    pub max_items: Option<u64>,
+    pub max_length: Option<u64>,
+    pub rule: RuleId,
+    /// The access constraint's rule (`subset_of user.orgs`), or the header's.
+    pub access_rule: RuleId,
+}
+
+#[derive(Debug)]
+pub(crate) struct ObjectType {
+    pub name: Arc<str>,
+    pub label: Option<(FieldPath, RuleId)>,
+    pub inherits: Vec<InheritRule>,
+    pub shared: bool,
+    pub fallbacks: Vec<(FallbackSource, RuleId)>,
+    pub rule: RuleId,
+}
+
+#[derive(Debug)]
+pub(crate) struct InheritRule {
+    pub parent: TypeIdx,
+    pub via: FieldPath,
+    pub optional: bool,
+    pub rule: RuleId,
+}
+
+/// A compiled field reference.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldPath {
+    pub root: FieldRoot,
+    pub keys: Vec<String>,
+    /// As written, for messages.
+    pub text: String,
+}
+
+impl From<&ast::Field> for FieldPath {
+    fn from(f: &ast::Field) -> Self {
+        FieldPath {
+            root: f.root,
+            keys: f.keys.clone(),
+            text: f.to_string(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum ObjSpec {
+    None,
+    Named(TypeIdx),
+    FromField(FieldPath),
+}
+
+#[derive(Debug)]
+pub(crate) struct RouteRule {
+    pub action: Action,
+    pub object: ObjSpec,
+    pub id: Option<FieldPath>,
+    pub objects: Option<FieldPath>,
+    /// Parameter name of each template segment (None for literals).
+    pub params: Vec<Option<String>>,
+    pub template: String,
+    pub rule: RuleId,
+}
+
+#[derive(Debug)]
+pub(crate) struct EndpointRule {
+    pub scoped: bool,
+    pub org_id: Option<(Location, String)>,
+    pub params: Vec<Option<String>>,
+    pub template: String,
+    pub service: String,
+    pub rule: RuleId,
+    pub org_id_rule: RuleId,
+}
+
+/// Routes (or endpoints) indexed by method, then path segment: a lookup walks the request's
+/// segments once, whatever the number of routes.
+#[derive(Debug)]
+pub(crate) struct Router<T> {
+    nodes: Vec<Node>,
+    entries: Vec<T>,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    literals: HashMap<String, u32>,
+    param: Option<u32>,
+    ends: [Option<u32>; Method::ALL.len()],
+}
+
+impl<T> Default for Router<T> {
+    fn default() -> Self {
+        Router {
+            nodes: vec![Node::default()],
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<T> Router<T> {
+    fn insert(&mut self, methods: &[Spanned<Method>], path: &PathTemplate, entry: T) {
+        let idx = self.entries.len() as u32;
+        self.entries.push(entry);
+        let mut node = 0usize;
+        for seg in &path.segments {
+            let next_free = self.nodes.len() as u32;
+            let Some(n) = self.nodes.get_mut(node) else {
+                return;
+            };
+            let (slot, created) = match seg {
+                Segment::Literal(l) => match n.literals.get(l) {
+                    Some(&c) => (c, false),
+                    None => {
+                        n.literals.insert(l.clone(), next_free);
+                        (next_free, true)
+                    }
+                },
+                Segment::Param(_) => match n.param {
+                    Some(c) => (c, false),
+                    None => {
+                        n.param = Some(next_free);
+                        (next_free, true)
+                    }
+                },
+            };
+            if created {
+                self.nodes.push(Node::default());
+            }
+            node = slot as usize;
+        }
+        if let Some(n) = self.nodes.get_mut(node) {
+            for m in methods {
+                if let Some(end) = n.ends.get_mut(m.node as usize) {
+                    // The checker rejects duplicates; the first declaration wins regardless.
+                    end.get_or_insert(idx);
+                }
+            }
+        }
+    }
+
+    /// The entry matching `method` and the path's segments. Literal segments are preferred
+    /// over parameters, backtracking when a literal branch leads nowhere.
+    pub fn find(&self, method: Method, segments: Segments<'_>) -> Option<&T> {
+        let idx = self.walk(0, method, segments)?;
+        self.entries.get(idx as usize)
+    }
+
+    fn walk(&self, node: u32, method: Method, mut segments: Segments<'_>) -> Option<u32> {
+        let n = self.nodes.get(node as usize)?;
+        let Some(first) = segments.next() else {
+            return n.ends.get(method as usize).copied().flatten();
+        };
+        if let Some(found) = n
+            .literals
+            .get(first)
+            .and_then(|&c| self.walk(c, method, segments))
+        {
+            return Some(found);
+        }
+        if first.is_empty() {
+            return None;
+        }
+        n.param.and_then(|c| self.walk(c, method, segments))
+    }
+}
+
+/// The segments of a request path (after its leading `/`), split lazily: matching a route
+/// allocates nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Segments<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Segments<'a> {
+    /// `path` without its leading `/`; the empty string is the root, which has no segments.
+    pub fn new(path: &'a str) -> Self {
+        Segments {
+            rest: (!path.is_empty()).then_some(path),
+        }
+    }
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.split_once('/') {
+            Some((first, tail)) => {
+                self.rest = Some(tail);
+                Some(first)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+impl Compiled {
+    /// The object type a request names (by name or alias, case- and `_`-insensitively).
+    pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
+        // Requests name types on every create and entity: key short ASCII names on the stack.
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        if name.is_ascii() && name.len() <= buf.len() {
+            for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = b.to_ascii_lowercase();
+                    len += 1;
+                }
+            }
+            if let Some(key) = buf.get(..len).and_then(|k| std::str::from_utf8(k).ok()) {
+                return self.types_by_key.get(key).copied();
+            }
+        }
+        self.types_by_key
+            .get(&crate::terms::type_key(name))
+            .copied()
+    }
+
+    pub fn object(&self, t: TypeIdx) -> Option<&ObjectType> {
+        self.objects.get(t as usize)
+    }
+
+    pub fn rule(&self, r: RuleId) -> Option<&Arc<str>> {
+        self.rules.get(r as usize)
+    }
+
+    pub fn header(&self, i: Option<usize>) -> Option<&HeaderRule> {
+        i.and_then(|i| self.headers.get(i))
+    }
+}
+
+/// Compiles a policy the checker accepted. References the checker would have rejected are
+/// skipped rather than trusted, so even an unchecked policy cannot make compilation panic.
+pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits) -> Compiled {
+    let mut c = Compiled {
+        limits,
+        rules: Vec::new(),
+        multi_org_default: true,
+        when_disabled: DisabledMode::Reject,
+        multi_org_rule: None,
+        directory: None,
+        headers: Vec::new(),
+        visibility: None,
+        working_org: None,
+        objects: Vec::new(),
+        types_by_key: HashMap::default(),
+        routes: Router::default(),
+        default_route: None,
+        endpoints: Router::default(),
+    };
+    let mut rules = RuleTable {
+        file: src.name(),
+        rules: Vec::new(),
+    };
+
+    // Object types first: routes and inheritance refer to them by index.
+    let mut default_fallbacks = Vec::new();
+    for item in &policy.items {
+        match item {
+            Item::Object(o) => {
+                let idx = c.objects.len() as TypeIdx;
+                c.types_by_key
+                    .entry(crate::terms::type_key(&o.name.node))
+                    .or_insert(idx);
+                for p in &o.props {
+                    if let ObjectProp::Alias(aliases) = &p.node {
+                        for a in aliases {
+                            c.types_by_key
+                                .entry(crate::terms::type_key(&a.node))
+                                .or_insert(idx);
+                        }
+                    }
+                }
+                c.objects.push(ObjectType {
+                    name: Arc::from(o.name.node.as_str()),
+                    label: None,
+                    inherits: Vec::new(),
+                    shared: false,
+                    fallbacks: Vec::new(),
+                    rule: rules.add(o.span),
+                });
+            }
+            Item::Fallback(f) => {
+                default_fallbacks = f
+                    .sources
+                    .iter()
+                    .map(|s| (s.node, rules.add(s.span)))
+                    .collect()
+            }
+            _ => {}
+        }
+    }
+    let mut own_fallbacks = vec![None; c.objects.len()];
+    let mut objects = policy.items.iter().filter_map(|i| match i {
+        Item::Object(o) => Some(o),
+        _ => None,
+    });
+    for (idx, slot) in own_fallbacks.iter_mut().enumerate() {
+        let Some(o) = objects.next() else { break };
+        let mut label = None;
+        let mut inherits = Vec::new();
+        let mut shared = false;
+        for p in &o.props {
+            match &p.node {
+                ObjectProp::Label(f) => label = Some((FieldPath::from(f), rules.add(p.span))),
+                ObjectProp::Inherit(inh) => {
+                    if let Some(parent) = c
+                        .types_by_key
+                        .get(&crate::terms::type_key(&inh.parent.node))
+                    {
+                        inherits.push(InheritRule {
+                            parent: *parent,
+                            via: FieldPath::from(&inh.via),
+                            optional: inh.optional,
+                            rule: rules.add(p.span),
+                        });
+                    }
+                }
+                ObjectProp::Shared => shared = true,
+                ObjectProp::Fallback(list) => {
+                    *slot = Some(
+                        list.iter()
+                            .map(|s| (s.node, rules.add(s.span)))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                ObjectProp::Alias(_) => {}
+            }
+        }
+        if let Some(t) = c.objects.get_mut(idx) {
+            t.label = label;
+            t.inherits = inherits;
+            t.shared = shared;
+        }
+    }
+    for (t, own) in c.objects.iter_mut().zip(own_fallbacks) {
+        t.fallbacks = own.unwrap_or_else(|| default_fallbacks.clone());
+    }
+
+    for item in &policy.items {
+        match item {
+            Item::MultiOrg(m) => {
+                c.multi_org_rule = Some(rules.add(m.span));
+                for p in &m.props {
+                    match p.node {
+                        MultiOrgProp::Default(on) => c.multi_org_default = on,
+                        MultiOrgProp::WhenDisabled(mode) => c.when_disabled = mode,
+                    }
+                }
+            }
+            Item::Orgs(o) => c.directory = Some(directory(o)),
+            Item::Header(h) => {
+                let mut hr = HeaderRule {
+                    name: h.name.node.clone(),
+                    role: Role::Visibility,
+                    list: false,
+                    max_items: None,
+                    max_length: None,
+                    rule: rules.add(h.span),
+                    access_rule: 0,
+                };
+                hr.access_rule = hr.rule;
+                let mut has_role = false;
+                for p in &h.props {
+                    match p.node {
+                        HeaderProp::Role(r) => {
+                            hr.role = r;
+                            has_role = true;
+                        }
+                        HeaderProp::List => hr.list = true,
+                        HeaderProp::Single => hr.list = false,
+                        HeaderProp::SubsetOfUserOrgs | HeaderProp::MemberOfUserOrgs => {
+                            hr.access_rule = rules.add(p.span)
+                        }
+                        HeaderProp::MaxItems(n) => hr.max_items = Some(n),
+                        HeaderProp::MaxLength(n) => hr.max_length = Some(n),
+                    }
+                }
+                if !has_role {
+                    continue;
+                }
+                let i = c.headers.len();
+                match hr.role {
+                    Role::Visibility => {
+                        c.visibility.get_or_insert(i);
+                    }
+                    Role::WorkingOrg => {
+                        c.working_org.get_or_insert(i);
+                    }
+                    Role::OrgId => {}
+                }
+                c.headers.push(hr);
+            }
+            Item::Route(r) => {
+                let entry = route_rule(&c, &r.target, Some(&r.path), rules.add(r.span));
+                c.routes.insert(&r.methods, &r.path, entry);
+            }
+            Item::DefaultRoute(d) => {
+                let entry = route_rule(&c, &d.target, None, rules.add(d.span));
+                c.default_route.get_or_insert(entry);
+            }
+            Item::Service(s) => {
+                for e in &s.endpoints {
+                    let mut scoped = true;
+                    let mut org_id = None;
+                    let mut org_id_span = e.span;
+                    for p in &e.props {
+                        match &p.node {
+                            EndpointProp::Unscoped => scoped = false,
+                            EndpointProp::OrgId { location, name } => {
+                                org_id.get_or_insert((location.node, name.node.clone()));
+                                org_id_span = p.span;
+                            }
+                            EndpointProp::Justification(_) => {}
+                        }
+                    }
+                    let entry = EndpointRule {
+                        scoped,
+                        org_id,
+                        params: params(&e.path),
+                        template: e.path.to_string(),
+                        service: s.name.node.clone(),
+                        rule: rules.add(e.span),
+                        org_id_rule: rules.add(org_id_span),
+                    };
+                    c.endpoints.insert(&e.methods, &e.path, entry);
+                }
+            }
+            Item::Object(_) | Item::Fallback(_) => {}
+        }
+    }
+    c.rules = rules.rules;
+    c
+}
+
+/// Collects the `file:line:col` of every rule a decision may name.
+struct RuleTable<'a> {
+    file: &'a str,
+    rules: Vec<Arc<str>>,
+}
+
+impl RuleTable<'_> {
+    fn add(&mut self, span: Span) -> RuleId {
+        let text = format!("{}:{}:{}", self.file, span.line, span.col);
+        self.rules.push(Arc::from(text));
+        (self.rules.len() - 1) as RuleId
+    }
+}
+
+fn params(path: &PathTemplate) -> Vec<Option<String>> {
+    path.segments
+        .iter()
+        .map(|s| match s {
+            Segment::Param(p) => Some(p.clone()),
+            Segment::Literal(_) => None,
+        })
+        .collect()
+}
+
+fn route_rule(c: &Compiled, t: &Target, path: Option<&PathTemplate>, rule: RuleId) -> RouteRule {
+    let object = match t.object.as_ref().map(|o| &o.node) {
+        None => ObjSpec::None,
+        Some(ObjectRef::Named(n)) => c.resolve_type(n).map_or(ObjSpec::None, ObjSpec::Named),
+        Some(ObjectRef::FromField(f)) => ObjSpec::FromField(f.into()),
+    };
+    let mut id = None;
+    let mut objects = None;
+    for o in &t.opts {
+        match &o.node {
+            TargetOpt::Id(f) => id = Some(f.into()),
+            TargetOpt::Objects(f) => objects = Some(f.into()),
+        }
+    }
+    RouteRule {
+        action: t.action.node,
+        object,
+        id,
+        objects,
+        params: path.map(params).unwrap_or_default(),
+        template: path.map_or_else(|| "default".to_string(), ToString::to_string),
+        rule,
+    }
+}
+
+fn directory(o: &Orgs) -> Directory {
+    let mut names = Vec::new();
+    let mut by_key = HashMap::default();
+    let mut parents: Vec<Option<String>> = Vec::new();
+    let mut descendant_access = false;
+    for e in &o.entries {
+        match e {
+            OrgsEntry::DescendantAccess(on) => descendant_access = on.node,
+            OrgsEntry::Org(d) => {
+                let idx = names.len() as OrgIdx;
+                names.push(Arc::from(d.name.node.as_str()));
+                by_key.entry(d.name.node.clone()).or_insert(idx);
+                let mut parent = None;
+                for p in &d.props {
+                    match &p.node {
+                        OrgProp::Id(id) => {
+                            by_key.entry(id.clone()).or_insert(idx);
+                        }
+                        OrgProp::Parent(n) => parent = Some(n.node.clone()),
+                    }
+                }
+                parents.push(parent);
+            }
+        }
+    }
+    let mut descendants = vec![Vec::new(); names.len()];
+    if descendant_access {
+        // Walk up from each org, bounded by the org count so a cycle cannot loop forever.
+        for (child, _) in names.iter().enumerate() {
+            let mut cur = parents.get(child).cloned().flatten();
+            for _ in 0..names.len() {
+                let Some(p) = cur.as_ref().and_then(|n| by_key.get(n).copied()) else {
+                    break;
+                };
+                if p as usize == child {
+                    break;
+                }
+                if let Some(d) = descendants.get_mut(p as usize) {
+                    d.push(child as OrgIdx);
+                }
+                cur = parents.get(p as usize).cloned().flatten();
+            }
+        }
+    }
+    Directory {
+        names,
+        by_key,
+        descendants,
+    }
+}

@@ -1,0 +1,365 @@
+//! Evaluation output: the decision of SPEC §3, with stable error codes and HTTP statuses.
+
+use crate::syntax::ast::Action;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::sync::Arc;
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// The request may proceed, scoped as the decision says.
+    Allow,
+    /// The request must be refused with the decision's status.
+    Deny,
+}
+
+/// The answer for one request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The request's `id`, echoed (null when it had none).
+    pub id: Option<Value>,
+    /// Allow or deny; any error means deny.
+    pub decision: Effect,
+    /// The HTTP status a gateway should answer with.
+    pub status: u16,
+    /// The action, when known.
+    pub action: Option<Action>,
+    /// The object type, when known.
+    pub object: Option<Arc<str>>,
+    /// `file:line:col` of the policy rule that decided.
+    pub rule: Option<Arc<str>>,
+    /// The orgs the request may see, in directory order (null when not org-scoped or denied).
+    pub visible_orgs: Option<Vec<Arc<str>>>,
+    /// Whether unlabeled records are visible (false on deny).
+    pub include_unlabeled: bool,
+    /// For creates (and relabeling updates): one label per object, in request order.
+    pub labels: Vec<Label>,
+    /// Why the request was denied; empty on allow.
+    pub errors: Vec<DecisionError>,
+    /// Things worth knowing that did not change the outcome.
+    pub warnings: Vec<Warning>,
+    /// With explain: every rule consulted, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceStep>>,
+}
+
+impl Decision {
+    /// Whether the request is allowed.
+    pub fn is_allow(&self) -> bool {
+        self.decision == Effect::Allow
+    }
+
+    /// The visible orgs as string slices (None when not org-scoped or denied).
+    pub fn visible_org_names(&self) -> Option<Vec<&str>> {
+        self.visible_orgs
+            .as_ref()
+            .map(|v| v.iter().map(|o| &**o).collect())
+    }
+
+    /// Appends the decision as compact JSON, byte for byte what `serde_json::to_writer` writes,
+    /// faster: the strings a batch repeats (rule locations, keywords, org names) almost never
+    /// need escaping, so they are checked and copied whole instead of escaped byte by byte.
+    pub(crate) fn write_compact(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(b"{\"id\":");
+        match &self.id {
+            None => out.extend_from_slice(b"null"),
+            Some(id) => serde_json::to_writer(&mut *out, id)?,
+        }
+        out.extend_from_slice(b",\"decision\":");
+        json_str(out, if self.is_allow() { "allow" } else { "deny" });
+        out.extend_from_slice(b",\"status\":");
+        json_u16(out, self.status);
+        out.extend_from_slice(b",\"action\":");
+        json_opt_str(out, self.action.map(Action::keyword));
+        out.extend_from_slice(b",\"object\":");
+        json_opt_str(out, self.object.as_deref());
+        out.extend_from_slice(b",\"rule\":");
+        json_opt_str(out, self.rule.as_deref());
+        out.extend_from_slice(b",\"visible_orgs\":");
+        match &self.visible_orgs {
+            None => out.extend_from_slice(b"null"),
+            Some(orgs) => {
+                out.push(b'[');
+                for (i, org) in orgs.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_str(out, org);
+                }
+                out.push(b']');
+            }
+        }
+        out.extend_from_slice(if self.include_unlabeled {
+            b",\"include_unlabeled\":true,\"labels\":"
+        } else {
+            b",\"include_unlabeled\":false,\"labels\":"
+        });
+        serde_json::to_writer(&mut *out, &self.labels)?;
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut *out, &self.errors)?;
+        out.extend_from_slice(b",\"warnings\":");
+        serde_json::to_writer(&mut *out, &self.warnings)?;
+        if let Some(trace) = &self.trace {
+            out.extend_from_slice(b",\"trace\":");
+            serde_json::to_writer(&mut *out, trace)?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// A deny for a request description that could not be read at all.
+    pub fn invalid_request(id: Option<Value>, message: String) -> Decision {
+        let mut d = Decision::deny_with(
+            id,
+            DecisionError {
+                code: ErrorCode::InvalidRequest,
+                message,
+                rule: None,
+            },
+        );
+        d.status = ErrorCode::InvalidRequest.status();
+        d
+    }
+
+    pub(crate) fn deny_with(id: Option<Value>, error: DecisionError) -> Decision {
+        Decision {
+            id,
+            decision: Effect::Deny,
+            status: error.code.status(),
+            action: None,
+            object: None,
+            rule: error.rule.clone(),
+            visible_orgs: None,
+            include_unlabeled: false,
+            labels: Vec::new(),
+            errors: vec![error],
+            warnings: Vec::new(),
+            trace: None,
+        }
+    }
+}
+
+/// The org label of one created (or relabeled) object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Label {
+    /// The org (its directory name), or null for shared and unlabeled objects.
+    pub org: Option<Arc<str>>,
+    /// Where the label came from.
+    pub source: LabelSource,
+    /// For inherited labels: the parent, e.g. `account A-1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// Where a label came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelSource {
+    /// The object type's explicit label field (or an org-scoped endpoint's org ID).
+    Explicit,
+    /// The parent object's org.
+    Inherited,
+    /// The working-org header.
+    WorkingOrg,
+    /// The user's `default_org`.
+    DefaultOrg,
+    /// The user's only org.
+    SingleOrg,
+    /// A shared (tenant-wide) type: never labeled.
+    Shared,
+    /// Unlabeled (Multi-Org off, or an `unlabeled` fallback).
+    None,
+}
+
+/// One reason for a deny.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// A readable sentence.
+    pub message: String,
+    /// `file:line:col` of the rule that decided, when one did.
+    pub rule: Option<Arc<str>>,
+}
+
+/// Something worth knowing that did not change the outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Stable code.
+    pub code: &'static str,
+    /// A readable sentence.
+    pub message: String,
+}
+
+/// One step of an explained evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceStep {
+    /// `file:line:col` of the rule consulted, when there is one.
+    pub rule: Option<Arc<str>>,
+    /// What was consulted.
+    pub step: String,
+    /// What it concluded.
+    pub outcome: String,
+}
+
+/// The stable error codes of SPEC §1–§3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The user may not access an org (or it does not exist: the same answer).
+    OrgAccessDenied,
+    /// No source gave a create its org.
+    OrgLabelRequired,
+    /// The explicit label differs from the inherited org.
+    OrgLabelConflict,
+    /// The parent the create names is not visible to the request.
+    ParentNotFound,
+    /// The create lacks its required parent reference.
+    ParentRequired,
+    /// An org header was sent while Multi-Org is off.
+    MultiOrgDisabled,
+    /// The object is not visible to the request.
+    NotFound,
+    /// An org-scoped endpoint got no org ID.
+    OrgIdMissing,
+    /// The org ID was sent in several places with the same value.
+    OrgIdAmbiguous,
+    /// The org ID was sent in several places with different values.
+    OrgIdConflict,
+    /// The org ID was sent in one place, but not the declared one.
+    OrgIdWrongLocation,
+    /// An org ID header was sent to an endpoint that is not org-scoped.
+    OrgIdHeaderForbidden,
+    /// The request description is malformed.
+    InvalidRequest,
+    /// No route matches and the policy has no default.
+    NoRoute,
+}
+
+impl ErrorCode {
+    /// The HTTP status for this code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::OrgAccessDenied => 403,
+            ErrorCode::NotFound | ErrorCode::ParentNotFound | ErrorCode::NoRoute => 404,
+            _ => 400,
+        }
+    }
+
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::OrgAccessDenied => "org_access_denied",
+            ErrorCode::OrgLabelRequired => "org_label_required",
+            ErrorCode::OrgLabelConflict => "org_label_conflict",
+            ErrorCode::ParentNotFound => "parent_not_found",
+            ErrorCode::ParentRequired => "parent_required",
+            ErrorCode::MultiOrgDisabled => "multi_org_disabled",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::OrgIdMissing => "org_id_missing",
+            ErrorCode::OrgIdAmbiguous => "org_id_ambiguous",
+            ErrorCode::OrgIdConflict => "org_id_conflict",
+            ErrorCode::OrgIdWrongLocation => "org_id_wrong_location",
+            ErrorCode::OrgIdHeaderForbidden => "org_id_header_forbidden",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::NoRoute => "no_route",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A JSON string, copied whole when nothing in it needs escaping (what serde_json escapes:
+/// control characters, `"` and `\\`).
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a `str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn json_u16(out: &mut Vec<u8>, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn both(d: &Decision) {
+        let mut fast = Vec::new();
+        d.write_compact(&mut fast).unwrap();
+        assert_eq!(
+            String::from_utf8(fast).unwrap(),
+            serde_json::to_string(d).unwrap()
+        );
+    }
+
+    #[test]
+    fn compact_writer_matches_serde_json() {
+        let mut d =
+            Decision::invalid_request(Some(json!({"a": [1, "x\"y"]})), "bad \n \"line\"".into());
+        both(&d);
+        d.id = None;
+        d.decision = Effect::Allow;
+        d.status = 200;
+        d.action = Some(Action::Create);
+        d.object = Some("invoice\tline".into());
+        d.rule = Some("p\\q.policy:1:2".into());
+        d.visible_orgs = Some(vec!["Asia".into(), "\"quoted\" \u{7f}\u{1}é".into()]);
+        d.include_unlabeled = true;
+        d.labels = vec![Label {
+            org: Some("Asia".into()),
+            source: LabelSource::Inherited,
+            from: Some("account A-1".into()),
+        }];
+        d.warnings = vec![Warning {
+            code: "ignored",
+            message: "x".into(),
+        }];
+        both(&d);
+        d.visible_orgs = Some(Vec::new());
+        d.trace = Some(vec![TraceStep {
+            rule: None,
+            step: "route".into(),
+            outcome: "ok".into(),
+        }]);
+        for status in [0, 7, 42, 200, 404, 65535] {
+            d.status = status;
+            both(&d);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The one load path: read → decode → parse → check → compile, into a [`Policy`].
+
+use crate::diag::{self, Diagnose, Diagnostic, Source, Style};
+use crate::syntax::{ast, parse};
+use crate::{check, compile, eval, limits, request};
+use crate::{Decision, EntityLookup, Limits, NoEntities, Request};
+use std::path::Path;
+
+/// A compiled policy: parse, check and compile once, then evaluate many requests.
+#[derive(Debug)]
+pub struct Policy {
+    compiled: compile::Compiled,
+    warnings: Vec<Diagnostic>,
+    source: Source,
+}
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read `{path}`: {error}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// The underlying error.
+        error: std::io::Error,
+    },
+    /// The policy has errors; every diagnostic (warnings included) is here, sorted.
+    #[error("`{}` has {} error(s)", policy.name(), diagnostics.iter().filter(|d| d.is_error()).count())]
+    Invalid {
+        /// The policy text, for rendering.
+        policy: Box<Source>,
+        /// Every diagnostic.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+impl PolicyError {
+    /// A stable code: `unreadable` or `invalid_policy`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyError::Io { .. } => "unreadable",
+            PolicyError::Invalid { .. } => "invalid_policy",
+        }
+    }
+
+    /// The diagnostics rendered rustc-style (or the I/O error as one line).
+    pub fn render(&self, style: Style) -> String {
+        match self {
+            PolicyError::Io { .. } => format!("error: {self}\n"),
+            PolicyError::Invalid {
+                policy,
+                diagnostics,
+            } => diagnostics
+                .iter()
+                .map(|d| diag::render(d, policy, style))
+                .collect(),
+        }
+    }
+}
+
+impl Policy {
+    /// Parses, checks and compiles policy text; `name` is the file name decisions cite.
+    pub fn from_source(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        Policy::from_source_with(name, text, Limits::default())
+    }
+
+    /// Like [`Policy::from_source`], with other [`Limits`] (kept for evaluation too).
+    pub fn from_source_with(name: &str, text: &str, limits: Limits) -> Result<Policy, PolicyError> {
+        Policy::load(Source::new(name, text), limits)
+    }
+
+    /// Reads, parses, checks and compiles a policy file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
+        Policy::from_file_with(path, Limits::default())
+    }
+
+    /// Like [`Policy::from_file`], with other [`Limits`] (kept for evaluation too).
+    pub fn from_file_with(path: impl AsRef<Path>, limits: Limits) -> Result<Policy, PolicyError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let io = |error| PolicyError::Io {
+            path: name.clone(),
+            error,
+        };
+        // Refuse an over-large file before reading it into memory.
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > limits.max_policy_bytes as u64 {
+            let src = Source::new(name.as_str(), "");
+            let e = parse::ParseError::TooLarge {
+                span: src.span(0, 0),
+                size: usize::try_from(size).unwrap_or(usize::MAX),
+                limit: limits.max_policy_bytes,
+            };
+            return Err(PolicyError::Invalid {
+                policy: Box::new(src),
+                diagnostics: vec![e.to_diagnostic()],
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        match parse::decode(&name, bytes) {
+            Ok(src) => Policy::load(src, limits),
+            Err((src, e)) => Err(PolicyError::Invalid {
+                policy: Box::new(src),
+                diagnostics: vec![e.to_diagnostic()],
+            }),
+        }
+    }
+
+    fn load(source: Source, limits: Limits) -> Result<Policy, PolicyError> {
+        let checked = check_source_with(&source, &limits);
+        if checked.has_errors() {
+            return Err(PolicyError::Invalid {
+                policy: Box::new(source),
+                diagnostics: checked.diagnostics,
+            });
+        }
+        Ok(Policy {
+            compiled: compile::compile(&checked.policy, &source, limits),
+            warnings: checked.diagnostics,
+            source,
+        })
+    }
+
+    /// The declared name of an object type, given its name or an alias.
+    pub fn type_name(&self, name: &str) -> Option<&str> {
+        let t = self.compiled.resolve_type(name)?;
+        self.compiled.object(t).map(|o| &*o.name)
+    }
+
+    /// The limits this policy was loaded with, which evaluation enforces too.
+    pub fn limits(&self) -> &Limits {
+        &self.compiled.limits
+    }
+
+    /// The checker's warnings (the policy has no errors, or it would not have loaded).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The policy's source text.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// `file:line:col` of every rule a decision or an explain trace can name, each once, in
+    /// the order the compiler numbered them. `orgscope test --coverage` measures against this.
+    pub fn rules(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.compiled
+            .rules
+            .iter()
+            .map(|r| &**r)
+            .filter(|r| seen.insert(*r))
+            .collect()
+    }
+
+    /// Decides one request, knowing only the objects in its `entities`.
+    pub fn evaluate(&self, request: &Request) -> Decision {
+        eval::evaluate(&self.compiled, request, &NoEntities, false)
+    }
+
+    /// Decides one request, looking existing objects up in `entities` after the request's own.
+    pub fn evaluate_with(&self, request: &Request, entities: &dyn EntityLookup) -> Decision {
+        eval::evaluate(&self.compiled, request, entities, false)
+    }
+
+    /// Like [`Policy::evaluate_with`], with a trace of every rule consulted.
+    pub fn explain(&self, request: &Request, entities: &dyn EntityLookup) -> Decision {
+        eval::evaluate(&self.compiled, request, entities, true)
+    }
+
+    /// Decides a request given as JSON text; a malformed description is an `invalid_request`
+    /// deny (echoing its `id` when one can be read), never an `Err`.
+    pub fn evaluate_json(
+        &self,
+        json: &str,
+        entities: &dyn EntityLookup,
+        explain: bool,
+    ) -> Decision {
+        let limits = self.limits();
+        if json.len() > limits.max_request_bytes {
+            let m = format!(
+                "the request is over the limit of {} bytes",
+                limits.max_request_bytes
+            );
+            return Decision::invalid_request(None, m);
+        }
+        if !json.trim_start().starts_with('{') {
+            let m = "the request is not a JSON object".to_string();
+            return Decision::invalid_request(None, m);
+        }
+        if limits::json_depth_exceeds(json.as_bytes(), limits.max_json_depth) {
+            let m = format!(
+                "the request nests deeper than {} levels",
+                limits.max_json_depth
+            );
+            return Decision::invalid_request(None, m);
+        }
+        match Request::from_json(json) {
+            Ok(req) => eval::evaluate(&self.compiled, &req, entities, explain),
+            Err(e) => Decision::invalid_request(
+                request::salvage_id(json),
+                format!("invalid request: {e}"),
+            ),
+        }
+    }
+}
+
+/// The result of parsing and checking one policy file.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// What parsed (items with syntax errors are missing).
+    pub policy: ast::Policy,
+    /// Every problem, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses and checks a policy source, collecting every diagnostic.
+pub fn check_source(src: &Source) -> Checked {
+    check_source_with(src, &Limits::default())
+}
+
+/// Like [`check_source`], with the policy-side [`Limits`] (size, declarations, chain depth).
+pub fn check_source_with(src: &Source, limits: &Limits) -> Checked {
+    let size = src.text().len();
+    if size > limits.max_policy_bytes {
+        let e = parse::ParseError::TooLarge {
+            span: src.span(0, 0),
+            size,
+            limit: limits.max_policy_bytes,
+        };
+        return Checked {
+            policy: ast::Policy::default(),
+            diagnostics: vec![e.to_diagnostic()],
+        };
+    }
+    let (policy, parse_errors) = parse::parse(src);
+    let mut diagnostics: Vec<Diagnostic> =
+        parse_errors.iter().map(Diagnose::to_diagnostic).collect();
+    let had_syntax_errors = !parse_errors.is_empty();
+    diagnostics.extend(
+        check::check(&policy)
+            .iter()
+            .map(Diagnose::to_diagnostic)
+            // A file whose every item failed to parse is not "empty".
+            .filter(|d| !(had_syntax_errors && d.code == "empty_policy")),
+    );
+    diagnostics.extend(
+        limits::check_policy(&policy, limits)
+            .iter()
+            .map(Diagnose::to_diagnostic),
+    );
+    diag::sort(&mut diagnostics);
+    Checked {
+        policy,
+        diagnostics,
+    }
+}

@@ -1,0 +1,220 @@
+//! Evaluation input: the request description of SPEC §2 (serde; unknown fields are rejected).
+
+pub mod batch;
+pub(crate) mod entities;
+use crate::syntax::ast::Action;
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A description of one HTTP request, as a gateway or test sees it.
+///
+/// Every field but `user` is optional where the policy does not need it. Unknown fields are
+/// rejected, so a typo such as `"user": {"org": [...]}` is an error, never a silent widening.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// Echoed into the decision.
+    #[serde(default)]
+    pub id: Option<Value>,
+    /// The HTTP method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The request path (a query string after `?` is ignored).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Headers, a repeated header as an array. Names are lower-cased when parsed (they match
+    /// case-insensitively), and names that differ only in case are merged into one entry.
+    #[serde(default, deserialize_with = "lowercase_headers")]
+    pub headers: IndexMap<String, Values>,
+    /// Query parameters; a repeated parameter is an array.
+    #[serde(default)]
+    pub query: IndexMap<String, Values>,
+    /// The JSON body, free-form.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// Who is asking.
+    pub user: User,
+    /// The tenant's settings.
+    #[serde(default)]
+    pub tenant: Option<Tenant>,
+    /// The action, when no route says it (or to cross-check the route).
+    #[serde(default)]
+    pub action: Option<Action>,
+    /// The object type, when no route says it (or to cross-check the route).
+    #[serde(default)]
+    pub object: Option<String>,
+    /// What the caller knows of existing objects.
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+}
+
+/// The user making the request.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The user's id (informational).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Orgs the user is granted, by name or id.
+    pub orgs: Vec<String>,
+    /// The user's default org for creates.
+    #[serde(default)]
+    pub default_org: Option<String>,
+}
+
+/// The tenant's settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// The tenant's id (informational).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Whether Multi-Org is enabled; absent means the policy's default.
+    #[serde(default)]
+    pub multi_org: Option<bool>,
+}
+
+/// An existing object the caller knows of.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// Its object type (name or alias).
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// Its id.
+    pub id: String,
+    /// Its org, or null when unlabeled. Required: a missing org must not read as "unlabeled".
+    #[serde(deserialize_with = "required_nullable")]
+    pub org: Option<String>,
+}
+
+fn lowercase_headers<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<IndexMap<String, Values>, D::Error> {
+    // Lower-cased as they are read, so the map is built once: most gateways send mixed case.
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = IndexMap<String, Values>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            while let Some((mut name, values)) = map.next_entry::<String, Values>()? {
+                name.make_ascii_lowercase();
+                match out.entry(name) {
+                    indexmap::map::Entry::Vacant(e) => {
+                        e.insert(values);
+                    }
+                    indexmap::map::Entry::Occupied(mut e) => {
+                        // The same header under two spellings: one repeated header.
+                        let slot = e.get_mut();
+                        let mut all = match std::mem::replace(slot, Values::Many(Vec::new())) {
+                            Values::One(v) => vec![v],
+                            Values::Many(v) => v,
+                        };
+                        match values {
+                            Values::One(v) => all.push(v),
+                            Values::Many(v) => all.extend(v),
+                        }
+                        *slot = Values::Many(all);
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V)
+}
+
+fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+}
+
+/// A header or query value: one string, or an array for a repeated one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    /// A single value.
+    One(String),
+    /// A repeated header or parameter.
+    Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
+                Ok(Values::One(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
+                Ok(Values::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Values, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(2).min(64));
+                while let Some(v) = seq.next_element::<String>()? {
+                    all.push(v);
+                }
+                Ok(Values::Many(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Values {
+    /// Every value, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Values::One(s) => (Some(s.as_str()), &[][..]),
+            Values::Many(v) => (None, v.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+impl From<&str> for Values {
+    fn from(s: &str) -> Self {
+        Values::One(s.to_string())
+    }
+}
+
+impl Request {
+    /// Parses one request description from JSON text.
+    pub fn from_json(text: &str) -> Result<Request, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Every value of a header; `lowercase_name` must be lower case, like the parsed names.
+    /// (A description built in code with mixed-case names is matched case-insensitively.)
+    pub(crate) fn header_values<'a>(
+        &'a self,
+        lowercase_name: &'a str,
+    ) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| {
+                k.len() == lowercase_name.len() && k.eq_ignore_ascii_case(lowercase_name)
+            })
+            .flat_map(|(_, v)| v.iter())
+    }
+}
+
+/// The `id` of a description that failed to parse as a [`Request`], if it is readable JSON.
+pub(crate) fn salvage_id(json: &str) -> Option<Value> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(mut map)) => map.remove("id"),
+        _ => None,
+    }
+}

@@ -1,0 +1,5 @@
+//! Stage 1 — syntax: the pest grammar, the spanned AST, and the parser that recovers after errors.
+
+pub mod ast;
+pub(crate) mod grammar;
+pub mod parse;

@@ -1,6 +1,0 @@
-//! Stage 0 — grammar: pest generates the parser from `grammar/orgscope.pest`.
-#![allow(missing_docs)]
-
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/orgscope.pest"]
-pub(crate) struct PolicyParser;
