@@ -475,7 +475,7 @@ impl World {
     #[inline]
     pub fn orgscope_eval_json(&self, json: &str) -> orgscope::Decision {
         self.orgscope
-            .evaluate_json(json, &orgscope::NoEntities, false)
+            .evaluate_json(json, &orgscope::EvalOptions::default())
     }
 
     /// Cedar from prebuilt requests and entities: allowed when every request is.

@@ -9,7 +9,7 @@
 use orgscope::batch::{evaluate_stream, BatchOptions, BatchStats};
 use orgscope::diag::{self, Diagnose as _, Diagnostic, JsonDiagnostic, Source, Style};
 use orgscope::format::FmtError;
-use orgscope::{check_source, parse, NoEntities, Policy, Request};
+use orgscope::{check_source, parse, EvalOptions, NoEntities, Policy, Request};
 use serde_json::Value;
 use std::io::BufReader;
 use std::sync::OnceLock;
@@ -181,9 +181,9 @@ pub fn request_eval(data: &[u8]) {
 /// Evaluates `json` plain and with `explain`; both must agree but for the trace. Returns the
 /// plain decision as JSON, and the explained one.
 fn evaluate_both_ways(policy: &Policy, json: &str) -> (Value, Value) {
-    let plain = policy.evaluate_json(json, &NoEntities, false);
+    let plain = policy.evaluate_json(json, &EvalOptions::default());
     assert!(plain.trace.is_none(), "trace without explain");
-    let explained = policy.evaluate_json(json, &NoEntities, true);
+    let explained = policy.evaluate_json(json, &EvalOptions::new().explain(true));
     let mut a = serde_json::to_value(&plain).expect("decision serializes");
     let b = serde_json::to_value(&explained).expect("decision serializes");
     let mut b_untraced = b.clone();
@@ -484,8 +484,9 @@ fn check_ndjson(policy: &Policy, lines: &[&[u8]], out: &[u8], decisions: &[Value
         assert_eq!(&parsed, d, "NDJSON: a decision spans several lines");
         match std::str::from_utf8(line) {
             Ok(text) => {
-                let alone = serde_json::to_value(policy.evaluate_json(text, &NoEntities, false))
-                    .expect("decision serializes");
+                let alone =
+                    serde_json::to_value(policy.evaluate_json(text, &EvalOptions::default()))
+                        .expect("decision serializes");
                 assert_eq!(
                     without_messages(d),
                     without_messages(&alone),

@@ -8,7 +8,7 @@
 
 mod common;
 
-use orgscope::{NoEntities, Policy};
+use orgscope::{EvalOptions, Policy};
 use std::collections::BTreeSet;
 
 struct Case {
@@ -427,7 +427,7 @@ fn catalogue_through_the_crate() {
     let mut failures = Vec::new();
     for c in CASES {
         let policy = Policy::from_file(policy_path(c.policy)).unwrap();
-        let d = policy.evaluate_json(c.request, &NoEntities, false);
+        let d = policy.evaluate_json(c.request, &EvalOptions::default());
         let e = &d.errors[0];
         // The crate has no line numbers: compare the code and status, and the message where
         // it does not depend on them.

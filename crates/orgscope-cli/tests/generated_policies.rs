@@ -16,7 +16,7 @@
 //! - the same input gives the same bytes, through `evaluate`, `evaluate_json` and `explain`;
 //! - the `orgscope eval` binary answers an NDJSON batch exactly as the crate does.
 
-use orgscope::{Decision, NoEntities, Policy, Request};
+use orgscope::{Decision, EvalOptions, NoEntities, Policy, Request};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{json, Value};
@@ -1388,10 +1388,11 @@ fn check_deterministic(p: &Policy, req: &Value, d: &Decision) -> Result<(), Test
     let bytes = to_json(d);
     prop_assert_eq!(&to_json(&p.evaluate(&r)), &bytes);
     prop_assert_eq!(
-        &to_json(&p.evaluate_json(&text, &NoEntities, false)),
+        &to_json(&p.evaluate_json(&text, &EvalOptions::default())),
         &bytes
     );
-    let mut explained = p.explain(&r, &NoEntities);
+    let mut explained =
+        p.evaluate_with(&r, &EvalOptions::new().entities(&NoEntities).explain(true));
     prop_assert!(explained.trace.is_some());
     explained.trace = None;
     prop_assert_eq!(&to_json(&explained), &bytes);
@@ -1616,7 +1617,7 @@ proptest! {
         let answers: Vec<&str> = stdout.lines().collect();
         prop_assert_eq!(answers.len(), lines.len(), "{}", stdout);
         for (line, answer) in lines.iter().zip(&answers) {
-            let expected = to_json(&p.evaluate_json(line, &NoEntities, false));
+            let expected = to_json(&p.evaluate_json(line, &EvalOptions::default()));
             prop_assert_eq!(*answer, expected.as_str(), "policy:\n{}request: {}", text, line);
         }
     }

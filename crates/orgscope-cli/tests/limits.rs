@@ -154,7 +154,7 @@ fn limits_through_the_crate() {
         ..Limits::default()
     };
     let p = Policy::from_source_with("z.policy", &text, small).unwrap();
-    let d = p.evaluate_json(QUERY, &orgscope::NoEntities, false);
+    let d = p.evaluate_json(QUERY, &orgscope::EvalOptions::default());
     assert_eq!(d.errors[0].code.as_str(), "invalid_request");
     assert_eq!(
         Policy::from_source("z.policy", &text).unwrap().limits(),

@@ -6,7 +6,7 @@
 //! same request description.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use orgscope::{Policy, Request};
+use orgscope::{EvalOptions, Policy, Request};
 use std::hint::black_box;
 
 const QUERY: &str = r#"{"method": "POST", "path": "/query/jobs",
@@ -59,9 +59,8 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("evaluate_json");
-    let none = orgscope::NoEntities;
     g.bench_function("query_org_ids", |b| {
-        b.iter(|| zuora.evaluate_json(black_box(QUERY), &none, false))
+        b.iter(|| zuora.evaluate_json(black_box(QUERY), &EvalOptions::default()))
     });
     g.finish();
 }

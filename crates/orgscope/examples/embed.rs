@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run --example embed`.
 
-use orgscope::{EntityLookup, Found, Policy, Request};
+use orgscope::{EntityLookup, EvalOptions, Found, Policy, Request};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,7 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "user": {{"id": "u-1", "orgs": ["{org}"]}}}}"#
             ))
             .expect("a well-formed request");
-            let decision = policy.evaluate_with(&request, store.as_ref());
+            let decision =
+                policy.evaluate_with(&request, &EvalOptions::new().entities(store.as_ref()));
             format!(
                 "{method} {path} as {org}: {} {} {}",
                 decision.status,

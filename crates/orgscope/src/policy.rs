@@ -157,27 +157,17 @@ impl Policy {
 
     /// Decides one request, knowing only the objects in its `entities`.
     pub fn evaluate(&self, request: &Request) -> Decision {
-        eval::evaluate(&self.compiled, request, &NoEntities, false)
+        self.evaluate_with(request, &EvalOptions::default())
     }
 
-    /// Decides one request, looking existing objects up in `entities` after the request's own.
-    pub fn evaluate_with(&self, request: &Request, entities: &dyn EntityLookup) -> Decision {
-        eval::evaluate(&self.compiled, request, entities, false)
-    }
-
-    /// Like [`Policy::evaluate_with`], with a trace of every rule consulted.
-    pub fn explain(&self, request: &Request, entities: &dyn EntityLookup) -> Decision {
-        eval::evaluate(&self.compiled, request, entities, true)
+    /// Decides one request with `options`: a trusted store of existing objects, a trace.
+    pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
+        eval::evaluate(&self.compiled, request, options.entities, options.explain)
     }
 
     /// Decides a request given as JSON text; a malformed description is an `invalid_request`
     /// deny (echoing its `id` when one can be read), never an `Err`.
-    pub fn evaluate_json(
-        &self,
-        json: &str,
-        entities: &dyn EntityLookup,
-        explain: bool,
-    ) -> Decision {
+    pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision {
         let limits = self.limits();
         if json.len() > limits.max_request_bytes {
             let m = format!(
@@ -198,12 +188,73 @@ impl Policy {
             return Decision::invalid_request(None, m);
         }
         match Request::from_json(json) {
-            Ok(req) => eval::evaluate(&self.compiled, &req, entities, explain),
+            Ok(req) => self.evaluate_with(&req, options),
             Err(e) => Decision::invalid_request(
                 request::salvage_id(json),
                 format!("invalid request: {e}"),
             ),
         }
+    }
+}
+
+/// How [`Policy::evaluate_with`] and [`Policy::evaluate_json`] decide: where existing objects
+/// come from beyond the request's own `entities`, and whether to record a trace.
+///
+/// ```
+/// use orgscope::{EntityStore, EvalOptions, Policy, Request};
+///
+/// let policy = Policy::from_file("policies/zuora-multi-org.policy")?;
+/// let store = EntityStore::parse(&policy, r#"{"type":"account","id":"A-1","org":"Asia"}"#)?;
+/// let options = EvalOptions::new().entities(&store).explain(true);
+/// let request = Request::from_json(r#"{"method": "GET", "path": "/v1/accounts/A-1",
+///                                      "user": {"orgs": ["Asia"]}}"#)?;
+/// let decision = policy.evaluate_with(&request, &EvalOptions::new().entities(&options));
+/// assert!(decision.is_allow() && decision.trace.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct EvalOptions<'a> {
+    entities: &'a dyn EntityLookup,
+    explain: bool,
+}
+
+impl Default for EvalOptions<'_> {
+    fn default() -> Self {
+        EvalOptions {
+            entities: &NoEntities,
+            explain: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for EvalOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvalOptions")
+            .field("explain", &self.explain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> EvalOptions<'a> {
+    /// No store (only the request's own `entities`), no trace.
+    pub fn new() -> Self {
+        EvalOptions::default()
+    }
+
+    /// Looks existing objects up in `entities` (a trusted store) too.
+    pub fn entities(self, entities: &'a dyn EntityLookup) -> Self {
+        EvalOptions { entities, ..self }
+    }
+
+    /// Records a trace of every rule consulted (`Decision::trace`).
+    pub fn explain(self, explain: bool) -> Self {
+        EvalOptions { explain, ..self }
+    }
+
+    /// Whether a trace is recorded.
+    pub fn explains(&self) -> bool {
+        self.explain
     }
 }
 

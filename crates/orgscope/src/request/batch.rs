@@ -2,7 +2,7 @@
 //! one per request, in order, in constant memory.
 
 use crate::limits::{json_depth_exceeds, Limits};
-use crate::{Decision, EntityLookup, Policy, Request};
+use crate::{Decision, EntityLookup, EvalOptions, Policy, Request};
 use std::io::{self, BufRead, Write};
 
 /// How a batch is evaluated.
@@ -157,9 +157,13 @@ impl Stream<'_> {
 
     fn answer(&self, req: &Request) -> Decision {
         if self.options.explain {
-            self.policy.explain(req, self.entities)
+            self.policy.evaluate_with(
+                req,
+                &EvalOptions::new().entities(self.entities).explain(true),
+            )
         } else {
-            self.policy.evaluate_with(req, self.entities)
+            self.policy
+                .evaluate_with(req, &EvalOptions::new().entities(self.entities))
         }
     }
 

@@ -40,7 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::{Decision, EntityLookup, EntityStore, Policy, Request};
+use crate::{Decision, EntityLookup, EntityStore, EvalOptions, Policy, Request};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -314,7 +314,9 @@ impl TestCase {
     /// Evaluates the request (with a trace, for coverage) and compares the expected fields.
     pub fn run(&self, policy: &Policy, entities: &dyn EntityLookup) -> CaseResult {
         let decision = match Request::deserialize(&self.request) {
-            Ok(req) => policy.explain(&req, entities),
+            Ok(req) => {
+                policy.evaluate_with(&req, &EvalOptions::new().entities(entities).explain(true))
+            }
             Err(e) => Decision::invalid_request(
                 self.request.get("id").cloned(),
                 format!("invalid request: {e}"),
