@@ -208,7 +208,7 @@ impl Policy {
 /// let options = EvalOptions::new().entities(&store).explain(true);
 /// let request = Request::from_json(r#"{"method": "GET", "path": "/v1/accounts/A-1",
 ///                                      "user": {"orgs": ["Asia"]}}"#)?;
-/// let decision = policy.evaluate_with(&request, &EvalOptions::new().entities(&options));
+/// let decision = policy.evaluate_with(&request, &options);
 /// assert!(decision.is_allow() && decision.trace.is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
