@@ -20,8 +20,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pipeline, one module per stage: `grammar` → [`parse`] → [`ast`] → [`check`] →
-//! `compile` → `eval`, with [`diag`] rendering diagnostics.
+//! The pipeline, one folder per stage: `syntax` (grammar, AST, parser) → `check` → `compile` →
+//! `eval` → `decision`, with [`diag`] rendering diagnostics, [`format`](mod@format) laying policies out and
+//! [`testing`] running policy test files (docs/architecture.md). The stable API is what this page
+//! lists; the syntax tree, the parser and the checker are public only with the `unstable-syntax`
+//! feature, for tools built on them (the `orgscope` command line), and may change in any release.
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -33,21 +36,30 @@
     )
 )]
 
+#[cfg(feature = "unstable-syntax")]
 pub mod check;
+#[cfg(not(feature = "unstable-syntax"))]
+mod check;
 mod compile;
 mod decision;
 pub mod diag;
 mod eval;
 pub mod format;
-pub mod limits;
+mod limits;
 mod policy;
 mod request;
-pub mod syntax;
+mod syntax;
 mod terms;
 pub mod testing;
 
-pub use policy::{check_source, check_source_with, Checked, EvalOptions, Policy, PolicyError};
+pub use limits::Limits;
+pub use policy::{EvalOptions, Policy, PolicyError};
 pub use request::batch;
+pub use syntax::ast::{Action, Span};
+
+#[cfg(feature = "unstable-syntax")]
+pub use policy::{check_source, check_source_with, Checked};
+#[cfg(feature = "unstable-syntax")]
 pub use syntax::{ast, parse};
 
 /// The README's examples, compiled and run as doctests.
@@ -59,6 +71,5 @@ pub use decision::{
     Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
 };
 pub use eval::{EntityLookup, Found, NoEntities};
-pub use limits::Limits;
 pub use request::entities::{EntitiesError, EntityStore};
 pub use request::{Entity, Request, Tenant, User, Values};

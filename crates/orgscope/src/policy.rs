@@ -275,6 +275,7 @@ impl Checked {
 }
 
 /// Parses and checks a policy source, collecting every diagnostic.
+#[cfg(feature = "unstable-syntax")]
 pub fn check_source(src: &Source) -> Checked {
     check_source_with(src, &Limits::default())
 }

@@ -1,6 +1,6 @@
 //! Formatter — AST + comments → canonical policy text, verified by re-parsing.
 //!
-//! [`format`] parses a policy (a file with syntax errors is refused: the errors come back as
+//! [`format()`] parses a policy (a file with syntax errors is refused: the errors come back as
 //! [`FmtError::Syntax`]), prints its AST in one canonical layout with every comment kept where
 //! the author put it, then re-parses its own output. If the output does not parse, parses to a
 //! different AST (spans ignored), or does not carry exactly the same comments in the same order,
