@@ -2,13 +2,13 @@
 //!
 //! The tree keeps declarations and their properties in source order (the formatter and the
 //! checker's "duplicate" diagnostics need it); turning it into something fast to evaluate is
-//! `compile`'s job. Equality ignores spans, so two parses of differently laid-out text compare
-//! equal when they say the same thing.
+//! `compile`'s job. Node equality ignores spans, so two parses of differently laid-out text
+//! compare equal when they say the same thing; spans themselves compare positions.
 
 use std::fmt;
 
 /// A region of a policy file: byte offsets plus the 1-based line and column of its start.
-#[derive(Debug, Clone, Copy, Default, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Span {
     /// Byte offset of the first character.
     pub start: usize,
@@ -20,21 +20,16 @@ pub struct Span {
     pub col: u32,
 }
 
-/// Spans never take part in AST equality: layout is not meaning.
-impl PartialEq for Span {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.col)
     }
 }
 
-/// A value together with the span it was written at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value together with the span it was written at. Equality compares the value only: two
+/// parses of differently laid-out text are equal when they say the same thing (as Cedar's
+/// `Node<T>`); a [`Span`] on its own compares positions.
+#[derive(Debug, Clone)]
 pub struct Spanned<T> {
     /// The value.
     pub node: T,
@@ -46,6 +41,45 @@ impl<T> Spanned<T> {
     pub(crate) fn new(node: T, span: Span) -> Self {
         Spanned { node, span }
     }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
+
+/// Equality for a node with a `span` field: every other field compared, the span ignored. The
+/// destructuring is exhaustive, so a field added to the node without being listed here does not
+/// compile (it cannot be silently left out of equality).
+macro_rules! eq_ignoring_span {
+    ($($node:ident { $($field:ident),* })*) => {$(
+        impl PartialEq for $node {
+            fn eq(&self, other: &Self) -> bool {
+                let $node { $($field,)* span: _ } = self;
+                true $(&& *$field == other.$field)*
+            }
+        }
+
+        impl Eq for $node {}
+    )*};
+}
+
+eq_ignoring_span! {
+    MultiOrg { props }
+    Orgs { entries }
+    OrgDecl { name, props }
+    Header { name, props }
+    Object { name, props }
+    Fallback { sources }
+    Route { methods, path, target }
+    DefaultRoute { target }
+    PathTemplate { segments }
+    Service { legacy, name, endpoints }
+    Endpoint { methods, path, props }
+    Field { root, keys }
 }
 
 /// A name as written: an identifier or a quoted string, unquoted and unescaped.
@@ -96,7 +130,7 @@ impl Item {
 }
 
 /// The Multi-Org switch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MultiOrg {
     /// Properties in source order.
     pub props: Vec<Spanned<MultiOrgProp>>,
@@ -123,7 +157,7 @@ pub enum DisabledMode {
 }
 
 /// The org directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Orgs {
     /// Entries in source order.
     pub entries: Vec<OrgsEntry>,
@@ -141,7 +175,7 @@ pub enum OrgsEntry {
 }
 
 /// One org of the directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct OrgDecl {
     /// The org's name, used in decisions.
     pub name: Name,
@@ -161,7 +195,7 @@ pub enum OrgProp {
 }
 
 /// A header declaration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Header {
     /// The header name as written (matched case-insensitively).
     pub name: Name,
@@ -213,7 +247,7 @@ impl Role {
 }
 
 /// An object type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Object {
     /// The type's name.
     pub name: Name,
@@ -276,7 +310,7 @@ impl FallbackSource {
 }
 
 /// The policy-wide `fallback` list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Fallback {
     /// Sources in order.
     pub sources: Vec<Spanned<FallbackSource>>,
@@ -285,7 +319,7 @@ pub struct Fallback {
 }
 
 /// A route: which requests it matches and what they do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Route {
     /// HTTP methods.
     pub methods: Vec<Spanned<Method>>,
@@ -298,7 +332,7 @@ pub struct Route {
 }
 
 /// `default -> TARGET`: what unmatched requests do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DefaultRoute {
     /// Action and object.
     pub target: Target,
@@ -422,7 +456,7 @@ impl Method {
 }
 
 /// A path template such as `/v1/accounts/{accountId}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PathTemplate {
     /// The segments between slashes (`/` alone has none).
     pub segments: Vec<Segment>,
@@ -455,7 +489,7 @@ pub enum Segment {
 }
 
 /// A service, for the organization-ID placement rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Service {
     /// `legacy service`: may keep an `Organization-ID` header.
     pub legacy: bool,
@@ -468,7 +502,7 @@ pub struct Service {
 }
 
 /// An endpoint of a service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Endpoint {
     /// HTTP methods.
     pub methods: Vec<Spanned<Method>>,
@@ -522,7 +556,7 @@ impl Location {
 }
 
 /// A field reference such as `body.accountId` or `path.accountId`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Field {
     /// Which part of the request.
     pub root: FieldRoot,
