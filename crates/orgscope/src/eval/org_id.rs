@@ -1,0 +1,170 @@
+//! The organization-ID rules of SPEC §1.2 at request time: one org ID, in the declared place.
+
+use super::{Ctx, Deny, Res, Scope};
+use crate::compile::orgset::OrgSet;
+use crate::compile::EndpointRule;
+use crate::decision::ErrorCode;
+use crate::syntax::ast::Location;
+use crate::terms;
+use serde_json::Value;
+
+impl<'r> Ctx<'r> {
+    /// The organization-ID rules of SPEC §1.2 for a matched endpoint.
+    pub(super) fn org_id_scope(&mut self, e: &'r EndpointRule) -> Res<Scope<'r>> {
+        let found = self.org_id_occurrences();
+        if !e.scoped {
+            if let Some((_, name, _)) = found.iter().find(|(l, _, _)| *l == Location::Header) {
+                return Err(Deny::new(
+                    ErrorCode::OrgIdHeaderForbidden,
+                    format!(
+                        "`{}` is not org-scoped and takes no org ID header, but `{name}` was sent",
+                        e.template
+                    ),
+                    Some(e.rule),
+                ));
+            }
+            for (loc, name, _) in &found {
+                if terms::is_deprecated(name) {
+                    let m = format!(
+                        "{} `{name}` is a deprecated term; use `organizationId(s)`",
+                        loc.keyword()
+                    );
+                    self.trace.warn("deprecated_org_id_term", m);
+                }
+            }
+            let mut visible = self.accessible.clone();
+            if let Some((loc, name)) = &e.org_id {
+                let mut requested = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
+                let mut any = false;
+                let values = found
+                    .iter()
+                    .filter(|(l, n, _)| l == loc && n == name)
+                    .flat_map(|(_, _, v)| v.split(','))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty());
+                for v in values {
+                    requested.insert(self.accessible(v, e.org_id_rule)?);
+                    any = true;
+                }
+                if any {
+                    requested.normalize();
+                    visible = requested;
+                    self.trace.decided = Some(e.org_id_rule);
+                }
+            }
+            return Ok(Scope {
+                visible,
+                working: None,
+                endpoint_org: None,
+            });
+        }
+        let declared = e.org_id.as_ref();
+        let where_declared = declared.map_or_else(
+            || "its declared location".to_string(),
+            |(l, n)| format!("{} `{n}`", l.keyword()),
+        );
+        let rule = Some(e.org_id_rule);
+        let places = || {
+            found
+                .iter()
+                .map(|(l, n, _)| format!("{} `{n}`", l.keyword()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (loc, name, value) = match found.as_slice() {
+            [] => {
+                return Err(Deny::new(
+                    ErrorCode::OrgIdMissing,
+                    format!("`{}` needs the org ID in {where_declared}", e.template),
+                    rule,
+                ))
+            }
+            [one] => *one,
+            [first, rest @ ..] => {
+                let code = if rest.iter().all(|(_, _, v)| v == &first.2) {
+                    ErrorCode::OrgIdAmbiguous
+                } else {
+                    ErrorCode::OrgIdConflict
+                };
+                return Err(Deny::new(
+                    code,
+                    format!(
+                        "the org ID was sent {} times ({}); send it once, in {where_declared}",
+                        found.len(),
+                        places()
+                    ),
+                    rule,
+                ));
+            }
+        };
+        let at_declared = declared.is_some_and(|(l, n)| {
+            *l == loc
+                && if loc == Location::Header {
+                    n.eq_ignore_ascii_case(name)
+                } else {
+                    n == name
+                }
+        });
+        if !at_declared {
+            return Err(Deny::new(
+                ErrorCode::OrgIdWrongLocation,
+                format!(
+                    "the org ID was sent in {} `{name}`, but `{}` takes it in {where_declared}",
+                    loc.keyword(),
+                    e.template
+                ),
+                rule,
+            ));
+        }
+        let org = self.accessible(value, e.org_id_rule)?;
+        self.trace.decide(e.org_id_rule, "org ID", || {
+            format!("{where_declared} names an org the user may access")
+        });
+        let mut visible = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
+        visible.insert(org);
+        Ok(Scope {
+            visible,
+            working: None,
+            endpoint_org: Some(org),
+        })
+    }
+
+    /// Every place the request carries an org ID or one of its deprecated aliases.
+    pub(super) fn org_id_occurrences(&self) -> Vec<(Location, &'r str, &'r str)> {
+        let req = self.req;
+        let is_term = |k: &str| terms::is_org_id_name(k) || terms::is_deprecated(k);
+        let mut out: Vec<(Location, &'r str, &'r str)> = Vec::new();
+        for (param, value) in self.params.iter().zip(self.segments) {
+            if let Some(name) = param.as_deref().filter(|n| is_term(n)) {
+                out.push((Location::Path, name, value));
+            }
+        }
+        for (k, values) in &req.query {
+            if is_term(k) {
+                out.extend(values.iter().map(|v| (Location::Query, k.as_str(), v)));
+            }
+        }
+        if let Some(Value::Object(map)) = &req.body {
+            for (k, v) in map {
+                if is_term(k) {
+                    match v {
+                        Value::String(s) => out.push((Location::Body, k.as_str(), s.as_str())),
+                        Value::Array(a) => out.extend(
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(|s| (Location::Body, k.as_str(), s)),
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for (k, values) in &req.headers {
+            if k.eq_ignore_ascii_case(terms::ORG_ID_HEADER) || terms::is_deprecated(k) {
+                out.extend(values.iter().map(|v| (Location::Header, k.as_str(), v)));
+            }
+        }
+        out.retain(|(_, _, v)| !v.trim().is_empty());
+        out
+    }
+}
