@@ -65,6 +65,23 @@ impl<'r> Ctx<'r> {
         }
     }
 
+    /// Whether a `body.*` field is sent but empty (null or blank): absent to [`Self::field`],
+    /// but on an update it clears what it names.
+    pub(super) fn cleared(&self, f: &FieldPath, body: Option<&Value>) -> bool {
+        if f.root != FieldRoot::Body {
+            return false;
+        }
+        let mut v = body;
+        for k in &f.keys {
+            v = v.and_then(|v| v.get(k));
+        }
+        match v {
+            Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
     /// The bodies of the objects a create makes: each element of the route's `objects`
     /// field, or the body itself.
     pub(super) fn objects(&self, target: &Target<'r>) -> Res<Objects<'r>> {

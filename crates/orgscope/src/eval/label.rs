@@ -59,24 +59,7 @@ impl<'r> Ctx<'r> {
         let inherited = self.inherit(ty, obj, scope)?;
         if let Some((raw, rule)) = explicit {
             let org = self.label_org(&raw, rule, scope)?;
-            if let Some((parent_org, from, _)) = &inherited {
-                if *parent_org != org {
-                    return Err(Deny::new(
-                        ErrorCode::OrgLabelConflict,
-                        format!(
-                            "label `{}` conflicts with `{}`, the org of {}",
-                            raw.trim(),
-                            self.name(*parent_org),
-                            quote_id(from)
-                        ),
-                        Some(rule),
-                    )
-                    .hint(format!(
-                        "drop the label or set it to `{}`",
-                        self.name(*parent_org)
-                    )));
-                }
-            }
+            self.agrees(&raw, org, inherited.as_ref(), rule)?;
             self.trace.decide(rule, "explicit label", || {
                 format!("labels the object `{}`", raw.trim())
             });
@@ -156,6 +139,128 @@ impl<'r> Ctx<'r> {
         Err(deny)
     }
 
+    /// An explicit label must agree with the org the parent gives.
+    fn agrees(
+        &self,
+        raw: &str,
+        org: Org<'r>,
+        inherited: Option<&(Org<'r>, String, RuleId)>,
+        rule: RuleId,
+    ) -> Res<()> {
+        match inherited {
+            Some((parent_org, from, _)) if *parent_org != org => Err(Deny::new(
+                ErrorCode::OrgLabelConflict,
+                format!(
+                    "label `{}` conflicts with `{}`, the org of {}",
+                    raw.trim(),
+                    self.name(*parent_org),
+                    quote_id(from)
+                ),
+                Some(rule),
+            )
+            .hint(format!(
+                "drop the label or set it to `{}`",
+                self.name(*parent_org)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The labels an update gives its (visible) object: a new explicit label, a cleared one,
+    /// or a new parent. Access to the old org is given: only a visible object gets here, and
+    /// the visible set holds only orgs the user may access.
+    pub(super) fn relabel(
+        &mut self,
+        ty: &'r ObjectType,
+        current: Option<Org<'r>>,
+        scope: &Scope<'r>,
+    ) -> Res<Vec<Label>> {
+        let body = self.req.body.as_ref();
+        let mut new_parent = false;
+        for inh in &ty.inherits {
+            if !inh.optional && self.cleared(&inh.via, body) {
+                return Err(Deny::new(
+                    ErrorCode::ParentRequired,
+                    format!("an update cannot clear `{}` of `{}`", inh.via.text, ty.name),
+                    Some(inh.rule),
+                )
+                .hint(format!(
+                    "leave `{}` out, or name the new parent",
+                    inh.via.text
+                )));
+            }
+            new_parent |= self.field(&inh.via, body)?.is_some();
+        }
+        // A changed parent reference is checked as on create: the parent must be visible.
+        let inherited = match new_parent {
+            true => self.inherit(ty, body, scope)?,
+            false => None,
+        };
+        if let Some((f, rule)) = &ty.label {
+            if let Some(raw) = self.field(f, body)? {
+                let new = self.label_org(&raw, *rule, scope)?;
+                self.agrees(&raw, new, inherited.as_ref(), *rule)?;
+                return Ok(self.moved(current, new, *rule, LabelSource::Explicit, None));
+            }
+            if self.cleared(f, body) && current.is_some() {
+                return self.declassify(ty, f, *rule).map(|l| vec![l]);
+            }
+        }
+        Ok(match inherited {
+            Some((org, from, rule)) => {
+                self.moved(current, org, rule, LabelSource::Inherited, Some(from))
+            }
+            None => Vec::new(),
+        })
+    }
+
+    /// The label of an update that moves its object to `new` (none when it stays).
+    fn moved(
+        &mut self,
+        current: Option<Org<'r>>,
+        new: Org<'r>,
+        rule: RuleId,
+        source: LabelSource,
+        from: Option<String>,
+    ) -> Vec<Label> {
+        if Some(new) == current {
+            return Vec::new();
+        }
+        let p = self.p;
+        self.trace.decide(rule, "relabel", || {
+            format!("moves the object to `{}`", org_name(p, new))
+        });
+        vec![self.label(new, source, from)]
+    }
+
+    /// Clearing the label of a labeled object is a relabel to "unlabeled" (visible to every
+    /// org): allowed only where the type may be unlabeled at all.
+    fn declassify(&mut self, ty: &'r ObjectType, f: &FieldPath, rule: RuleId) -> Res<Label> {
+        let unlabeled = ty
+            .fallbacks
+            .iter()
+            .find(|(s, _)| *s == FallbackSource::Unlabeled);
+        let Some(&(_, allowed_by)) = unlabeled else {
+            return Err(Deny::new(
+                ErrorCode::OrgLabelRequired,
+                format!(
+                    "`{}` objects must keep an org label; clearing `{}` would make this one visible to every org",
+                    ty.name, f.text
+                ),
+                Some(rule),
+            )
+            .hint(format!("set `{}` to an org instead of clearing it", f.text)));
+        };
+        self.trace.decide(allowed_by, "relabel", || {
+            "leaves the object unlabeled".into()
+        });
+        Ok(Label {
+            org: None,
+            source: LabelSource::None,
+            from: None,
+        })
+    }
+
     pub(super) fn label(&self, org: Org<'_>, source: LabelSource, from: Option<String>) -> Label {
         Label {
             org: Some(super::org_text(self.p, org)),
@@ -213,25 +318,26 @@ impl<'r> Ctx<'r> {
                     Some(inh.rule),
                 )
             };
-            match self.find(inh.parent, &id) {
+            let (found, contradicted) = self.find(inh.parent, &id);
+            let org = match found {
                 Found::Missing => return Err(not_found()),
-                Found::Unlabeled => {
-                    self.trace.step(Some(inh.rule), "inherit", || {
-                        format!("{from} is unlabeled; trying the fallbacks")
-                    });
-                    return Ok(None);
-                }
-                Found::Org(o) => {
-                    let org = self.resolve_owned(&o);
-                    // An opaque org outside the user's orgs is never visible.
-                    match org {
-                        Some(org) if scope.visible.contains(org) || parent.shared => {
-                            return Ok(Some((org, from, inh.rule)))
-                        }
-                        _ => return Err(not_found()),
-                    }
-                }
+                Found::Unlabeled => None,
+                // An opaque org outside the user's orgs is never visible.
+                Found::Org(o) => match self.resolve_owned(&o) {
+                    Some(org) if scope.visible.contains(org) || parent.shared => Some(org),
+                    _ => return Err(not_found()),
+                },
+            };
+            if contradicted {
+                return Err(self.contradicted(&parent.name, &id, inh.rule));
             }
+            let Some(org) = org else {
+                self.trace.step(Some(inh.rule), "inherit", || {
+                    format!("{from} is unlabeled; trying the fallbacks")
+                });
+                return Ok(None);
+            };
+            return Ok(Some((org, from, inh.rule)));
         }
         match required {
             Some(f) => Err(Deny::new(

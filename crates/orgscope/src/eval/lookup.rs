@@ -1,8 +1,8 @@
 //! Existing objects: the embedder's lookup trait, and reading, updating or deleting one object.
 
 use super::{Ctx, Deny, Res, Scope, Target};
-use crate::compile::TypeIdx;
-use crate::decision::{ErrorCode, Label, LabelSource};
+use crate::compile::{RuleId, TypeIdx};
+use crate::decision::{ErrorCode, Label};
 use crate::syntax::ast::Action;
 use std::borrow::Cow;
 
@@ -19,8 +19,9 @@ pub enum Found<'a> {
 
 /// Looks up existing objects' orgs; implement it over your own store.
 ///
-/// Consulted for parents of creates and targets of reads, updates and deletes, after the
-/// request's own `entities`.
+/// Consulted for parents of creates and targets of reads, updates and deletes. A trusted
+/// source: what it knows wins over the request's own `entities`, and a request that
+/// contradicts it is denied.
 pub trait EntityLookup {
     /// The org of the object of type `object_type` (the policy's type name) with this id.
     fn find(&self, object_type: &str, id: &str) -> Found<'_>;
@@ -37,25 +38,60 @@ impl EntityLookup for NoEntities {
 }
 
 impl<'r> Ctx<'r> {
-    /// Looks an existing object up: the request's entities first, then the embedder's store.
-    pub(super) fn find(&self, t: TypeIdx, id: &str) -> Found<'r> {
+    /// Looks an existing object up: the trusted store first, then the request's entities. The
+    /// flag says whether the request's entities contradict what the store knows; the store's
+    /// answer stands either way, and callers deny a contradiction only once the object is
+    /// visible, so the answer never reveals the stored org.
+    pub(super) fn find(&self, t: TypeIdx, id: &str) -> (Found<'r>, bool) {
         let p = self.p;
         let name = p.object(t).map(|ty| &*ty.name);
         // Most entities spell the type as declared: compare before resolving the spelling.
-        if let Some(e) = self.req.entities.iter().find(|e| {
+        let inline = self.req.entities.iter().find(|e| {
             e.id == id
                 && (name == Some(e.object_type.as_str())
                     || p.resolve_type(&e.object_type) == Some(t))
-        }) {
-            return match &e.org {
-                Some(o) => Found::Org(Cow::Borrowed(o.as_str())),
-                None => Found::Unlabeled,
-            };
-        }
-        match name {
+        });
+        let trusted = match name {
             Some(name) => self.lookup.find(name, id),
             None => Found::Missing,
+        };
+        match (trusted, inline) {
+            (Found::Missing, Some(e)) => match &e.org {
+                Some(o) => (Found::Org(Cow::Borrowed(o.as_str())), false),
+                None => (Found::Unlabeled, false),
+            },
+            (trusted, Some(e)) => {
+                let agrees = match (&trusted, e.org.as_deref()) {
+                    (Found::Unlabeled, None) => true,
+                    (Found::Org(a), Some(b)) => self.same_org(a, b),
+                    _ => false,
+                };
+                (trusted, !agrees)
+            }
+            (trusted, None) => (trusted, false),
         }
+    }
+
+    /// Whether two org references name the same org (a directory name and its id do).
+    fn same_org(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (a.trim(), b.trim());
+        a == b
+            || self.p.directory.as_ref().is_some_and(|d| {
+                let a = d.resolve(a);
+                a.is_some() && a == d.resolve(b)
+            })
+    }
+
+    /// A deny for a request whose `entities` contradict a trusted source about a visible
+    /// object (the stored org is not named: the user may only see that the two disagree).
+    pub(super) fn contradicted(&self, type_name: &str, id: &str, rule: RuleId) -> Deny {
+        Deny::invalid(
+            format!(
+                "the request's `entities` contradict a trusted source about {type_name} `{id}`"
+            ),
+            Some(rule),
+        )
+        .hint("drop the entity from the request".to_string())
     }
 
     /// Read, update or delete of one object: allowed only when it is visible.
@@ -84,7 +120,12 @@ impl<'r> Ctx<'r> {
                 Some(route.rule),
             )
         };
-        let current = match self.find(t, &id) {
+        // Nothing is visible to a user without orgs, not even unlabeled objects.
+        if scope.visible.len() == 0 {
+            return Err(not_found());
+        }
+        let (found, contradicted) = self.find(t, &id);
+        let current = match found {
             Found::Missing => return Err(not_found()),
             Found::Unlabeled => None,
             Found::Org(_) if ty.shared => None,
@@ -93,28 +134,15 @@ impl<'r> Ctx<'r> {
                 _ => return Err(not_found()),
             },
         };
+        if contradicted {
+            return Err(self.contradicted(&ty.name, &id, route.rule));
+        }
         self.trace.step(Some(route.rule), "target object", || {
             format!("{} `{id}` is visible", ty.name)
         });
         if target.action != Some(Action::Update) || ty.shared {
             return Ok(Vec::new());
         }
-        let Some((f, rule)) = &ty.label else {
-            return Ok(Vec::new());
-        };
-        match self.field(f, self.req.body.as_ref())? {
-            Some(raw) => {
-                let new = self.label_org(&raw, *rule, scope)?;
-                if Some(new) == current {
-                    return Ok(Vec::new());
-                }
-                let p = self.p;
-                self.trace.decide(*rule, "relabel", || {
-                    format!("moves the object to `{}`", super::org_name(p, new))
-                });
-                Ok(vec![self.label(new, LabelSource::Explicit, None)])
-            }
-            None => Ok(Vec::new()),
-        }
+        self.relabel(ty, current, scope)
     }
 }

@@ -94,6 +94,8 @@ struct Ctx<'r> {
     params: &'r [Option<String>],
     trace: Tracer<'r>,
     accessible: OrgSet<'r>,
+    /// Whether the request may carry its own `entities`.
+    inline_entities: bool,
 }
 
 /// Evaluates one request against a compiled policy.
@@ -102,6 +104,7 @@ pub(crate) fn evaluate(
     req: &Request,
     lookup: &dyn EntityLookup,
     explain: bool,
+    inline_entities: bool,
 ) -> Decision {
     let mut cx = Ctx {
         p,
@@ -111,6 +114,7 @@ pub(crate) fn evaluate(
         params: &[],
         trace: Tracer::new(p, explain),
         accessible: OrgSet::empty(None),
+        inline_entities,
     };
     let outcome = cx.run();
     let object = outcome.object.and_then(|o| match o {
@@ -229,11 +233,15 @@ impl<'r> Ctx<'r> {
     /// Reads method and path, checks the entities, and works out the target.
     fn prepare(&mut self) -> Res<Target<'r>> {
         let req = self.req;
-        let method = req.method.as_deref().map(|m| {
-            Method::parse(m)
-                .ok_or_else(|| Deny::invalid(format!("unknown HTTP method `{m}`"), None))
-        });
-        let method = method.transpose()?;
+        // RFC 9110: methods are case-sensitive, so `post` is a method no route declares.
+        let method = match req.method.as_deref() {
+            None => None,
+            Some(m) => match Method::parse(m) {
+                Some(known) if known.as_str() == m => Some(known),
+                Some(_) => None,
+                None => return Err(Deny::invalid(format!("unknown HTTP method `{m}`"), None)),
+            },
+        };
         if let Some(path) = req.path.as_deref() {
             let path = path.split(['?', '#']).next().unwrap_or("");
             let Some(rest) = path.strip_prefix('/') else {
@@ -261,7 +269,10 @@ impl<'r> Ctx<'r> {
             if multi_org { "enabled" } else { "disabled" }.to_string()
         });
         if !multi_org {
-            return self.multi_org_off(target);
+            self.disabled_headers()?;
+            if target.endpoint.is_none() {
+                return self.unscoped(target);
+            }
         }
 
         self.accessible = self.accessible_orgs();
@@ -269,11 +280,20 @@ impl<'r> Ctx<'r> {
             Some(e) => self.org_id_scope(e)?,
             None => self.header_scope()?,
         };
+        let by_id = matches!(
+            target.action,
+            Some(Action::Read | Action::Update | Action::Delete)
+        );
+        // Empty scope is a deny; a by-id request answers it as it answers any invisible object.
+        if scope.visible.len() == 0 && !by_id {
+            return Err(self.nothing_visible());
+        }
         let labels = match target.action {
             None | Some(Action::Query) => Vec::new(),
             Some(Action::Create) => self.create(target, &scope)?,
             Some(Action::Read | Action::Update | Action::Delete) => self.by_id(target, &scope)?,
         };
+        self.trace.decided = self.trace.decided.or(self.scope_rule());
         Ok(Allowed {
             visible: Some(scope.visible),
             labels,
@@ -282,6 +302,12 @@ impl<'r> Ctx<'r> {
 
     /// Entities in the request must name declared types: a typo must not hide a parent.
     fn check_entities(&self) -> Res<()> {
+        if !self.inline_entities && !self.req.entities.is_empty() {
+            return Err(Deny::invalid(
+                "the request carries `entities`, but existing objects come only from trusted sources here".to_string(),
+                None,
+            ));
+        }
         let max = self.p.limits.max_request_entities;
         if self.req.entities.len() > max {
             return Err(Deny::invalid(

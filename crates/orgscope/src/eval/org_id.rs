@@ -11,7 +11,8 @@ use serde_json::Value;
 impl<'r> Ctx<'r> {
     /// The organization-ID rules of SPEC §1.2 for a matched endpoint.
     pub(super) fn org_id_scope(&mut self, e: &'r EndpointRule) -> Res<Scope<'r>> {
-        let found = self.org_id_occurrences();
+        let found = self.org_id_occurrences()?;
+        self.warn_spellings(&found);
         if !e.scoped {
             if let Some((_, name, _)) = found.iter().find(|(l, _, _)| *l == Location::Header) {
                 return Err(Deny::new(
@@ -23,14 +24,13 @@ impl<'r> Ctx<'r> {
                     Some(e.rule),
                 ));
             }
-            for (loc, name, _) in &found {
-                if terms::is_deprecated(name) {
-                    let m = format!(
-                        "{} `{name}` is a deprecated term; use `organizationId(s)`",
-                        loc.keyword()
-                    );
-                    self.trace.warn("deprecated_org_id_term", m);
-                }
+            // Every org ID counts: one the user may not access is refused wherever it is.
+            let named = found
+                .iter()
+                .flat_map(|(_, _, v)| v.split(','))
+                .map(str::trim);
+            for v in named.filter(|v| !v.is_empty()) {
+                self.accessible(v, e.org_id_rule)?;
             }
             let mut visible = self.accessible.clone();
             if let Some((loc, name)) = &e.org_id {
@@ -129,42 +129,112 @@ impl<'r> Ctx<'r> {
         })
     }
 
-    /// Every place the request carries an org ID or one of its deprecated aliases.
-    pub(super) fn org_id_occurrences(&self) -> Vec<(Location, &'r str, &'r str)> {
+    /// Every place the request carries an org ID, however spelled: the guideline's names, any
+    /// case or `-`/`_` variant of them, an `X-` prefixed header, and the deprecated aliases. A
+    /// body value must be a string (or a list of strings): anything else is malformed.
+    pub(super) fn org_id_occurrences(&self) -> Res<Vec<(Location, &'r str, &'r str)>> {
         let req = self.req;
-        let is_term = |k: &str| terms::is_org_id_name(k) || terms::is_deprecated(k);
         let mut out: Vec<(Location, &'r str, &'r str)> = Vec::new();
         for (param, value) in self.params.iter().zip(self.segments) {
-            if let Some(name) = param.as_deref().filter(|n| is_term(n)) {
+            if let Some(name) = param.as_deref().filter(|n| spelling(n).is_some()) {
                 out.push((Location::Path, name, value));
             }
         }
         for (k, values) in &req.query {
-            if is_term(k) {
+            if spelling(k).is_some() {
                 out.extend(values.iter().map(|v| (Location::Query, k.as_str(), v)));
             }
         }
         if let Some(Value::Object(map)) = &req.body {
-            for (k, v) in map {
-                if is_term(k) {
-                    match v {
-                        Value::String(s) => out.push((Location::Body, k.as_str(), s.as_str())),
-                        Value::Array(a) => out.extend(
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(|s| (Location::Body, k.as_str(), s)),
-                        ),
-                        _ => {}
+            for (k, v) in map.iter().filter(|(k, _)| spelling(k).is_some()) {
+                let malformed = || {
+                    Deny::invalid(
+                        format!("body `{k}` must be an org ID string (or a list of them)"),
+                        None,
+                    )
+                };
+                match v {
+                    Value::Null => {}
+                    Value::String(s) => out.push((Location::Body, k.as_str(), s.as_str())),
+                    Value::Array(items) => {
+                        for item in items {
+                            let s = item.as_str().ok_or_else(malformed)?;
+                            out.push((Location::Body, k.as_str(), s));
+                        }
                     }
+                    _ => return Err(malformed()),
                 }
             }
         }
         for (k, values) in &req.headers {
-            if k.eq_ignore_ascii_case(terms::ORG_ID_HEADER) || terms::is_deprecated(k) {
+            if spelling(k).is_some() {
                 out.extend(values.iter().map(|v| (Location::Header, k.as_str(), v)));
             }
         }
         out.retain(|(_, _, v)| !v.trim().is_empty());
-        out
+        Ok(out)
+    }
+
+    /// A deprecation warning for each name spelled other than the guideline says.
+    fn warn_spellings(&mut self, found: &[(Location, &'r str, &'r str)]) {
+        for (i, (loc, name, _)) in found.iter().enumerate() {
+            let repeated = found.iter().take(i).any(|(l, n, _)| l == loc && n == name);
+            let m = match spelling(name) {
+                Some(Spelling::Alias) => {
+                    format!(
+                        "{} `{name}` is a deprecated term; use `organizationId(s)`",
+                        loc.keyword()
+                    )
+                }
+                Some(Spelling::Variant) if !is_canonical(*loc, name) => {
+                    let canonical = match loc {
+                        Location::Header => terms::ORG_ID_HEADER,
+                        _ => "organizationId(s)",
+                    };
+                    format!(
+                        "{} `{name}` is a deprecated spelling of the org ID; use `{canonical}`",
+                        loc.keyword()
+                    )
+                }
+                _ => continue,
+            };
+            if !repeated {
+                self.trace.warn("deprecated_org_id_term", m);
+            }
+        }
+    }
+}
+
+/// How a name spells the org ID, when it does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spelling {
+    /// `organizationId(s)` or `Organization-ID` in any case, with or without `-`, `_` or an
+    /// `X-` prefix.
+    Variant,
+    /// A deprecated term for the org concept (`tenantId`, `X-Tenant`, `appId`…).
+    Alias,
+}
+
+fn spelling(name: &str) -> Option<Spelling> {
+    let key: String = name
+        .chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let key = key.strip_prefix('x').unwrap_or(&key);
+    if key == "organizationid" || key == "organizationids" {
+        Some(Spelling::Variant)
+    } else if terms::is_deprecated(name) {
+        Some(Spelling::Alias)
+    } else {
+        None
+    }
+}
+
+/// The guideline's own spelling for the location (header names match case-insensitively).
+fn is_canonical(loc: Location, name: &str) -> bool {
+    match loc {
+        Location::Header => name.eq_ignore_ascii_case(terms::ORG_ID_HEADER),
+        _ => terms::is_org_id_name(name),
     }
 }

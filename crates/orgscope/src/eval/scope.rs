@@ -4,45 +4,44 @@ use super::{Allowed, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{HeaderRule, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
-use crate::syntax::ast::{Action, DisabledMode};
-use crate::terms;
+use crate::syntax::ast::{Action, DisabledMode, Role};
 
 impl<'r> Ctx<'r> {
-    /// Multi-Org off: nothing is org-scoped; org headers are refused or dropped.
-    pub(super) fn multi_org_off(&mut self, target: &Target<'r>) -> Res<Allowed<'r>> {
-        let endpoint = target.endpoint;
+    /// Multi-Org off: the Zuora-style org headers are refused or dropped. The org-ID header of
+    /// SPEC §1.2 is not one of them: those rules apply whether or not Multi-Org is on.
+    pub(super) fn disabled_headers(&mut self) -> Res<()> {
         let p = self.p;
-        let declared = p
+        let sent = p
             .headers
             .iter()
-            .find(|h| self.req.header_values(&h.name).next().is_some())
-            .map(|h| (h.name.clone(), Some(h.rule)));
-        let org_id_header = || {
-            self.req
-                .headers
-                .keys()
-                .find(|k| k.eq_ignore_ascii_case(terms::ORG_ID_HEADER) || terms::is_deprecated(k))
-                .map(|k| (k.clone(), endpoint.map(|e| e.rule)))
-        };
-        let sent = declared.or_else(|| endpoint.and_then(|_| org_id_header()));
-        if let Some((name, rule)) = sent {
-            match p.when_disabled {
-                DisabledMode::Reject => {
-                    return Err(Deny::new(
-                        ErrorCode::MultiOrgDisabled,
-                        format!(
-                            "header `{name}` was sent but Multi-Org is disabled for this tenant"
-                        ),
-                        p.multi_org_rule.or(rule),
-                    )
-                    .hint("send the request without org headers".to_string()))
-                }
-                DisabledMode::Ignore => self.trace.warn(
-                    "org_header_ignored",
-                    format!("header `{name}` was ignored because Multi-Org is disabled"),
+            .find(|h| h.role != Role::OrgId && self.req.header_values(&h.name).next().is_some());
+        let Some(h) = sent else { return Ok(()) };
+        match p.when_disabled {
+            DisabledMode::Reject => Err(Deny::new(
+                ErrorCode::MultiOrgDisabled,
+                format!(
+                    "header `{}` was sent but Multi-Org is disabled for this tenant",
+                    h.name
                 ),
+                p.multi_org_rule.or(Some(h.rule)),
+            )
+            .hint("send the request without org headers".to_string())),
+            DisabledMode::Ignore => {
+                self.trace.warn(
+                    "org_header_ignored",
+                    format!(
+                        "header `{}` was ignored because Multi-Org is disabled",
+                        h.name
+                    ),
+                );
+                Ok(())
             }
         }
+    }
+
+    /// Multi-Org off, no endpoint of the organization-ID rules: nothing is org-scoped.
+    pub(super) fn unscoped(&mut self, target: &Target<'r>) -> Res<Allowed<'r>> {
+        let p = self.p;
         let labels = match target.action {
             Some(Action::Create) => {
                 let shared =
@@ -204,11 +203,54 @@ impl<'r> Ctx<'r> {
             Some((_, requested)) => requested,
             None => self.accessible.clone(),
         };
+        self.warn_misspelled_headers();
         Ok(Scope {
             visible,
             working,
             endpoint_org: None,
         })
+    }
+
+    /// A header one edit away from a declared org header is ignored like any other, which
+    /// silently widens a query to every accessible org: say so (naming only what the request
+    /// sent and what the policy declares).
+    fn warn_misspelled_headers(&mut self) {
+        let p = self.p;
+        for k in self.req.headers.keys() {
+            let near = p.headers.iter().find(|h| {
+                h.role != Role::OrgId
+                    && !h.name.eq_ignore_ascii_case(k)
+                    && h.name.len().abs_diff(k.len()) <= 1
+                    && crate::check::edit_distance(k, &h.name) == 1
+            });
+            if let Some(h) = near {
+                self.trace.warn(
+                    "org_header_misspelled",
+                    format!(
+                        "header `{k}` was ignored: it is not the declared `{}`",
+                        h.name
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The rule that scopes a request no other rule decided: the visibility header's
+    /// declaration (absent, it lets the user's orgs through), else the Multi-Org switch.
+    pub(super) fn scope_rule(&self) -> Option<RuleId> {
+        let p = self.p;
+        p.header(p.visibility).map(|h| h.rule).or(p.multi_org_rule)
+    }
+
+    /// Empty scope is a deny: a user none of whose orgs exist sees nothing, and is told so in
+    /// the same words whatever the orgs were (no existence oracle).
+    pub(super) fn nothing_visible(&self) -> Deny {
+        Deny::new(
+            ErrorCode::OrgAccessDenied,
+            "the user has no access to any org".to_string(),
+            self.trace.decided.or(self.scope_rule()),
+        )
+        .hint("the user would need access to at least one org".to_string())
     }
 
     pub(super) fn outside(&self, raw: &str, filter: &HeaderRule, rule: RuleId) -> Deny {

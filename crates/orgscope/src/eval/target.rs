@@ -10,6 +10,7 @@ impl<'r> Ctx<'r> {
     /// Works out action and object from the matched route, the request, or the default route.
     pub(super) fn target(&mut self, method: Option<Method>) -> Res<Target<'r>> {
         let req = self.req;
+        let routed = req.method.is_some() && req.path.is_some();
         let endpoint = match (method, &req.path) {
             (Some(m), Some(_)) => self.p.endpoints.find(m, self.segments),
             _ => None,
@@ -34,7 +35,8 @@ impl<'r> Ctx<'r> {
                 }
                 Some(r)
             }
-            None if req.action.is_none() => self.p.default_route.as_ref().inspect(|r| {
+            // Given a method and a path, routes decide, whatever `action` says.
+            None if req.action.is_none() || routed => self.p.default_route.as_ref().inspect(|r| {
                 self.trace.step(Some(r.rule), "route", || {
                     "no route matched; using the default".into()
                 })
@@ -46,16 +48,19 @@ impl<'r> Ctx<'r> {
             None => None,
         };
         let Some(route) = route else {
-            if req.action.is_none() && endpoint.is_none() {
+            if (req.action.is_none() || routed) && endpoint.is_none() {
                 let what = match (&req.method, &req.path) {
                     (Some(m), Some(p)) => format!("`{m} {p}`"),
                     _ => "the request (it has no method and path, nor an `action`)".to_string(),
                 };
-                return Err(Deny::new(
-                    ErrorCode::NoRoute,
-                    format!("no route matches {what}"),
-                    None,
-                ));
+                let deny = Deny::new(ErrorCode::NoRoute, format!("no route matches {what}"), None);
+                return Err(match (method, &req.method) {
+                    (None, Some(m)) => {
+                        let upper = m.to_ascii_uppercase();
+                        deny.hint(format!("methods are case-sensitive: send `{upper}`"))
+                    }
+                    _ => deny,
+                });
             }
             return Ok(Target {
                 action: req.action,
