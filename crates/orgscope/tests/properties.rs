@@ -319,6 +319,20 @@ proptest! {
     }
 
     #[test]
+    fn decisions_without_a_route_name_their_rule(
+        action in prop::sample::select(&["query", "create", "read", "update", "delete"][..]),
+        object in maybe(prop::sample::select(&["account", "invoice", "custom_object", "nothing"][..])),
+        multi_org in maybe(any::<bool>()),
+        aep_policy in any::<bool>(),
+    ) {
+        let mut req = json!({"action": action, "user": {"orgs": ["o-1", "Asia"]}, "body": {"organizationLabel": "Asia"}});
+        if let Some(o) = object { req["object"] = json!(o); }
+        if let Some(m) = multi_org { req["tenant"] = json!({"multi_org": m}); }
+        let (_, d) = decide(if aep_policy { aep() } else { zuora() }, &req);
+        assert_fail_closed(&d);
+    }
+
+    #[test]
     fn every_org_id_occurrence_counts(
         place in 0usize..3,
         name in prop::sample::select(&SPELLINGS[..]),

@@ -123,7 +123,16 @@ pub(crate) fn evaluate(
     });
     let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r).cloned());
     let mut trace = cx.trace;
-    let mut d = match outcome.verdict {
+    let verdict = match outcome.verdict {
+        // Fail closed: an allow is granted by a rule of the policy, never by its silence.
+        Ok(_) if trace.decided.is_none() => Err(Deny::new(
+            ErrorCode::NoRoute,
+            "no rule of the policy decides the request".to_string(),
+            None,
+        )),
+        v => v,
+    };
+    let mut d = match verdict {
         Ok(allowed) => {
             trace.step(trace.decided, "decision", || "allow".to_string());
             Decision {
@@ -293,7 +302,11 @@ impl<'r> Ctx<'r> {
             Some(Action::Create) => self.create(target, &scope)?,
             Some(Action::Read | Action::Update | Action::Delete) => self.by_id(target, &scope)?,
         };
-        self.trace.decided = self.trace.decided.or(self.scope_rule());
+        let object_rule = match target.object {
+            Some(Ok(t)) => self.p.object(t).map(|ty| ty.rule),
+            _ => None,
+        };
+        self.trace.decided = self.trace.decided.or(self.scope_rule()).or(object_rule);
         Ok(Allowed {
             visible: Some(scope.visible),
             labels,
