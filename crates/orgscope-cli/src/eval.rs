@@ -31,6 +31,10 @@ pub struct Args {
     /// Exit 1 when any decision is a deny.
     #[arg(long)]
     fail_on_deny: bool,
+    /// Refuse requests that carry their own `entities` (`invalid_request`): existing objects
+    /// come only from `--entities`.
+    #[arg(long)]
+    no_inline_entities: bool,
     /// Request file (one JSON object, or NDJSON); `-` or nothing reads standard input.
     #[arg(value_name = "REQUEST")]
     input: Option<PathBuf>,
@@ -80,6 +84,7 @@ pub fn run(args: Args) -> i32 {
     };
     let options = BatchOptions {
         explain: args.explain.is_some(),
+        no_inline_entities: args.no_inline_entities,
     };
     let stdout = io::stdout();
     let output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());

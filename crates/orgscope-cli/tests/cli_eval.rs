@@ -235,3 +235,123 @@ fn each_answer_comes_as_soon_as_its_request_does() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orgscope-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn trusted_entities_win_over_the_requests_own() {
+    let dir = scratch("trusted");
+    let file = dir.join("entities.ndjson");
+    std::fs::write(&file, r#"{"type":"account","id":"A-4","org":"Japan"}"#).unwrap();
+    let entities = file.to_str().unwrap();
+    let read = |entities_json: &str| {
+        format!(
+            r#"{{"method":"GET","path":"/v1/accounts/A-4","user":{{"orgs":["Asia"]}},"entities":{entities_json}}}"#
+        )
+    };
+    let sneaky = read(r#"[{"type":"account","id":"A-4","org":null}]"#);
+    let honest = read("[]");
+    let out = eval(
+        &["--policy", ZUORA, "--entities", entities],
+        sneaky.as_bytes(),
+    );
+    let d = &decisions(&out)[0];
+    assert_eq!(d["errors"][0]["code"], "not_found", "{d}");
+    assert!(
+        !d.to_string().contains("Japan"),
+        "the stored org leaks: {d}"
+    );
+    // Exactly the answer the request gets without its own entities.
+    let plain = eval(
+        &["--policy", ZUORA, "--entities", entities],
+        honest.as_bytes(),
+    );
+    assert_eq!(out.stdout, plain.stdout);
+}
+
+#[test]
+fn no_inline_entities_refuses_requests_that_carry_them() {
+    let with = r#"{"method":"GET","path":"/v1/accounts/A-1","user":{"orgs":["Asia"]},"entities":[{"type":"account","id":"A-1","org":"Asia"}]}"#;
+    let out = eval(&["--policy", ZUORA], with.as_bytes());
+    assert_eq!(decisions(&out)[0]["decision"], "allow");
+    let out = eval(
+        &["--policy", ZUORA, "--no-inline-entities"],
+        with.as_bytes(),
+    );
+    let d = &decisions(&out)[0];
+    assert_eq!(d["errors"][0]["code"], "invalid_request", "{d}");
+    assert_eq!(d["status"], 400);
+    let without = r#"{"method":"POST","path":"/query/jobs","user":{"orgs":["Asia"]}}"#;
+    let out = eval(
+        &["--policy", ZUORA, "--no-inline-entities"],
+        without.as_bytes(),
+    );
+    assert_eq!(decisions(&out)[0]["decision"], "allow");
+}
+
+#[test]
+fn updates_recheck_a_new_parent_and_clear_labels_only_where_allowed() {
+    let dir = scratch("update");
+    let policy = dir.join("p.policy");
+    let text = std::fs::read_to_string(format!("{}/{ZUORA}", common::ROOT)).unwrap()
+        + "\nroute PUT /v1/invoices/{invoiceId} -> update invoice id path.invoiceId\n\
+           object note {\n  label body.organizationLabel\n  fallback unlabeled\n}\n\
+           route PUT /v1/notes/{noteId} -> update note id path.noteId\n";
+    std::fs::write(&policy, text).unwrap();
+    let entities = r#"[{"type":"invoice","id":"I-1","org":"Asia"},{"type":"account","id":"A-J","org":"Japan"},{"type":"account","id":"A-C","org":"China"},{"type":"note","id":"N-1","org":"Asia"}]"#;
+    let put = |path: &str, body: &str, orgs: &str| {
+        format!(
+            r#"{{"method":"PUT","path":"{path}","body":{body},"user":{{"orgs":{orgs}}},"entities":{entities}}}"#
+        )
+    };
+    let input = [
+        // A new parent the user cannot see: the same answer as a missing one.
+        put("/v1/invoices/I-1", r#"{"accountId":"A-J"}"#, r#"["Asia"]"#),
+        put(
+            "/v1/invoices/I-1",
+            r#"{"accountId":"A-none"}"#,
+            r#"["Asia"]"#,
+        ),
+        // A visible new parent moves the invoice to its org.
+        put(
+            "/v1/invoices/I-1",
+            r#"{"accountId":"A-C"}"#,
+            r#"["Asia","China"]"#,
+        ),
+        // The reference cannot be cleared.
+        put("/v1/invoices/I-1", r#"{"accountId":null}"#, r#"["Asia"]"#),
+        // A type that may be unlabeled may be cleared, by someone who sees its org.
+        put(
+            "/v1/notes/N-1",
+            r#"{"organizationLabel":null}"#,
+            r#"["Asia"]"#,
+        ),
+        put(
+            "/v1/notes/N-1",
+            r#"{"organizationLabel":null}"#,
+            r#"["China"]"#,
+        ),
+    ]
+    .join("\n");
+    let out = eval(&["--policy", policy.to_str().unwrap()], input.as_bytes());
+    let ds = decisions(&out);
+    let codes: Vec<&Value> = ds.iter().map(|d| &d["errors"][0]["code"]).collect();
+    assert_eq!(
+        ds[0].to_string().replace("A-J", "A-none"),
+        ds[1].to_string(),
+        "{ds:#?}"
+    );
+    assert_eq!(codes[0], "parent_not_found");
+    assert_eq!(ds[2]["decision"], "allow", "{}", ds[2]);
+    assert_eq!(ds[2]["labels"][0]["org"], "China");
+    assert_eq!(ds[2]["labels"][0]["source"], "inherited");
+    assert_eq!(codes[3], "parent_required");
+    assert_eq!(ds[4]["decision"], "allow", "{}", ds[4]);
+    assert_eq!(ds[4]["labels"][0]["org"], Value::Null);
+    assert_eq!(codes[5], "not_found");
+}

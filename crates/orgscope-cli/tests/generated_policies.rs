@@ -1111,6 +1111,17 @@ fn check_fail_closed(d: &Decision, ctx: &str) -> Result<(), TestCaseError> {
     let json = to_json(d);
     prop_assert_eq!(d.is_allow(), d.errors.is_empty(), "{}\n{}", json, ctx);
     prop_assert_eq!(d.status == 200, d.is_allow(), "{}\n{}", json, ctx);
+    // Every decision names its rule, but a malformed request or one no route matches.
+    let ruleless = ["invalid_request", "no_route"];
+    prop_assert!(
+        d.rule.is_some()
+            || d.errors
+                .first()
+                .is_some_and(|e| ruleless.contains(&e.code.as_str())),
+        "a decision without a rule: {}\n{}",
+        json,
+        ctx
+    );
     if d.is_allow() {
         prop_assert!(d.include_unlabeled, "{}\n{}", json, ctx);
     } else {
@@ -1151,6 +1162,12 @@ fn check_scope(m: &Model, req: &Value, d: &Decision, ctx: &str) -> Result<(), Te
             "no visible set with Multi-Org on: {json}\n{ctx}"
         )));
     };
+    prop_assert!(
+        !visible.is_empty(),
+        "an allow with an empty scope: {}\n{}",
+        json,
+        ctx
+    );
     for o in &visible {
         prop_assert!(
             e.accessible.contains(*o),
@@ -1270,6 +1287,10 @@ fn check_labels(m: &Model, req: &Value, d: &Decision, ctx: &str) -> Result<(), T
         prop_assert_eq!(got, expected, "{}\n{}", json, ctx);
     } else {
         let code = d.errors[0].code.as_str();
+        // Empty scope is a deny, before any labeling.
+        if e.accessible.is_empty() && code == "org_access_denied" {
+            return Ok(());
+        }
         // A 403 when the headers name only orgs the user may access comes from labeling.
         let label_403 = code == "org_access_denied" && m.headers_grant(&e, req);
         if LABEL_CODES.contains(&code) || label_403 {

@@ -162,7 +162,13 @@ impl Policy {
 
     /// Decides one request with `options`: a trusted store of existing objects, a trace.
     pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
-        eval::evaluate(&self.compiled, request, options.entities, options.explain)
+        eval::evaluate(
+            &self.compiled,
+            request,
+            options.entities,
+            options.explain,
+            options.inline_entities,
+        )
     }
 
     /// Decides a request given as JSON text; a malformed description is an `invalid_request`
@@ -198,7 +204,8 @@ impl Policy {
 }
 
 /// How [`Policy::evaluate_with`] and [`Policy::evaluate_json`] decide: where existing objects
-/// come from beyond the request's own `entities`, and whether to record a trace.
+/// come from beyond the request's own `entities` (a trusted store, which wins), whether a
+/// request may carry `entities` at all, and whether to record a trace.
 ///
 /// ```
 /// use orgscope::{EntityStore, EvalOptions, Policy, Request};
@@ -217,6 +224,7 @@ impl Policy {
 pub struct EvalOptions<'a> {
     entities: &'a dyn EntityLookup,
     explain: bool,
+    inline_entities: bool,
 }
 
 impl Default for EvalOptions<'_> {
@@ -224,6 +232,7 @@ impl Default for EvalOptions<'_> {
         EvalOptions {
             entities: &NoEntities,
             explain: false,
+            inline_entities: true,
         }
     }
 }
@@ -232,6 +241,7 @@ impl std::fmt::Debug for EvalOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EvalOptions")
             .field("explain", &self.explain)
+            .field("inline_entities", &self.inline_entities)
             .finish_non_exhaustive()
     }
 }
@@ -250,6 +260,16 @@ impl<'a> EvalOptions<'a> {
     /// Records a trace of every rule consulted (`Decision::trace`).
     pub fn explain(self, explain: bool) -> Self {
         EvalOptions { explain, ..self }
+    }
+
+    /// Whether a request may carry its own `entities` (default: yes). They never override the
+    /// trusted store; with `false` a request that carries any is `invalid_request`, for
+    /// deployments where every existing object comes from a trusted source.
+    pub fn inline_entities(self, inline_entities: bool) -> Self {
+        EvalOptions {
+            inline_entities,
+            ..self
+        }
     }
 
     /// Whether a trace is recorded.

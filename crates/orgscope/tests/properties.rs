@@ -4,9 +4,14 @@
 //! - a created label is accessible, and inside `Zuora-Org-Ids` when that is sent;
 //! - an unknown org and an inaccessible org are answered with byte-identical bodies;
 //! - an object the request cannot see is `not_found`, whether or not it exists;
-//! - any error is a deny, with the status its code prescribes; the same input, the same output.
+//! - any error is a deny, with the status its code prescribes; the same input, the same output;
+//! - every decision names its rule (but `invalid_request` and `no_route`: nothing decided);
+//! - no route ⇒ no allow, whatever `action` says; methods match case-sensitively;
+//! - every org-ID occurrence counts, whatever its spelling and JSON type;
+//! - clearing a label needs the old org, and only where the type may be unlabeled;
+//! - inline entities never override a trusted source.
 
-use orgscope::{Decision, Policy, Request};
+use orgscope::{Decision, EntityStore, EvalOptions, Policy, Request};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -127,7 +132,72 @@ fn assert_fail_closed(d: &Decision) {
         assert_eq!(d.status, d.errors[0].code.status(), "{json}");
         assert!(d.visible_orgs.is_none() && d.labels.is_empty(), "{json}");
     }
+    let ruleless = ["invalid_request", "no_route"];
+    assert!(
+        d.rule.is_some()
+            || d.errors
+                .first()
+                .is_some_and(|e| ruleless.contains(&e.code.as_str())),
+        "a decision without a rule: {json}"
+    );
 }
+
+/// The Zuora policy plus an update route for an inheriting type and a type that may be
+/// unlabeled.
+fn zuora_updates() -> &'static Policy {
+    static P: OnceLock<Policy> = OnceLock::new();
+    P.get_or_init(|| {
+        let text = format!(
+            "{ZUORA}\nroute PUT /v1/invoices/{{invoiceId}} -> update invoice id path.invoiceId\n\
+             object note {{\n  label body.organizationLabel\n  fallback unlabeled\n}}\n\
+             route PUT /v1/notes/{{noteId}} -> update note id path.noteId\n"
+        );
+        Policy::from_source("zuora.policy", &text).unwrap()
+    })
+}
+
+/// The routes of the shipped policies, as (method, path with `X` for a parameter).
+const ROUTES: [(&str, &str); 12] = [
+    ("POST", "/query/jobs"),
+    ("POST", "/v1/accounts"),
+    ("GET", "/v1/accounts/X"),
+    ("PUT", "/v1/accounts/X"),
+    ("DELETE", "/v1/accounts/X"),
+    ("POST", "/v1/invoices"),
+    ("POST", "/v1/action/create"),
+    ("GET", "/v1/invoices"),
+    ("GET", "/v1/organizations/X/products"),
+    ("POST", "/v1/organizations/X/products"),
+    ("POST", "/v1/reports:run"),
+    ("GET", "/v1/organizations"),
+];
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "get", "post", "Put",
+];
+const PATHS: [&str; 9] = [
+    "/query/jobs",
+    "/v1/accounts",
+    "/v1/accounts/X",
+    "/v1/invoices",
+    "/v1/organizations/X/products",
+    "/v1/organizations",
+    "/v1/healthz",
+    "/v1/x",
+    "/v1/accounts/X/extra",
+];
+/// Org-ID spellings a request may use: the guideline's, variants, deprecated aliases.
+const SPELLINGS: [&str; 10] = [
+    "organizationId",
+    "organizationIds",
+    "OrganizationId",
+    "organization_id",
+    "ORGANIZATION-ID",
+    "X-Organization-Id",
+    "Organization-ID",
+    "tenantId",
+    "X-Tenant",
+    "appId",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
@@ -221,6 +291,125 @@ proptest! {
         if extra_header.is_some() && !(route == 2 && extra_header == Some("Organization-ID")) {
             prop_assert!(!d.is_allow(), "a second org ID place must deny: {req}");
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_route_means_no_allow(
+        method in prop::sample::select(&METHODS[..]),
+        path in prop::sample::select(&PATHS[..]),
+        action in maybe(prop::sample::select(&["query", "create", "read", "update", "delete"][..])),
+        aep_policy in any::<bool>(),
+    ) {
+        let mut req = json!({"method": method, "path": path.replace('X', "o-1"), "user": {"orgs": ["o-1", "Asia"]},
+                             "headers": {"Organization-ID": "o-1"}, "body": {"organizationId": "o-1"}});
+        if let Some(a) = action { req["action"] = json!(a); }
+        let p = if aep_policy { aep() } else { zuora() };
+        let (_, d) = decide(p, &req);
+        assert_fail_closed(&d);
+        let declared = if aep_policy { &ROUTES[7..] } else { &ROUTES[..7] };
+        let healthz = aep_policy && method == "GET" && path == "/v1/healthz";
+        if !healthz && !declared.contains(&(method, path)) {
+            prop_assert!(!d.is_allow(), "allowed without a route: {req}");
+            prop_assert_eq!(d.errors[0].code.as_str(), "no_route", "{}", req);
+        }
+    }
+
+    #[test]
+    fn decisions_without_a_route_name_their_rule(
+        action in prop::sample::select(&["query", "create", "read", "update", "delete"][..]),
+        object in maybe(prop::sample::select(&["account", "invoice", "custom_object", "nothing"][..])),
+        multi_org in maybe(any::<bool>()),
+        aep_policy in any::<bool>(),
+    ) {
+        let mut req = json!({"action": action, "user": {"orgs": ["o-1", "Asia"]}, "body": {"organizationLabel": "Asia"}});
+        if let Some(o) = object { req["object"] = json!(o); }
+        if let Some(m) = multi_org { req["tenant"] = json!({"multi_org": m}); }
+        let (_, d) = decide(if aep_policy { aep() } else { zuora() }, &req);
+        assert_fail_closed(&d);
+    }
+
+    #[test]
+    fn every_org_id_occurrence_counts(
+        place in 0usize..3,
+        name in prop::sample::select(&SPELLINGS[..]),
+        value in prop::sample::select(vec![json!("o-1"), json!("o-2"), json!(9), json!({"id": "o-1"}), json!(["o-1"]), json!(true)]),
+    ) {
+        // Allowed as it is: the org ID once, in the declared path parameter.
+        let mut req = json!({"method": "GET", "path": "/v1/organizations/o-1/products", "user": {"orgs": ["o-1", "o-2"]}});
+        prop_assert!(decide(aep(), &req).1.is_allow());
+        let text = value.as_str().unwrap_or("o-1");
+        match place {
+            0 => req["query"] = json!({name: text}),
+            1 => req["headers"] = json!({name: text}),
+            _ => req["body"] = json!({name: value}),
+        }
+        let (_, d) = decide(aep(), &req);
+        assert_fail_closed(&d);
+        prop_assert!(!d.is_allow(), "a second org ID was not counted: {req}");
+        let canonical = match place {
+            1 => name.eq_ignore_ascii_case("Organization-ID"),
+            _ => name == "organizationId" || name == "organizationIds",
+        };
+        if !canonical {
+            prop_assert!(d.warnings.iter().any(|w| w.code == "deprecated_org_id_term")
+                || d.errors[0].code.as_str() == "invalid_request", "no deprecation warning: {req}");
+        }
+    }
+
+    #[test]
+    fn clearing_a_label_needs_the_old_org(
+        note in any::<bool>(),
+        owner in maybe(prop::sample::select(&ORGS[..])),
+        mine in prop::collection::vec(prop::sample::select(&ORGS[..]), 0..3),
+        cleared in prop::sample::select(vec![json!(null), json!(""), json!("  ")]),
+    ) {
+        let (ty, path) = if note { ("note", "/v1/notes/N-1") } else { ("account", "/v1/accounts/N-1") };
+        let req = json!({"method": "PUT", "path": path, "body": {"organizationLabel": cleared},
+                         "user": {"orgs": mine}, "entities": [{"type": ty, "id": "N-1", "org": owner}]});
+        let (_, d) = decide(zuora_updates(), &req);
+        assert_fail_closed(&d);
+        if let (true, Some(o)) = (d.is_allow(), owner) {
+            prop_assert!(note, "a label cleared where the type must be labeled: {req}");
+            prop_assert!(mine.contains(&o), "a label cleared without access to its org: {req}");
+            prop_assert_eq!(d.labels.len(), 1);
+            prop_assert!(d.labels[0].org.is_none());
+        }
+    }
+
+    #[test]
+    fn inline_entities_never_override_a_trusted_source(
+        stored in maybe(prop::sample::select(&ORGS[..])),
+        claimed in maybe(prop::sample::select(&ORGS[..])),
+        mine in prop::collection::vec(prop::sample::select(&ORGS[..]), 0..3),
+        create in any::<bool>(),
+    ) {
+        let store = EntityStore::parse(zuora(), &json!({"type": "account", "id": "A-1", "org": stored}).to_string()).unwrap();
+        let options = EvalOptions::new().entities(&store);
+        let req = |entities: Value| if create {
+            json!({"method": "POST", "path": "/v1/invoices", "body": {"accountId": "A-1"}, "user": {"orgs": mine}, "entities": entities})
+        } else {
+            json!({"method": "GET", "path": "/v1/accounts/A-1", "user": {"orgs": mine}, "entities": entities})
+        };
+        let eval = |r: Value| zuora().evaluate_json(&r.to_string(), &options);
+        let honest = eval(req(json!([])));
+        let d = eval(req(json!([{"type": "account", "id": "A-1", "org": claimed}])));
+        assert_fail_closed(&d);
+        if claimed != stored {
+            prop_assert!(!d.is_allow(), "an inline entity overrode the store: {}", req(json!(claimed)));
+        }
+        if d.is_allow() {
+            prop_assert_eq!(serde_json::to_string(&d).unwrap(), serde_json::to_string(&honest).unwrap());
+        }
+        if let Some(s) = stored.filter(|s| !mine.contains(s) && claimed != Some(*s)) {
+            prop_assert!(!serde_json::to_string(&d).unwrap().contains(s), "the stored org leaks: {}", req(json!(claimed)));
+        }
+        let refused = zuora().evaluate_json(&req(json!([{"type": "account", "id": "A-1", "org": claimed}])).to_string(),
+                                            &options.inline_entities(false));
+        prop_assert_eq!(refused.errors[0].code.as_str(), "invalid_request");
     }
 }
 

@@ -876,7 +876,7 @@ fn methods_str(methods: &[Spanned<Method>]) -> String {
 
 /// Edit distance counting insertions, deletions, substitutions and swaps of two neighbours
 /// (optimal string alignment), ignoring ASCII case: `Aisa` is one edit from `Asia`.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
     let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
     // Three rows of the table: two rows back (for swaps), the previous row and the current one.

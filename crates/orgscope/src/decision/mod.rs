@@ -118,6 +118,7 @@ impl Decision {
                 code: ErrorCode::InvalidRequest,
                 message,
                 rule: None,
+                hint: None,
             },
         );
         d.status = ErrorCode::InvalidRequest.status();
@@ -183,6 +184,10 @@ pub struct DecisionError {
     pub message: String,
     /// `file:line:col` of the rule that decided, when one did.
     pub rule: Option<Arc<str>>,
+    /// What would have to change for the request to be allowed, when the engine can say.
+    /// Not part of the JSON decision (SPEC §3): `--explain` shows it in the trace.
+    #[serde(skip)]
+    pub hint: Option<String>,
 }
 
 /// Something worth knowing that did not change the outcome.

@@ -10,6 +10,8 @@ use std::io::{self, BufRead, Write};
 pub struct BatchOptions {
     /// Add a trace of every rule consulted to each decision.
     pub explain: bool,
+    /// Refuse requests that carry their own `entities` (`EvalOptions::inline_entities(false)`).
+    pub no_inline_entities: bool,
 }
 
 /// What a batch did.
@@ -156,15 +158,11 @@ impl Stream<'_> {
     }
 
     fn answer(&self, req: &Request) -> Decision {
-        if self.options.explain {
-            self.policy.evaluate_with(
-                req,
-                &EvalOptions::new().entities(self.entities).explain(true),
-            )
-        } else {
-            self.policy
-                .evaluate_with(req, &EvalOptions::new().entities(self.entities))
-        }
+        let options = EvalOptions::new()
+            .entities(self.entities)
+            .explain(self.options.explain)
+            .inline_entities(!self.options.no_inline_entities);
+        self.policy.evaluate_with(req, &options)
     }
 
     fn emit<W: Write>(&mut self, out: &mut W, d: &Decision, pretty: bool) -> io::Result<()> {

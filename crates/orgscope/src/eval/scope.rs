@@ -1,0 +1,272 @@
+//! The Multi-Org scope: the user's orgs, the visibility and working-org headers, Multi-Org off.
+
+use super::{Allowed, Ctx, Deny, Res, Scope, Target};
+use crate::compile::orgset::{Org, OrgSet};
+use crate::compile::{HeaderRule, RuleId};
+use crate::decision::{ErrorCode, Label, LabelSource};
+use crate::syntax::ast::{Action, DisabledMode, Role};
+
+impl<'r> Ctx<'r> {
+    /// Multi-Org off: the Zuora-style org headers are refused or dropped. The org-ID header of
+    /// SPEC §1.2 is not one of them: those rules apply whether or not Multi-Org is on.
+    pub(super) fn disabled_headers(&mut self) -> Res<()> {
+        let p = self.p;
+        let sent = p
+            .headers
+            .iter()
+            .find(|h| h.role != Role::OrgId && self.req.header_values(&h.name).next().is_some());
+        let Some(h) = sent else { return Ok(()) };
+        match p.when_disabled {
+            DisabledMode::Reject => Err(Deny::new(
+                ErrorCode::MultiOrgDisabled,
+                format!(
+                    "header `{}` was sent but Multi-Org is disabled for this tenant",
+                    h.name
+                ),
+                p.multi_org_rule.or(Some(h.rule)),
+            )
+            .hint("send the request without org headers".to_string())),
+            DisabledMode::Ignore => {
+                self.trace.warn(
+                    "org_header_ignored",
+                    format!(
+                        "header `{}` was ignored because Multi-Org is disabled",
+                        h.name
+                    ),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Multi-Org off, no endpoint of the organization-ID rules: nothing is org-scoped.
+    pub(super) fn unscoped(&mut self, target: &Target<'r>) -> Res<Allowed<'r>> {
+        let p = self.p;
+        let labels = match target.action {
+            Some(Action::Create) => {
+                let shared =
+                    matches!(target.object, Some(Ok(t)) if p.object(t).is_some_and(|t| t.shared));
+                let n = self.objects(target)?.len();
+                let source = if shared {
+                    LabelSource::Shared
+                } else {
+                    LabelSource::None
+                };
+                vec![
+                    Label {
+                        org: None,
+                        source,
+                        from: None,
+                    };
+                    n
+                ]
+            }
+            _ => Vec::new(),
+        };
+        self.trace.decided = self.trace.decided.or(p.multi_org_rule);
+        Ok(Allowed {
+            visible: None,
+            labels,
+        })
+    }
+
+    /// The user's orgs (with descendants when the directory grants them), in canonical order.
+    pub(super) fn accessible_orgs(&self) -> OrgSet<'r> {
+        let d = self.p.directory.as_ref();
+        let mut set = OrgSet::empty(d.map(|d| d.names.len()));
+        for o in &self.req.user.orgs {
+            let Some(org) = self.resolve(o) else { continue };
+            set.insert(org);
+            if let (Some(d), Org::Known(i)) = (d, org) {
+                for &c in d.descendants.get(i as usize).map_or(&[][..], Vec::as_slice) {
+                    set.insert(Org::Known(c));
+                }
+            }
+        }
+        set.normalize();
+        set
+    }
+
+    pub(super) fn no_access(&self, raw: &str, rule: RuleId) -> Deny {
+        Deny::new(
+            ErrorCode::OrgAccessDenied,
+            format!("the user has no access to org `{}`", raw.trim()),
+            Some(rule),
+        )
+        .hint(format!("the user would need access to `{}`", raw.trim()))
+    }
+
+    /// Resolves an org the request names and requires the user to have access to it.
+    pub(super) fn accessible(&self, raw: &'r str, rule: RuleId) -> Res<Org<'r>> {
+        match self.resolve(raw) {
+            Some(o) if self.accessible.contains(o) => Ok(o),
+            _ => Err(self.no_access(raw, rule)),
+        }
+    }
+
+    /// The orgs a header names, each one accessible, enforcing its declared shape and limits.
+    /// Items are comma-separated across repeated values, trimmed; empty items are ignored
+    /// (RFC 9110 list syntax). Returns None when the header is absent.
+    pub(super) fn header_orgs(&self, h: &'r HeaderRule) -> Res<Option<OrgSet<'r>>> {
+        let invalid = |m: String| Deny::invalid(m, Some(h.rule));
+        let items = || {
+            self.req
+                .header_values(&h.name)
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+        };
+        // One pass for the shape and limits, so a malformed header is `invalid_request`
+        // before any org in it is looked at.
+        let (mut present, mut bytes, mut count, mut first, mut single) = (false, 0, 0, "", true);
+        for v in self.req.header_values(&h.name) {
+            present = true;
+            bytes += v.len();
+        }
+        if !present {
+            return Ok(None);
+        }
+        for item in items().filter(|i| !i.is_empty()) {
+            if count == 0 {
+                first = item;
+            }
+            single &= item == first;
+            count += 1;
+        }
+        // The policy's own limits apply when stricter than the engine-wide ones.
+        let limits = &self.p.limits;
+        let max_length = h.max_length.map_or(limits.max_header_bytes as u64, |m| {
+            m.min(limits.max_header_bytes as u64)
+        });
+        let max_items = h.max_items.map_or(limits.max_header_items as u64, |m| {
+            m.min(limits.max_header_items as u64)
+        });
+        if let Some(max) = Some(max_length).filter(|&m| bytes as u64 > m) {
+            return Err(invalid(format!(
+                "header `{}` is longer than {max} bytes",
+                h.name
+            )));
+        }
+        if count == 0 {
+            return Err(invalid(format!("header `{}` names no org", h.name)));
+        }
+        if let Some(max) = Some(max_items).filter(|&m| count as u64 > m) {
+            return Err(invalid(format!(
+                "header `{}` names more than {max} orgs",
+                h.name
+            )));
+        }
+        if !h.list && !single {
+            return Err(invalid(format!("header `{}` takes a single org", h.name)));
+        }
+        let mut set = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
+        for item in items().filter(|i| !i.is_empty()) {
+            set.insert(self.accessible(item, h.access_rule)?);
+        }
+        set.normalize();
+        Ok(Some(set))
+    }
+
+    /// Multi-Org headers: the visibility filter and the working org.
+    pub(super) fn header_scope(&mut self) -> Res<Scope<'r>> {
+        let p = self.p;
+        let mut filter: Option<(&HeaderRule, OrgSet<'r>)> = None;
+        if let Some(h) = p.header(p.visibility) {
+            if let Some(requested) = self.header_orgs(h)? {
+                self.trace.decided = Some(h.rule);
+                self.trace
+                    .step(Some(h.access_rule), "visibility header", || {
+                        format!(
+                            "`{}` narrows the visible set to {} org(s)",
+                            h.name,
+                            requested.len()
+                        )
+                    });
+                filter = Some((h, requested));
+            }
+        }
+        let mut working = None;
+        if let Some(h) = p.header(p.working_org) {
+            if let Some(org) = self.header_orgs(h)?.and_then(|set| set.only()) {
+                if let Some((f, visible)) = &filter {
+                    if !visible.contains(org) {
+                        return Err(self.outside(self.name(org), f, h.access_rule));
+                    }
+                }
+                self.trace
+                    .step(Some(h.access_rule), "working org header", || {
+                        format!("`{}` names an accessible org", h.name)
+                    });
+                working = Some(org);
+            }
+        }
+        let visible = match filter {
+            Some((_, requested)) => requested,
+            None => self.accessible.clone(),
+        };
+        self.warn_misspelled_headers();
+        Ok(Scope {
+            visible,
+            working,
+            endpoint_org: None,
+        })
+    }
+
+    /// A header one edit away from a declared org header is ignored like any other, which
+    /// silently widens a query to every accessible org: say so (naming only what the request
+    /// sent and what the policy declares).
+    fn warn_misspelled_headers(&mut self) {
+        let p = self.p;
+        for k in self.req.headers.keys() {
+            let near = p.headers.iter().find(|h| {
+                h.role != Role::OrgId
+                    && !h.name.eq_ignore_ascii_case(k)
+                    && h.name.len().abs_diff(k.len()) <= 1
+                    && crate::check::edit_distance(k, &h.name) == 1
+            });
+            if let Some(h) = near {
+                self.trace.warn(
+                    "org_header_misspelled",
+                    format!(
+                        "header `{k}` was ignored: it is not the declared `{}`",
+                        h.name
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The rule that scopes a request no other rule decided: the visibility header's
+    /// declaration (absent, it lets the user's orgs through), else the Multi-Org switch.
+    pub(super) fn scope_rule(&self) -> Option<RuleId> {
+        let p = self.p;
+        p.header(p.visibility).map(|h| h.rule).or(p.multi_org_rule)
+    }
+
+    /// Empty scope is a deny: a user none of whose orgs exist sees nothing, and is told so in
+    /// the same words whatever the orgs were (no existence oracle).
+    pub(super) fn nothing_visible(&self) -> Deny {
+        Deny::new(
+            ErrorCode::OrgAccessDenied,
+            "the user has no access to any org".to_string(),
+            self.trace.decided.or(self.scope_rule()),
+        )
+        .hint("the user would need access to at least one org".to_string())
+    }
+
+    pub(super) fn outside(&self, raw: &str, filter: &HeaderRule, rule: RuleId) -> Deny {
+        Deny::new(
+            ErrorCode::OrgAccessDenied,
+            format!(
+                "org `{}` is not among the orgs of `{}`",
+                raw.trim(),
+                filter.name
+            ),
+            Some(rule),
+        )
+        .hint(format!(
+            "`{}` would need to include `{}`",
+            filter.name,
+            raw.trim()
+        ))
+    }
+}

@@ -1,0 +1,47 @@
+//! The evaluation's record: the rule that decided, the trace steps (when explaining), warnings.
+
+use crate::compile::{Compiled, RuleId};
+use crate::decision::{TraceStep, Warning};
+
+/// What an evaluation records as it goes; steps are only formatted when explaining.
+pub(super) struct Tracer<'r> {
+    p: &'r Compiled,
+    /// The trace, when explaining.
+    pub steps: Option<Vec<TraceStep>>,
+    /// The rule that decided so far.
+    pub decided: Option<RuleId>,
+    /// Warnings for the decision.
+    pub warnings: Vec<Warning>,
+}
+
+impl<'r> Tracer<'r> {
+    pub fn new(p: &'r Compiled, explain: bool) -> Self {
+        Tracer {
+            p,
+            steps: explain.then(Vec::new),
+            decided: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Records a trace step; the outcome is only formatted when explaining.
+    pub fn step(&mut self, rule: Option<RuleId>, step: &str, outcome: impl FnOnce() -> String) {
+        if let Some(steps) = &mut self.steps {
+            steps.push(TraceStep {
+                rule: rule.and_then(|r| self.p.rule(r).cloned()),
+                step: step.to_string(),
+                outcome: outcome(),
+            });
+        }
+    }
+
+    /// `rule` decides (so far): it becomes the decision's rule, and a trace step.
+    pub fn decide(&mut self, rule: RuleId, step: &str, outcome: impl FnOnce() -> String) {
+        self.decided = Some(rule);
+        self.step(Some(rule), step, outcome);
+    }
+
+    pub fn warn(&mut self, code: &'static str, message: String) {
+        self.warnings.push(Warning { code, message });
+    }
+}
