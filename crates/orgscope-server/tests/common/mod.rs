@@ -3,7 +3,7 @@
 // Each test file is its own crate and uses some of these.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -194,7 +194,10 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 pub fn check_metrics(text: &str) {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# ") {
-            assert!(rest.starts_with("HELP ") || rest.starts_with("TYPE "), "{line}");
+            assert!(
+                rest.starts_with("HELP ") || rest.starts_with("TYPE "),
+                "{line}"
+            );
             continue;
         }
         let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
@@ -215,7 +218,12 @@ pub fn check_metrics(text: &str) {
     match promtool {
         Err(_) => eprintln!("note: promtool is not installed; checked the format in Rust only"),
         Ok(mut child) => {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
             let out = child.wait_with_output().unwrap();
             assert!(
                 out.status.success(),
