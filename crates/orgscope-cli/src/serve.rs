@@ -1,0 +1,109 @@
+//! `orgscope serve`: run the decision service (the `orgscope-server` crate) from flags.
+
+use orgscope_server::{Config, IdentityHeaders};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Arguments of `orgscope serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file (reloaded when it changes, and on SIGHUP).
+    #[arg(long, value_name = "POLICY")]
+    policy: PathBuf,
+    /// Trusted existing objects: a JSON array or NDJSON of `{"type", "id", "org"}`, reloaded
+    /// with the policy.
+    #[arg(long, value_name = "FILE")]
+    entities: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]
+    listen: SocketAddr,
+    /// Believe the identity headers on forward-auth requests. Only when a trusted
+    /// authentication layer sets them and the gateway drops the client's copies; without this
+    /// flag every forward-auth request is answered 401.
+    #[arg(long)]
+    trust_identity_headers: bool,
+    /// Header with the user's id.
+    #[arg(long, value_name = "NAME", default_value = "x-auth-user")]
+    user_header: String,
+    /// Header with the user's orgs, comma-separated (required on every forward-auth request).
+    #[arg(long, value_name = "NAME", default_value = "x-auth-orgs")]
+    orgs_header: String,
+    /// Header with the user's default org.
+    #[arg(long, value_name = "NAME", default_value = "x-auth-default-org")]
+    default_org_header: String,
+    /// Header with the tenant's Multi-Org switch (`true` or `false`).
+    #[arg(long, value_name = "NAME", default_value = "x-auth-multi-org")]
+    multi_org_header: String,
+    /// Largest `/v1/decide` body (a whole NDJSON batch), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    max_body_bytes: usize,
+    /// Largest request head (request line and headers), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 10)]
+    max_head_bytes: usize,
+    /// Decisions in progress at once; more wait for a slot.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_concurrency: usize,
+    /// Longest wait for a slot, and longest time to answer, in milliseconds (then 503).
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// How often to check the policy and entities files for changes, in milliseconds; 0 never.
+    #[arg(long, value_name = "MS", default_value_t = 1_000)]
+    watch_interval_ms: u64,
+    #[command(flatten)]
+    policy_limits: super::PolicyLimits,
+    #[command(flatten)]
+    request_limits: super::RequestLimits,
+}
+
+pub fn run(args: Args) -> i32 {
+    let identity = match identity(&args) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut config = Config::new(args.policy);
+    config.entities = args.entities;
+    config.listen = args.listen;
+    config.limits = args.policy_limits.with(&args.request_limits);
+    config.identity = identity;
+    config.max_body_bytes = args.max_body_bytes;
+    config.max_header_bytes = args.max_head_bytes;
+    config.max_concurrency = args.max_concurrency;
+    config.timeout = Duration::from_millis(args.timeout_ms);
+    config.watch_interval =
+        (args.watch_interval_ms > 0).then(|| Duration::from_millis(args.watch_interval_ms));
+    match orgscope_server::run(config) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot serve on `{}`: {e}", args.listen);
+            2
+        }
+    }
+}
+
+/// The identity headers, when trusted; names are checked here so a typo fails at start.
+fn identity(args: &Args) -> Result<Option<IdentityHeaders>, String> {
+    if !args.trust_identity_headers {
+        return Ok(None);
+    }
+    let name = |n: &str| {
+        let lower = n.to_ascii_lowercase();
+        if lower.starts_with("x-orgscope-") {
+            return Err(format!(
+                "identity header `{n}` uses the reserved `x-orgscope-` prefix"
+            ));
+        }
+        lower
+            .parse()
+            .map_err(|_| format!("`{n}` is not a valid header name"))
+    };
+    Ok(Some(IdentityHeaders {
+        user: name(&args.user_header)?,
+        orgs: name(&args.orgs_header)?,
+        default_org: name(&args.default_org_header)?,
+        multi_org: name(&args.multi_org_header)?,
+    }))
+}

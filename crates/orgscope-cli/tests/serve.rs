@@ -1,0 +1,556 @@
+//! `orgscope serve` as a process: the acceptance tables through `/v1/decide` against
+//! `orgscope eval`, signals (SIGHUP reload, SIGTERM drain), and real nginx in front of it.
+
+mod common;
+#[path = "../../orgscope-server/tests/common/mod.rs"]
+mod http;
+
+use http::{decide, eventually, get, TempDir};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+/// A running `orgscope serve`, killed on drop; its stderr collected.
+struct Service {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Service {
+    fn start(args: &[&str]) -> Service {
+        let mut child = common::orgscope()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start orgscope serve");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
+                }
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("orgscope serve printed its address");
+        eventually("readiness", || get(addr, "/health/ready").status == 200);
+        Service { child, addr, log }
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn table(policy: &str) -> (Vec<Value>, Option<String>) {
+    let dir = format!("crates/orgscope-cli/tests/acceptance/{policy}");
+    let text =
+        std::fs::read_to_string(Path::new(common::ROOT).join(format!("{dir}.ndjson"))).unwrap();
+    let rows = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let entities = format!("{dir}.entities.ndjson");
+    let entities = Path::new(common::ROOT)
+        .join(&entities)
+        .exists()
+        .then_some(entities);
+    (rows, entities)
+}
+
+fn policy_args(policy: &str, entities: &Option<String>) -> Vec<String> {
+    let mut args = vec!["--policy".to_string(), format!("policies/{policy}.policy")];
+    if let Some(e) = entities {
+        args.extend(["--entities".to_string(), e.clone()]);
+    }
+    args
+}
+
+/// A decision to compare: `orgscope eval` names the input line in an `invalid_request`
+/// message and the service (one request per line or per body) does not, so for that code the
+/// message is left out; every other field, and every other decision, must be equal.
+fn comparable(d: &Value) -> Value {
+    let mut d = d.clone();
+    if d["errors"][0]["code"] == "invalid_request" {
+        d["errors"][0]["message"] = Value::Null;
+    }
+    d
+}
+
+#[test]
+fn acceptance_tables_through_decide_match_eval() {
+    for policy in ["zuora-multi-org", "aep-organization-id"] {
+        let (rows, entities) = table(policy);
+        let args = policy_args(policy, &entities);
+        let input: String = rows.iter().map(|r| format!("{}\n", r["request"])).collect();
+        let mut eval_args = vec!["eval"];
+        eval_args.extend(args.iter().map(String::as_str));
+        let want = common::decisions(&common::run(&eval_args, input.as_bytes()));
+        let service = Service::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let got = decide(service.addr, "application/x-ndjson", &input).lines();
+        assert_eq!(got.len(), rows.len(), "{policy}: one decision per request");
+        for ((row, g), w) in rows.iter().zip(&got).zip(&want) {
+            assert_eq!(comparable(g), comparable(w), "{policy}: {}", row["case"]);
+        }
+        // One by one, the same.
+        for (row, w) in rows.iter().zip(&want) {
+            let one = decide(
+                service.addr,
+                "application/json",
+                &row["request"].to_string(),
+            );
+            assert_eq!(
+                comparable(&one.json()),
+                comparable(w),
+                "{policy}: {}",
+                row["case"]
+            );
+        }
+    }
+}
+
+#[test]
+fn sighup_reloads_and_sigterm_drains() {
+    let dir = TempDir::new("sighup");
+    let policy = dir.path("p.policy");
+    let repo = Path::new(common::ROOT);
+    std::fs::copy(repo.join("policies/zuora-multi-org.policy"), &policy).unwrap();
+    let p = policy.to_str().unwrap();
+    let mut service = Service::start(&["--policy", p, "--watch-interval-ms", "0"]);
+    let query = r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#;
+    let revision = |s: &Service| {
+        decide(s.addr, "application/json", query)
+            .header("x-orgscope-revision")
+            .unwrap()
+            .to_string()
+    };
+    let first = revision(&service);
+
+    // Watching is off: an edit changes nothing until SIGHUP.
+    std::fs::copy(repo.join("policies/aep-organization-id.policy"), &policy).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(revision(&service), first);
+    service.signal("HUP");
+    eventually("the reload", || revision(&service) != first);
+    let second = revision(&service);
+
+    // A broken policy and SIGHUP: reported, and the last good one keeps serving.
+    std::fs::write(&policy, "objects {").unwrap();
+    service.signal("HUP");
+    eventually("the failed reload", || {
+        service.log().contains("reload failed")
+    });
+    assert_eq!(revision(&service), second);
+    assert_eq!(get(service.addr, "/health/ready").status, 200);
+
+    service.signal("TERM");
+    let mut status = None;
+    for _ in 0..500 {
+        status = service.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", service.log());
+}
+
+// ---- nginx -----------------------------------------------------------------------------------
+
+/// An upstream that answers every request with the headers it received, as JSON
+/// `[[name, value], ...]` (lower-case names), for at most 10,000 connections.
+fn echo_upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(10_000).map_while(Result::ok) {
+            let _ = echo(conn);
+        }
+    });
+    addr
+}
+
+fn echo(conn: TcpStream) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut r = BufReader::new(conn.try_clone()?);
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        r.read_line(&mut line)?;
+        let Some((n, v)) = line.trim_end().split_once(':') else {
+            break;
+        };
+        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap_or(0));
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    let out = serde_json::to_string(&headers)?;
+    let mut w = conn;
+    write!(w, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{out}", out.len())
+}
+
+/// nginx on loopback from a config written into a temporary directory, stopped on drop.
+struct Nginx {
+    child: Child,
+    addr: SocketAddr,
+    _dir: TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn nginx_binary() -> Option<String> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .map(str::to_string)
+}
+
+/// nginx with the shipped snippets in front of `upstream`, checked by `orgscope` at `service`.
+/// The stand-in authentication layer takes the user from `X-Test-*` request headers: a real one
+/// would verify credentials; what matters here is that nginx, not the client, sets `X-Auth-*`.
+fn start_nginx(binary: &str, service: SocketAddr, upstream: SocketAddr) -> Nginx {
+    let dir = TempDir::new("nginx");
+    let port = free_port();
+    let deploy = Path::new(common::ROOT).join("deploy/nginx");
+    let d = dir.0.display();
+    let conf = format!(
+        r#"worker_processes 1;
+error_log {d}/error.log info;
+pid {d}/nginx.pid;
+events {{ worker_connections 128; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    upstream orgscope {{ server {service}; }}
+    map $http_x_test_user $orgscope_auth_user {{ default $http_x_test_user; }}
+    map $http_x_test_orgs $orgscope_auth_orgs {{ default $http_x_test_orgs; }}
+    map $http_x_test_default_org $orgscope_auth_default_org {{ default $http_x_test_default_org; }}
+    map $http_x_test_multi_org $orgscope_auth_multi_org {{ default $http_x_test_multi_org; }}
+    server {{
+        listen 127.0.0.1:{port};
+        include {deploy}/orgscope-locations.conf;
+        location / {{
+            include {deploy}/orgscope-protect.conf;
+            proxy_pass http://{upstream};
+        }}
+    }}
+}}
+"#,
+        deploy = deploy.display()
+    );
+    std::fs::write(dir.path("nginx.conf"), conf).unwrap();
+    let child = Command::new(binary)
+        .args([
+            "-p",
+            &d.to_string(),
+            "-c",
+            "nginx.conf",
+            "-g",
+            "daemon off;",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start nginx");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    eventually("nginx to listen", || TcpStream::connect(addr).is_ok());
+    Nginx {
+        child,
+        addr,
+        _dir: dir,
+    }
+}
+
+/// Sends a request through nginx with the user of `user` (a request description's `user`).
+fn through(nginx: &Nginx, request: &Value, extra: &[(&str, &str)]) -> http::Reply {
+    let method = request["method"].as_str().unwrap();
+    let path = request["path"].as_str().unwrap();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let user = &request["user"];
+    let orgs: Vec<&str> = user["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    headers.push(("x-test-orgs".into(), orgs.join(",")));
+    if let Some(id) = user["id"].as_str() {
+        headers.push(("x-test-user".into(), id.into()));
+    }
+    if let Some(o) = user["default_org"].as_str() {
+        headers.push(("x-test-default-org".into(), o.into()));
+    }
+    if let Some(m) = request["tenant"]["multi_org"].as_bool() {
+        headers.push(("x-test-multi-org".into(), m.to_string()));
+    }
+    for (name, v) in request["headers"].as_object().into_iter().flatten() {
+        match v {
+            Value::String(s) => headers.push((name.clone(), s.clone())),
+            Value::Array(a) => headers.extend(
+                a.iter()
+                    .map(|s| (name.clone(), s.as_str().unwrap().to_string())),
+            ),
+            _ => panic!("header {name}"),
+        }
+    }
+    let mut target = path.to_string();
+    if let Some(q) = request["query"].as_object().filter(|q| !q.is_empty()) {
+        let pairs: Vec<String> = q
+            .iter()
+            .flat_map(|(k, v)| match v {
+                Value::Array(a) => a
+                    .iter()
+                    .map(|x| format!("{k}={}", x.as_str().unwrap()))
+                    .collect(),
+                other => vec![format!("{k}={}", other.as_str().unwrap())],
+            })
+            .collect();
+        target = format!("{target}?{}", pairs.join("&"));
+    }
+    let mut all: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    all.extend_from_slice(extra);
+    http::send(nginx.addr, method, &target, &all, b"")
+}
+
+/// The requests forward-auth can carry: no body, no entities, no action or object of their own
+/// (nginx sends neither the body nor anything but the request line and headers), and names and
+/// values that travel in a URL and in headers unchanged.
+fn forwardable(request: &Value) -> bool {
+    let plain = |v: &Value| {
+        v.as_str().is_some_and(|s| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_/ ,.".contains(&b))
+        })
+    };
+    let map_ok = |m: &Value| {
+        m.as_object().into_iter().flatten().all(|(k, v)| {
+            plain(&Value::String(k.clone()))
+                && (plain(v) || v.as_array().is_some_and(|a| a.iter().all(plain)))
+        })
+    };
+    let only = |v: &Value, keys: &[&str]| {
+        v.as_object()
+            .map_or(true, |o| o.keys().all(|k| keys.contains(&k.as_str())))
+    };
+    let o = request.as_object().unwrap();
+    o.contains_key("method")
+        && o.contains_key("path")
+        && only(
+            request,
+            &["method", "path", "headers", "query", "user", "tenant"],
+        )
+        && only(&request["user"], &["id", "orgs", "default_org"])
+        && only(&request["tenant"], &["multi_org"])
+        && request["user"]["orgs"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(plain))
+        && map_ok(&request["headers"])
+        && map_ok(&request["query"])
+        && !request["query"]
+            .as_object()
+            .is_some_and(|q| q.values().any(|v| v.as_str() == Some("")))
+}
+
+#[test]
+fn nginx_forward_auth_replays_the_acceptance_tables() {
+    let Some(binary) = nginx_binary() else {
+        eprintln!("SKIPPED: nginx is not installed (apt-get install -y nginx); the nginx test did not run");
+        return;
+    };
+    let upstream = echo_upstream();
+    for policy in ["zuora-multi-org", "aep-organization-id"] {
+        let (rows, entities) = table(policy);
+        let mut args = policy_args(policy, &entities);
+        args.push("--trust-identity-headers".into());
+        let service = Service::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let nginx = start_nginx(&binary, service.addr, upstream);
+        let mut replayed = 0;
+        for row in rows.iter().filter(|r| forwardable(&r["request"])) {
+            let case = row["case"].as_str().unwrap();
+            let request = &row["request"];
+            let want = &common::decisions(&common::run(
+                &[
+                    ["eval"].as_slice(),
+                    &args
+                        .iter()
+                        .map(String::as_str)
+                        .take(args.len() - 1)
+                        .collect::<Vec<_>>(),
+                ]
+                .concat(),
+                request.to_string().as_bytes(),
+            ))[0];
+            let forged = [
+                ("x-orgscope-visible-orgs", "Forged"),
+                ("X-Orgscope-Include-Unlabeled", "forged"),
+            ];
+            let r = through(&nginx, request, &forged);
+            assert_eq!(
+                u64::from(r.status),
+                want["status"].as_u64().unwrap(),
+                "{policy}: {case}: {}",
+                r.text()
+            );
+            if want["decision"] == "allow" {
+                let seen: Vec<(String, String)> = serde_json::from_slice(&r.body).unwrap();
+                let get = |n: &str| {
+                    seen.iter()
+                        .filter(|(k, _)| k == n)
+                        .map(|(_, v)| v.as_str())
+                        .collect::<Vec<_>>()
+                };
+                let visible = want["visible_orgs"].as_array().map(|a| {
+                    a.iter()
+                        .map(|o| o.as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                });
+                assert_eq!(
+                    get("x-orgscope-visible-orgs"),
+                    visible.iter().map(String::as_str).collect::<Vec<_>>(),
+                    "{policy}: {case}"
+                );
+                let unlabeled = want["include_unlabeled"].to_string();
+                assert_eq!(
+                    get("x-orgscope-include-unlabeled"),
+                    [unlabeled.as_str()],
+                    "{policy}: {case}"
+                );
+                assert_eq!(get("x-orgscope-decision-id").len(), 1);
+                assert!(
+                    !seen.iter().any(|(_, v)| v.contains("orged")),
+                    "{policy}: {case}: a forged header reached the upstream: {seen:?}"
+                );
+            } else {
+                let code = &want["errors"][0]["code"];
+                assert_eq!(r.json()["code"], *code, "{policy}: {case}");
+            }
+            replayed += 1;
+        }
+        assert!(
+            replayed >= 10,
+            "{policy}: only {replayed} rows can go through forward-auth"
+        );
+        eprintln!(
+            "{policy}: {replayed} of {} rows replayed through nginx",
+            rows.len()
+        );
+    }
+}
+
+#[test]
+fn nginx_keeps_404_and_drops_forged_scope() {
+    let Some(binary) = nginx_binary() else {
+        eprintln!("SKIPPED: nginx is not installed (apt-get install -y nginx); the nginx test did not run");
+        return;
+    };
+    let upstream = echo_upstream();
+    let service = Service::start(&[
+        "--policy",
+        "policies/zuora-multi-org.policy",
+        "--entities",
+        "crates/orgscope-cli/tests/acceptance/zuora-multi-org.entities.ndjson",
+        "--trust-identity-headers",
+    ]);
+    let nginx = start_nginx(&binary, service.addr, upstream);
+    let send = |method: &str, target: &str, headers: &[(&str, &str)]| {
+        http::send(nginx.addr, method, target, headers, b"")
+    };
+    // An object in an org the user cannot see: 404 through nginx, never 403 or 500.
+    let r = send("GET", "/v1/accounts/A-China", &[("x-test-orgs", "Asia")]);
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let r = send("GET", "/v1/accounts/A-Nowhere", &[("x-test-orgs", "Asia")]);
+    assert_eq!(r.status, 404);
+    // No identity from the authentication layer: 401.
+    assert_eq!(send("POST", "/query/jobs", &[]).status, 401);
+    // A client cannot be its own authentication layer for orgscope: it sends X-Auth-Orgs itself.
+    assert_eq!(
+        send("POST", "/query/jobs", &[("x-auth-orgs", "Asia")]).status,
+        401
+    );
+    // Multi-Org off: no visible set, and the client's forged one does not get through.
+    let r = send(
+        "POST",
+        "/query/jobs",
+        &[
+            ("x-test-orgs", "Asia"),
+            ("x-test-multi-org", "false"),
+            ("x-orgscope-visible-orgs", "Japan"),
+            ("x-orgscope-labels", r#"[{"org":"Japan"}]"#),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let seen: Vec<(String, String)> = serde_json::from_slice(&r.body).unwrap();
+    assert!(
+        !seen.iter().any(|(n, _)| n == "x-orgscope-visible-orgs"),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().any(|(_, v)| v.contains("Japan")), "{seen:?}");
+    // The request line nginx sends wins over one the client puts in a header.
+    let r = send(
+        "GET",
+        "/v1/accounts/A-China",
+        &[
+            ("x-test-orgs", "Asia"),
+            ("x-original-uri", "/v1/accounts/A-Asia"),
+        ],
+    );
+    assert_eq!(r.status, 404);
+}
