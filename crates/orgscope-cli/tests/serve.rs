@@ -368,7 +368,8 @@ fn through(nginx: &Nginx, request: &Value, extra: &[(&str, &str)]) -> http::Repl
 
 /// The requests forward-auth can carry: no body, no entities, no action or object of their own
 /// (nginx sends neither the body nor anything but the request line and headers), and names and
-/// values that travel in a URL and in headers unchanged.
+/// values that travel in a URL and in headers unchanged. A method that is not an upper-case token
+/// (`post`) never reaches the auth service: nginx answers it 400 itself.
 fn forwardable(request: &Value) -> bool {
     let plain = |v: &Value| {
         v.as_str().is_some_and(|s| {
@@ -387,7 +388,9 @@ fn forwardable(request: &Value) -> bool {
             .map_or(true, |o| o.keys().all(|k| keys.contains(&k.as_str())))
     };
     let o = request.as_object().unwrap();
-    o.contains_key("method")
+    request["method"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()))
         && o.contains_key("path")
         && only(
             request,
@@ -395,9 +398,11 @@ fn forwardable(request: &Value) -> bool {
         )
         && only(&request["user"], &["id", "orgs", "default_org"])
         && only(&request["tenant"], &["multi_org"])
+        // A user with no orgs would travel as an empty header, which the proxy hop drops: the
+        // service then answers 401 (no identity), a deny, but not the table's 403.
         && request["user"]["orgs"]
             .as_array()
-            .is_some_and(|a| a.iter().all(plain))
+            .is_some_and(|a| !a.is_empty() && a.iter().all(plain))
         && map_ok(&request["headers"])
         && map_ok(&request["query"])
         && !request["query"]
