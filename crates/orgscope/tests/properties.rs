@@ -438,3 +438,22 @@ fn a_deny_says_what_would_have_to_change_in_a_typed_field_and_in_the_trace() {
     // Not part of the JSON decision.
     assert!(!serde_json::to_string(&d).unwrap().contains("\"hint\""));
 }
+
+#[test]
+fn the_default_route_decides_an_unrouted_path_whatever_action_says() {
+    let p = Policy::from_source("z.policy", &format!("{ZUORA}\ndefault -> query\n")).unwrap();
+    let req = |action: &str| {
+        let text = format!(
+            r#"{{"method": "DELETE", "path": "/v1/x", "action": "{action}", "user": {{"orgs": ["Asia"]}}}}"#
+        );
+        p.evaluate(&Request::from_json(&text).unwrap())
+    };
+    let d = req("query");
+    assert!(d.is_allow(), "{d:?}");
+    assert_eq!(
+        d.rule.as_deref(),
+        Some(&*format!("z.policy:{}:1", ZUORA.lines().count() + 2))
+    );
+    let d = req("delete");
+    assert_eq!(d.errors[0].code.as_str(), "invalid_request");
+}
