@@ -9,7 +9,7 @@
 //! - no route ⇒ no allow, whatever `action` says; methods match case-sensitively;
 //! - every org-ID occurrence counts, whatever its spelling and JSON type;
 //! - clearing a label needs the old org, and only where the type may be unlabeled;
-//! - inline entities never override a trusted source.
+//! - inline entities never override a trusted source; a deny says what would have to change.
 
 use orgscope::{Decision, EntityStore, EvalOptions, Policy, Request};
 use proptest::prelude::*;
@@ -417,4 +417,43 @@ proptest! {
 fn policy_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Policy>();
+}
+
+#[test]
+fn a_deny_says_what_would_have_to_change_in_a_typed_field_and_in_the_trace() {
+    let r = Request::from_json(
+        r#"{"method": "POST", "path": "/v1/accounts", "user": {"orgs": ["Asia", "China"]}}"#,
+    )
+    .unwrap();
+    let d = zuora().evaluate_with(&r, &EvalOptions::new().explain(true));
+    let e = &d.errors[0];
+    assert_eq!(e.code.as_str(), "org_label_required");
+    let hint = e.hint.as_deref().expect("a hint");
+    assert!(hint.contains("`body.organizationLabel`"), "{hint}");
+    let last = d.trace.as_ref().and_then(|t| t.last()).unwrap();
+    assert_eq!(
+        last.outcome,
+        format!("deny ({}): {}; {hint}", e.code, e.message)
+    );
+    // Not part of the JSON decision.
+    assert!(!serde_json::to_string(&d).unwrap().contains("\"hint\""));
+}
+
+#[test]
+fn the_default_route_decides_an_unrouted_path_whatever_action_says() {
+    let p = Policy::from_source("z.policy", &format!("{ZUORA}\ndefault -> query\n")).unwrap();
+    let req = |action: &str| {
+        let text = format!(
+            r#"{{"method": "DELETE", "path": "/v1/x", "action": "{action}", "user": {{"orgs": ["Asia"]}}}}"#
+        );
+        p.evaluate(&Request::from_json(&text).unwrap())
+    };
+    let d = req("query");
+    assert!(d.is_allow(), "{d:?}");
+    assert_eq!(
+        d.rule.as_deref(),
+        Some(&*format!("z.policy:{}:1", ZUORA.lines().count() + 2))
+    );
+    let d = req("delete");
+    assert_eq!(d.errors[0].code.as_str(), "invalid_request");
 }

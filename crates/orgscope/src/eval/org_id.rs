@@ -216,13 +216,22 @@ enum Spelling {
 }
 
 fn spelling(name: &str) -> Option<Spelling> {
-    let key: String = name
-        .chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let key = key.strip_prefix('x').unwrap_or(&key);
-    if key == "organizationid" || key == "organizationids" {
+    // Compared without allocating: this runs for every query parameter, body field and header.
+    let mut key = name
+        .bytes()
+        .filter(|b| *b != b'-' && *b != b'_')
+        .map(|b| b.to_ascii_lowercase())
+        .peekable();
+    if key.peek() == Some(&b'x') {
+        key.next();
+    }
+    let mut expected = b"organizationids".iter();
+    let mut len = 0;
+    let org_id = key.all(|b| {
+        len += 1;
+        expected.next() == Some(&b)
+    }) && len >= "organizationid".len();
+    if org_id {
         Some(Spelling::Variant)
     } else if terms::is_deprecated(name) {
         Some(Spelling::Alias)

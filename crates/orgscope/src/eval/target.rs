@@ -35,12 +35,15 @@ impl<'r> Ctx<'r> {
                 }
                 Some(r)
             }
-            // Given a method and a path, routes decide, whatever `action` says.
-            None if req.action.is_none() || routed => self.p.default_route.as_ref().inspect(|r| {
-                self.trace.step(Some(r.rule), "route", || {
-                    "no route matched; using the default".into()
+            // Given a method and a path, routes decide, whatever `action` says (an endpoint
+            // needs no route: it decides the org ID only).
+            None if req.action.is_none() || (routed && endpoint.is_none()) => {
+                self.p.default_route.as_ref().inspect(|r| {
+                    self.trace.step(Some(r.rule), "route", || {
+                        "no route matched; using the default".into()
+                    })
                 })
-            }),
+            }
             None => None,
         };
         let given_object = match &req.object {
