@@ -120,9 +120,11 @@ fn evaluate(loaded: &Loaded, bytes: &[u8]) -> Decision {
     }
 }
 
+/// What is sent should a decision fail to serialize (it cannot): still a deny.
+const UNSERIALIZABLE: &[u8] = br#"{"decision":"deny","status":500}"#;
+
 fn serialize(d: &Decision) -> Vec<u8> {
-    // A Decision always serializes; should it not, the line still says deny.
-    serde_json::to_vec(d).unwrap_or_else(|_| br#"{"decision":"deny","status":500}"#.to_vec())
+    serde_json::to_vec(d).unwrap_or_else(|_| UNSERIALIZABLE.to_vec())
 }
 
 fn decide(
@@ -172,19 +174,20 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
     }
     let mut out = Vec::new();
     for line in lines {
-        out.extend(answer_line(app, loaded, line));
+        answer_line(app, loaded, line, &mut out);
     }
     ndjson_reply(BoxBody::new(Full::new(Bytes::from(out))))
 }
 
-/// One NDJSON line's decision, with its newline, counted in the metrics.
-fn answer_line(app: &App, loaded: &Loaded, line: &[u8]) -> Vec<u8> {
+/// Appends one NDJSON line's decision, with its newline, to `out`; counted in the metrics.
+fn answer_line(app: &App, loaded: &Loaded, line: &[u8], out: &mut Vec<u8>) {
     let start = Instant::now();
     let d = evaluate(loaded, line.trim_ascii());
     app.metrics.decision(Endpoint::Decide, &d, start.elapsed());
-    let mut out = serialize(&d);
+    if serde_json::to_writer(&mut *out, &d).is_err() {
+        out.extend_from_slice(UNSERIALIZABLE);
+    }
     out.push(b'\n');
-    out
 }
 
 fn ndjson_reply(body: BoxBody<Bytes, Infallible>) -> Reply {
@@ -258,7 +261,7 @@ fn stream(
                 }
                 if ends {
                     if !line.trim_ascii().is_empty() {
-                        out.extend(answer_line(&app, &loaded, &line));
+                        answer_line(&app, &loaded, &line, &mut out);
                     }
                     line.clear();
                     oversized = false;
@@ -269,7 +272,9 @@ fn stream(
             }
         }
         if !line.trim_ascii().is_empty() {
-            let _ = tx.send(answer_line(&app, &loaded, &line).into()).await;
+            let mut out = Vec::new();
+            answer_line(&app, &loaded, &line, &mut out);
+            let _ = tx.send(out.into()).await;
         }
     });
     ndjson_reply(BoxBody::new(Channel(rx)))
