@@ -111,6 +111,7 @@ pub(crate) fn describe(
     let uri = required(headers, flavour.uri_header())?;
     let uri = uri.split('#').next().unwrap_or_default();
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    check_path(path)?;
     let mut described: IndexMap<String, Values> = IndexMap::new();
     let skip = |name: &HeaderName| {
         let n = name.as_str();
@@ -155,6 +156,23 @@ pub(crate) fn describe(
         }),
         ..Request::default()
     })
+}
+
+/// Refuses a path the upstream might resolve to another one than orgscope decided on: dot
+/// segments, encoded dots or slashes, a backslash. The decision is about the path as sent, so
+/// it must be the path the upstream serves.
+fn check_path(path: &str) -> Result<(), Refusal> {
+    let lower = path.to_ascii_lowercase();
+    let ambiguous = path.split('/').any(|seg| seg == "." || seg == "..")
+        || ["%2e", "%2f", "%5c", "\\"]
+            .iter()
+            .any(|p| lower.contains(p));
+    if ambiguous {
+        return Err(Refusal::Invalid(format!(
+            "the path `{path}` has dot segments or encoded separators"
+        )));
+    }
+    Ok(())
 }
 
 fn user(headers: &HeaderMap, identity: &IdentityHeaders) -> Result<User, Refusal> {
@@ -340,6 +358,24 @@ mod tests {
                 matches!(parse_query(bad), Err(Refusal::Invalid(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn ambiguous_paths_are_refused() {
+        for bad in [
+            "/v1/a/../b",
+            "/v1/./a",
+            "/v1/a/..",
+            "/v1/a%2Fb",
+            "/v1/%2e%2E/b",
+            "/v1\\a",
+            "/v1/a%5Cb",
+        ] {
+            assert!(matches!(check_path(bad), Err(Refusal::Invalid(_))), "{bad}");
+        }
+        for good in ["/v1/accounts/A-1", "/v1/a.b/c..d", "/", "/v1/a%20b"] {
+            assert_eq!(check_path(good), Ok(()), "{good}");
         }
     }
 
