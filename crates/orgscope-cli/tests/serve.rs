@@ -544,7 +544,10 @@ fn nginx_keeps_404_and_drops_forged_scope() {
     );
     assert!(!seen.iter().any(|(_, v)| v.contains("Japan")), "{seen:?}");
     // A path the upstream could resolve elsewhere is refused, never allowed.
-    for sneaky in ["/v1/accounts/A-Asia/../A-China", "/v1/accounts/A-Asia%2F..%2FA-China"] {
+    for sneaky in [
+        "/v1/accounts/A-Asia/../A-China",
+        "/v1/accounts/A-Asia%2F..%2FA-China",
+    ] {
         let r = send("GET", sneaky, &[("x-test-orgs", "Asia")]);
         assert!(r.status >= 400, "{sneaky}: {}", r.status);
     }

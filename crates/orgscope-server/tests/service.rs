@@ -460,3 +460,91 @@ fn metrics_count_decisions() {
         "orgscope_policy_info{{revision=\"{revision}\"}} 1"
     )));
 }
+
+#[test]
+fn reload_under_load_never_fails_a_request() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = TempDir::new("load");
+    let policy = dir.path("p.policy");
+    let text = std::fs::read_to_string(repo(ZUORA)).unwrap();
+    std::fs::write(&policy, &text).unwrap();
+    let mut c = config();
+    c.policy = policy.clone();
+    c.watch_interval = Some(Duration::from_millis(20));
+    let s = start(c);
+    let addr = s.addr();
+    let serving = |addr| {
+        get(addr, "/health/ready")
+            .text()
+            .trim()
+            .strip_prefix("ready ")
+            .unwrap()
+            .to_string()
+    };
+    let good = Arc::new(Mutex::new(vec![serving(addr)]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let q = r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#;
+                for _ in 0..20_000 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let r = decide(addr, "application/json", q);
+                    assert_eq!(
+                        (r.status, r.json()["decision"].as_str()),
+                        (200, Some("allow"))
+                    );
+                    seen.push(
+                        r.header("x-orgscope-revision")
+                            .expect("a revision")
+                            .to_string(),
+                    );
+                }
+                seen
+            })
+        })
+        .collect();
+    for round in 0..6 {
+        // Alternate good edits (same decisions, a new revision) with broken ones.
+        let before = serving(addr);
+        if round % 2 == 0 {
+            // Written whole then renamed, as deployments replace files: never seen half-written.
+            let tmp = dir.path("p.tmp");
+            std::fs::write(&tmp, format!("{text}\n# edit {round}\n")).unwrap();
+            std::fs::rename(&tmp, &policy).unwrap();
+            eventually("the new revision", || serving(addr) != before);
+            good.lock().unwrap().push(serving(addr));
+        } else {
+            let failures = |addr| {
+                let m = get(addr, "/metrics").text();
+                m.lines().find_map(|l| {
+                    l.strip_prefix("orgscope_policy_reload_failures_total ")
+                        .map(str::to_string)
+                })
+            };
+            let was = failures(addr);
+            std::fs::write(&policy, "objects {").unwrap();
+            eventually("the failed reload", || failures(addr) != was);
+            assert_eq!(serving(addr), before);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let good = good.lock().unwrap().clone();
+    let mut total = 0;
+    for c in clients {
+        let seen = c.join().expect("no request failed");
+        total += seen.len();
+        for r in seen {
+            assert!(
+                good.contains(&r),
+                "revision {r} is not one that loaded: {good:?}"
+            );
+        }
+    }
+    assert!(total > 0);
+}
