@@ -229,7 +229,15 @@ fn stream(
         let mut line: Vec<u8> = Vec::new();
         let mut oversized = false;
         let mut total = 0usize;
-        while let Some(Ok(frame)) = body.frame().await {
+        let limit = app.config.timeout;
+        // A batch holds a slot: one that stops sending for the time limit is ended, so slow
+        // clients cannot keep every slot.
+        let ended = loop {
+            let frame = match tokio::time::timeout(limit, body.frame()).await {
+                Ok(None) => break true,
+                Ok(Some(Ok(frame))) => frame,
+                Ok(Some(Err(_))) | Err(_) => break false,
+            };
             let Ok(data) = frame.into_data() else {
                 continue;
             };
@@ -239,10 +247,7 @@ fn stream(
                     "the batch is over the limit of {} bytes",
                     app.config.max_body_bytes
                 );
-                let d = Decision::invalid_request(None, m);
-                let mut out = serialize(&d);
-                out.push(b'\n');
-                let _ = tx.send(out.into()).await;
+                let _ = tx.send(ending(m)).await;
                 return;
             }
             let mut out = Vec::new();
@@ -270,14 +275,27 @@ fn stream(
             if !out.is_empty() && tx.send(out.into()).await.is_err() {
                 return;
             }
-        }
-        if !line.trim_ascii().is_empty() {
+        };
+        if ended {
+            if line.trim_ascii().is_empty() {
+                return;
+            }
             let mut out = Vec::new();
             answer_line(&app, &loaded, &line, &mut out);
             let _ = tx.send(out.into()).await;
+        } else {
+            let m = "the batch broke off or stalled: lines after this one got no decision";
+            let _ = tx.send(ending(m.to_string())).await;
         }
     });
     ndjson_reply(BoxBody::new(Channel(rx)))
+}
+
+/// The last line of a batch that could not be read to its end.
+fn ending(message: String) -> Bytes {
+    let mut out = serialize(&Decision::invalid_request(None, message));
+    out.push(b'\n');
+    out.into()
 }
 
 /// A response body fed by a channel.

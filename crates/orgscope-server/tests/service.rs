@@ -184,24 +184,34 @@ fn limits_refuse_oversized_input() {
 }
 
 #[test]
-fn at_capacity_requests_get_503_not_allow() {
+fn at_capacity_requests_get_503_and_a_stalled_batch_frees_its_slot() {
     let mut c = config();
     c.max_concurrency = 1;
     c.timeout = Duration::from_millis(300);
     let s = start(c);
+    let q = r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#;
     // Hold the only slot with a batch whose body stays open.
-    let held = open_batch(s.addr());
-    let r = decide(
-        s.addr(),
-        "application/json",
-        r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#,
-    );
+    let (_conn, mut held, _) = open_batch(s.addr());
+    let r = decide(s.addr(), "application/json", q);
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["decision"], "deny");
     assert!(get(s.addr(), "/metrics")
         .text()
         .contains("orgscope_unavailable_total 1"));
-    drop(held);
+    // The stalled batch is ended with a deny line, and its slot serves again.
+    let last: Value = serde_json::from_slice(&common::read_chunk(&mut held).unwrap()).unwrap();
+    assert!(
+        last["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stalled"),
+        "{last}"
+    );
+    assert_eq!(common::read_chunk(&mut held), None);
+    assert_eq!(
+        decide(s.addr(), "application/json", q).json()["decision"],
+        "allow"
+    );
 }
 
 fn auth(s: &Server, target: &str, headers: &[(&str, &str)]) -> common::Reply {
