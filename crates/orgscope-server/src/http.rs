@@ -338,6 +338,7 @@ fn forward_auth(
                 .evaluate_with(&request, &EvalOptions::new().entities(loaded.entities())),
             Err(Refusal::Invalid(m)) => Decision::invalid_request(Some(id.clone().into()), m),
             Err(Refusal::Unauthenticated(m)) => {
+                app.metrics.unauthenticated();
                 let mut r = plain(StatusCode::UNAUTHORIZED, &format!("{m}\n"));
                 set(&mut r, "x-orgscope-decision-id", &id);
                 set(&mut r, "x-orgscope-status", "401");

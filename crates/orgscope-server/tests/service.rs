@@ -390,6 +390,11 @@ fn forward_auth_trusts_identity_only_when_configured() {
     let mut forged = h.to_vec();
     forged.push(("x-orgscope-user-orgs", "Asia"));
     assert_eq!(auth(&s, "/v1/forward-auth", &forged).status, 401);
+    let metrics = get(s.addr(), "/metrics").text();
+    assert!(
+        metrics.contains("orgscope_unauthenticated_total 3"),
+        "{metrics}"
+    );
 }
 
 #[test]
