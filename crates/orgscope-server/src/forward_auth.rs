@@ -94,9 +94,7 @@ pub(crate) fn describe(
         ));
     };
     let user = user(headers, identity)?;
-    let multi_org = match single(headers, identity.multi_org.as_str())
-        .map_err(|_| Refusal::Unauthenticated("the multi-org header was sent more than once"))?
-    {
+    let multi_org = match identity_header(headers, &identity.multi_org)? {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
@@ -176,30 +174,33 @@ fn check_path(path: &str) -> Result<(), Refusal> {
 }
 
 fn user(headers: &HeaderMap, identity: &IdentityHeaders) -> Result<User, Refusal> {
-    // An identity header sent twice means something in front appended instead of replacing:
-    // believe neither copy.
-    let once = |name: &HeaderName| {
-        single(headers, name.as_str())
-            .map_err(|_| Refusal::Unauthenticated("an identity header was sent more than once"))
-    };
-    let Some(orgs) = once(&identity.orgs)? else {
-        return Err(Refusal::Unauthenticated(
-            "the request carries no user orgs header",
-        ));
-    };
+    let orgs: Vec<String> = identity_header(headers, &identity.orgs)?
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect();
+    if orgs.is_empty() {
+        return Err(Refusal::Unauthenticated("the request names no user orgs"));
+    }
     Ok(User {
-        id: once(&identity.user)?.map(str::to_string),
-        orgs: orgs
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_string)
-            .collect(),
-        default_org: once(&identity.default_org)?
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_string),
+        id: identity_header(headers, &identity.user)?.map(str::to_string),
+        orgs,
+        default_org: identity_header(headers, &identity.default_org)?.map(str::to_string),
     })
+}
+
+/// An identity header's value, trimmed. One sent twice means something in front appended
+/// instead of replacing: neither copy is believed. An empty one is absent (gateways send empty
+/// values for unset variables).
+fn identity_header<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<&'h str>, Refusal> {
+    let value = single(headers, name.as_str())
+        .map_err(|_| Refusal::Unauthenticated("an identity header was sent more than once"))?;
+    Ok(value.map(str::trim).filter(|v| !v.is_empty()))
 }
 
 /// The one value of a header, if present; an error when it is repeated or not UTF-8.

@@ -190,16 +190,36 @@ fn at_capacity_requests_get_503_and_a_stalled_batch_frees_its_slot() {
     c.timeout = Duration::from_millis(300);
     let s = start(c);
     let q = r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#;
-    // Hold the only slot with a batch whose body stays open.
-    let (_conn, mut held, _) = open_batch(s.addr());
+    // Hold the only slot with a batch that keeps sending a line every 100 ms for 800 ms (within
+    // the time limit each time), then stalls.
+    let (conn, mut held, _) = open_batch(s.addr());
+    let mut feed = conn.try_clone().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let line = format!("{q}\n");
+        for _ in 0..8 {
+            std::thread::sleep(Duration::from_millis(100));
+            feed.write_all(format!("{:x}\r\n{line}\r\n", line.len()).as_bytes())
+                .unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
     let r = decide(s.addr(), "application/json", q);
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["decision"], "deny");
     assert!(get(s.addr(), "/metrics")
         .text()
         .contains("orgscope_unavailable_total 1"));
-    // The stalled batch is ended with a deny line, and its slot serves again.
-    let last: Value = serde_json::from_slice(&common::read_chunk(&mut held).unwrap()).unwrap();
+    feeder.join().unwrap();
+    // The stalled batch is ended with a deny line after its decisions, and its slot serves again.
+    let mut last = Value::Null;
+    for _ in 0..20 {
+        let chunk = common::read_chunk(&mut held).expect("the batch's end");
+        let text = String::from_utf8(chunk).unwrap();
+        last = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        if last["decision"] == "deny" {
+            break;
+        }
+    }
     assert!(
         last["errors"][0]["message"]
             .as_str()
@@ -380,8 +400,11 @@ fn forward_auth_trusts_identity_only_when_configured() {
         ("x-forwarded-method", "POST"),
         ("x-forwarded-uri", "/query/jobs"),
     ];
-    // No orgs header: no identity.
+    // No orgs header, or an empty one (a gateway's unset variable): no identity.
     assert_eq!(auth(&s, "/v1/forward-auth", &h).status, 401);
+    let mut empty = h.to_vec();
+    empty.extend([("x-auth-orgs", " , "), ("x-auth-multi-org", "")]);
+    assert_eq!(auth(&s, "/v1/forward-auth", &empty).status, 401);
     // An identity header sent twice (a layer that appended instead of replacing): 401.
     let mut twice = h.to_vec();
     twice.extend([("x-auth-orgs", "Asia"), ("x-auth-orgs", "China")]);
@@ -392,7 +415,7 @@ fn forward_auth_trusts_identity_only_when_configured() {
     assert_eq!(auth(&s, "/v1/forward-auth", &forged).status, 401);
     let metrics = get(s.addr(), "/metrics").text();
     assert!(
-        metrics.contains("orgscope_unauthenticated_total 3"),
+        metrics.contains("orgscope_unauthenticated_total 4"),
         "{metrics}"
     );
 }
