@@ -24,9 +24,22 @@ pub(crate) type Reply = Response<BoxBody<Bytes, Infallible>>;
 pub(crate) async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, Infallible> {
     let path = req.uri().path();
     Ok(match (req.method(), path) {
-        (_, "/v1/forward-auth") => guarded(&app, req, forward_auth).await,
+        (_, "/v1/forward-auth") => {
+            let nginx = nginx_mode(&req);
+            let mut r = guarded(&app, req, forward_auth).await;
+            if nginx && r.status() == StatusCode::SERVICE_UNAVAILABLE {
+                // nginx would turn the 503 into a 500: its snippet maps this back to 503.
+                *r.status_mut() = StatusCode::FORBIDDEN;
+                set(&mut r, "x-orgscope-status", "503");
+            }
+            r
+        }
         (&Method::POST, "/v1/decide") => guarded(&app, req, decide).await,
-        (_, "/v1/decide") => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"),
+        (_, "/v1/decide") => {
+            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
+            set(&mut r, "allow", "POST");
+            r
+        }
         (&Method::GET, "/health") => plain(StatusCode::OK, "ok\n"),
         (&Method::GET, "/health/ready") => match app.current() {
             Some(p) => plain(StatusCode::OK, &format!("ready {}\n", p.revision)),
@@ -313,6 +326,13 @@ impl Body for Channel {
     }
 }
 
+/// Whether a forward-auth request asks for the nginx mode (`?mode=nginx`).
+fn nginx_mode(req: &Request<Incoming>) -> bool {
+    req.uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "mode=nginx"))
+}
+
 fn forward_auth(
     app: Arc<App>,
     loaded: Arc<Loaded>,
@@ -321,10 +341,7 @@ fn forward_auth(
 ) -> Pin<Box<dyn std::future::Future<Output = Reply> + Send>> {
     Box::pin(async move {
         let start = Instant::now();
-        let nginx = req
-            .uri()
-            .query()
-            .is_some_and(|q| q.split('&').any(|p| p == "mode=nginx"));
+        let nginx = nginx_mode(&req);
         let flavour = if nginx {
             Flavour::Nginx
         } else {

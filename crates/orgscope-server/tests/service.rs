@@ -67,7 +67,8 @@ fn decides_one_request() {
     }
     let r = send(s.addr(), "POST", "/v1/decide", &[], &[0xff, 0xfe]);
     assert_eq!(r.json()["errors"][0]["code"], "invalid_request");
-    assert_eq!(get(s.addr(), "/v1/decide").status, 405);
+    let r = get(s.addr(), "/v1/decide");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     assert_eq!(get(s.addr(), "/nope").status, 404);
 }
 
@@ -439,6 +440,17 @@ fn readiness_waits_for_a_good_policy_and_reload_keeps_the_last_good_one() {
     assert_eq!(
         (r.status, r.json()["decision"].as_str()),
         (503, Some("deny"))
+    );
+    // nginx mode: 403 with the real 503 beside it (the snippet maps it back).
+    let nginx = [
+        ("x-original-method", "POST"),
+        ("x-original-uri", "/query/jobs"),
+        ("x-auth-orgs", "Asia"),
+    ];
+    let r = send(addr, "GET", "/v1/forward-auth?mode=nginx", &nginx, b"");
+    assert_eq!(
+        (r.status, r.header("x-orgscope-status")),
+        (403, Some("503"))
     );
 
     // A good policy appears: picked up, ready.
