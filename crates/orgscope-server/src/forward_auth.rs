@@ -94,9 +94,7 @@ pub(crate) fn describe(
         ));
     };
     let user = user(headers, identity)?;
-    let multi_org = match single(headers, identity.multi_org.as_str())
-        .map_err(|_| Refusal::Unauthenticated("the multi-org header was sent more than once"))?
-    {
+    let multi_org = match identity_header(headers, &identity.multi_org)? {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
@@ -111,6 +109,7 @@ pub(crate) fn describe(
     let uri = required(headers, flavour.uri_header())?;
     let uri = uri.split('#').next().unwrap_or_default();
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    check_path(path)?;
     let mut described: IndexMap<String, Values> = IndexMap::new();
     let skip = |name: &HeaderName| {
         let n = name.as_str();
@@ -157,31 +156,51 @@ pub(crate) fn describe(
     })
 }
 
+/// Refuses a path the upstream might resolve to another one than orgscope decided on: dot
+/// segments, encoded dots or slashes, a backslash. The decision is about the path as sent, so
+/// it must be the path the upstream serves.
+fn check_path(path: &str) -> Result<(), Refusal> {
+    let lower = path.to_ascii_lowercase();
+    let ambiguous = path.split('/').any(|seg| seg == "." || seg == "..")
+        || ["%2e", "%2f", "%5c", "\\"]
+            .iter()
+            .any(|p| lower.contains(p));
+    if ambiguous {
+        return Err(Refusal::Invalid(format!(
+            "the path `{path}` has dot segments or encoded separators"
+        )));
+    }
+    Ok(())
+}
+
 fn user(headers: &HeaderMap, identity: &IdentityHeaders) -> Result<User, Refusal> {
-    // An identity header sent twice means something in front appended instead of replacing:
-    // believe neither copy.
-    let once = |name: &HeaderName| {
-        single(headers, name.as_str())
-            .map_err(|_| Refusal::Unauthenticated("an identity header was sent more than once"))
-    };
-    let Some(orgs) = once(&identity.orgs)? else {
-        return Err(Refusal::Unauthenticated(
-            "the request carries no user orgs header",
-        ));
-    };
+    let orgs: Vec<String> = identity_header(headers, &identity.orgs)?
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect();
+    if orgs.is_empty() {
+        return Err(Refusal::Unauthenticated("the request names no user orgs"));
+    }
     Ok(User {
-        id: once(&identity.user)?.map(str::to_string),
-        orgs: orgs
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_string)
-            .collect(),
-        default_org: once(&identity.default_org)?
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_string),
+        id: identity_header(headers, &identity.user)?.map(str::to_string),
+        orgs,
+        default_org: identity_header(headers, &identity.default_org)?.map(str::to_string),
     })
+}
+
+/// An identity header's value, trimmed. One sent twice means something in front appended
+/// instead of replacing: neither copy is believed. An empty one is absent (gateways send empty
+/// values for unset variables).
+fn identity_header<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<&'h str>, Refusal> {
+    let value = single(headers, name.as_str())
+        .map_err(|_| Refusal::Unauthenticated("an identity header was sent more than once"))?;
+    Ok(value.map(str::trim).filter(|v| !v.is_empty()))
 }
 
 /// The one value of a header, if present; an error when it is repeated or not UTF-8.
@@ -340,6 +359,24 @@ mod tests {
                 matches!(parse_query(bad), Err(Refusal::Invalid(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn ambiguous_paths_are_refused() {
+        for bad in [
+            "/v1/a/../b",
+            "/v1/./a",
+            "/v1/a/..",
+            "/v1/a%2Fb",
+            "/v1/%2e%2E/b",
+            "/v1\\a",
+            "/v1/a%5Cb",
+        ] {
+            assert!(matches!(check_path(bad), Err(Refusal::Invalid(_))), "{bad}");
+        }
+        for good in ["/v1/accounts/A-1", "/v1/a.b/c..d", "/", "/v1/a%20b"] {
+            assert_eq!(check_path(good), Ok(()), "{good}");
         }
     }
 

@@ -24,9 +24,22 @@ pub(crate) type Reply = Response<BoxBody<Bytes, Infallible>>;
 pub(crate) async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Reply, Infallible> {
     let path = req.uri().path();
     Ok(match (req.method(), path) {
-        (_, "/v1/forward-auth") => guarded(&app, req, forward_auth).await,
+        (_, "/v1/forward-auth") => {
+            let nginx = nginx_mode(&req);
+            let mut r = guarded(&app, req, forward_auth).await;
+            if nginx && r.status() == StatusCode::SERVICE_UNAVAILABLE {
+                // nginx would turn the 503 into a 500: its snippet maps this back to 503.
+                *r.status_mut() = StatusCode::FORBIDDEN;
+                set(&mut r, "x-orgscope-status", "503");
+            }
+            r
+        }
         (&Method::POST, "/v1/decide") => guarded(&app, req, decide).await,
-        (_, "/v1/decide") => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"),
+        (_, "/v1/decide") => {
+            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
+            set(&mut r, "allow", "POST");
+            r
+        }
         (&Method::GET, "/health") => plain(StatusCode::OK, "ok\n"),
         (&Method::GET, "/health/ready") => match app.current() {
             Some(p) => plain(StatusCode::OK, &format!("ready {}\n", p.revision)),
@@ -120,9 +133,11 @@ fn evaluate(loaded: &Loaded, bytes: &[u8]) -> Decision {
     }
 }
 
+/// What is sent should a decision fail to serialize (it cannot): still a deny.
+const UNSERIALIZABLE: &[u8] = br#"{"decision":"deny","status":500}"#;
+
 fn serialize(d: &Decision) -> Vec<u8> {
-    // A Decision always serializes; should it not, the line still says deny.
-    serde_json::to_vec(d).unwrap_or_else(|_| br#"{"decision":"deny","status":500}"#.to_vec())
+    serde_json::to_vec(d).unwrap_or_else(|_| UNSERIALIZABLE.to_vec())
 }
 
 fn decide(
@@ -172,19 +187,20 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
     }
     let mut out = Vec::new();
     for line in lines {
-        out.extend(answer_line(app, loaded, line));
+        answer_line(app, loaded, line, &mut out);
     }
     ndjson_reply(BoxBody::new(Full::new(Bytes::from(out))))
 }
 
-/// One NDJSON line's decision, with its newline, counted in the metrics.
-fn answer_line(app: &App, loaded: &Loaded, line: &[u8]) -> Vec<u8> {
+/// Appends one NDJSON line's decision, with its newline, to `out`; counted in the metrics.
+fn answer_line(app: &App, loaded: &Loaded, line: &[u8], out: &mut Vec<u8>) {
     let start = Instant::now();
     let d = evaluate(loaded, line.trim_ascii());
     app.metrics.decision(Endpoint::Decide, &d, start.elapsed());
-    let mut out = serialize(&d);
+    if serde_json::to_writer(&mut *out, &d).is_err() {
+        out.extend_from_slice(UNSERIALIZABLE);
+    }
     out.push(b'\n');
-    out
 }
 
 fn ndjson_reply(body: BoxBody<Bytes, Infallible>) -> Reply {
@@ -226,7 +242,15 @@ fn stream(
         let mut line: Vec<u8> = Vec::new();
         let mut oversized = false;
         let mut total = 0usize;
-        while let Some(Ok(frame)) = body.frame().await {
+        let limit = app.config.timeout;
+        // A batch holds a slot: one that stops sending for the time limit is ended, so slow
+        // clients cannot keep every slot.
+        let ended = loop {
+            let frame = match tokio::time::timeout(limit, body.frame()).await {
+                Ok(None) => break true,
+                Ok(Some(Ok(frame))) => frame,
+                Ok(Some(Err(_))) | Err(_) => break false,
+            };
             let Ok(data) = frame.into_data() else {
                 continue;
             };
@@ -236,10 +260,7 @@ fn stream(
                     "the batch is over the limit of {} bytes",
                     app.config.max_body_bytes
                 );
-                let d = Decision::invalid_request(None, m);
-                let mut out = serialize(&d);
-                out.push(b'\n');
-                let _ = tx.send(out.into()).await;
+                let _ = tx.send(ending(m)).await;
                 return;
             }
             let mut out = Vec::new();
@@ -258,7 +279,7 @@ fn stream(
                 }
                 if ends {
                     if !line.trim_ascii().is_empty() {
-                        out.extend(answer_line(&app, &loaded, &line));
+                        answer_line(&app, &loaded, &line, &mut out);
                     }
                     line.clear();
                     oversized = false;
@@ -267,12 +288,27 @@ fn stream(
             if !out.is_empty() && tx.send(out.into()).await.is_err() {
                 return;
             }
-        }
-        if !line.trim_ascii().is_empty() {
-            let _ = tx.send(answer_line(&app, &loaded, &line).into()).await;
+        };
+        if ended {
+            if line.trim_ascii().is_empty() {
+                return;
+            }
+            let mut out = Vec::new();
+            answer_line(&app, &loaded, &line, &mut out);
+            let _ = tx.send(out.into()).await;
+        } else {
+            let m = "the batch broke off or stalled: lines after this one got no decision";
+            let _ = tx.send(ending(m.to_string())).await;
         }
     });
     ndjson_reply(BoxBody::new(Channel(rx)))
+}
+
+/// The last line of a batch that could not be read to its end.
+fn ending(message: String) -> Bytes {
+    let mut out = serialize(&Decision::invalid_request(None, message));
+    out.push(b'\n');
+    out.into()
 }
 
 /// A response body fed by a channel.
@@ -290,6 +326,13 @@ impl Body for Channel {
     }
 }
 
+/// Whether a forward-auth request asks for the nginx mode (`?mode=nginx`).
+fn nginx_mode(req: &Request<Incoming>) -> bool {
+    req.uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "mode=nginx"))
+}
+
 fn forward_auth(
     app: Arc<App>,
     loaded: Arc<Loaded>,
@@ -298,10 +341,7 @@ fn forward_auth(
 ) -> Pin<Box<dyn std::future::Future<Output = Reply> + Send>> {
     Box::pin(async move {
         let start = Instant::now();
-        let nginx = req
-            .uri()
-            .query()
-            .is_some_and(|q| q.split('&').any(|p| p == "mode=nginx"));
+        let nginx = nginx_mode(&req);
         let flavour = if nginx {
             Flavour::Nginx
         } else {
@@ -315,6 +355,7 @@ fn forward_auth(
                 .evaluate_with(&request, &EvalOptions::new().entities(loaded.entities())),
             Err(Refusal::Invalid(m)) => Decision::invalid_request(Some(id.clone().into()), m),
             Err(Refusal::Unauthenticated(m)) => {
+                app.metrics.unauthenticated();
                 let mut r = plain(StatusCode::UNAUTHORIZED, &format!("{m}\n"));
                 set(&mut r, "x-orgscope-decision-id", &id);
                 set(&mut r, "x-orgscope-status", "401");

@@ -44,6 +44,7 @@ pub(crate) struct Metrics {
     reloads: AtomicU64,
     reload_failures: AtomicU64,
     unavailable: AtomicU64,
+    unauthenticated: AtomicU64,
 }
 
 impl Metrics {
@@ -75,6 +76,11 @@ impl Metrics {
     /// Counts a request answered 503 because no policy or store could answer.
     pub(crate) fn unavailable(&self) {
         self.unavailable.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a forward-auth request answered 401: no identity the service may believe.
+    pub(crate) fn unauthenticated(&self) {
+        self.unauthenticated.fetch_add(1, Relaxed);
     }
 
     /// Counts a reload, successful or not.
@@ -160,6 +166,11 @@ impl Metrics {
                 "orgscope_unavailable_total",
                 "Requests answered 503: no policy loaded, or the server at capacity.",
                 &self.unavailable,
+            ),
+            (
+                "orgscope_unauthenticated_total",
+                "Forward-auth requests answered 401: no identity the service may believe.",
+                &self.unauthenticated,
             ),
         ];
         for (name, help, c) in counters {

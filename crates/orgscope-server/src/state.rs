@@ -7,7 +7,7 @@ use orgscope::{EntityLookup, EntityStore, NoEntities, Policy};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 use tokio::sync::Semaphore;
 
@@ -39,6 +39,9 @@ pub(crate) struct App {
     pub(crate) metrics: Metrics,
     /// Decisions in progress at once (`Config::max_concurrency`).
     pub(crate) permits: Arc<Semaphore>,
+    /// One reload at a time (SIGHUP and the file watcher may fire together), so an older load
+    /// can never be swapped in after a newer one.
+    reloading: Mutex<()>,
     next_id: AtomicU64,
     id_prefix: String,
 }
@@ -51,6 +54,7 @@ impl App {
             .map_or(0, |d| d.as_nanos());
         let seed = Sha256::digest(format!("{nanos}:{}", std::process::id()));
         App {
+            reloading: Mutex::new(()),
             permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
             config,
             current: ArcSwapOption::empty(),
@@ -74,6 +78,10 @@ impl App {
     /// Loads the policy and its store from their files; on success swaps them in, otherwise
     /// keeps what serves. Returns the new revision or why the load failed.
     pub(crate) fn reload(&self) -> Result<String, String> {
+        let _one = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let result = load(&self.config);
         self.metrics.reload(result.is_ok());
         match result {

@@ -67,7 +67,8 @@ fn decides_one_request() {
     }
     let r = send(s.addr(), "POST", "/v1/decide", &[], &[0xff, 0xfe]);
     assert_eq!(r.json()["errors"][0]["code"], "invalid_request");
-    assert_eq!(get(s.addr(), "/v1/decide").status, 405);
+    let r = get(s.addr(), "/v1/decide");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     assert_eq!(get(s.addr(), "/nope").status, 404);
 }
 
@@ -184,24 +185,54 @@ fn limits_refuse_oversized_input() {
 }
 
 #[test]
-fn at_capacity_requests_get_503_not_allow() {
+fn at_capacity_requests_get_503_and_a_stalled_batch_frees_its_slot() {
     let mut c = config();
     c.max_concurrency = 1;
     c.timeout = Duration::from_millis(300);
     let s = start(c);
-    // Hold the only slot with a batch whose body stays open.
-    let held = open_batch(s.addr());
-    let r = decide(
-        s.addr(),
-        "application/json",
-        r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#,
-    );
+    let q = r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#;
+    // Hold the only slot with a batch that keeps sending a line every 100 ms for 800 ms (within
+    // the time limit each time), then stalls.
+    let (conn, mut held, _) = open_batch(s.addr());
+    let mut feed = conn.try_clone().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let line = format!("{q}\n");
+        for _ in 0..8 {
+            std::thread::sleep(Duration::from_millis(100));
+            feed.write_all(format!("{:x}\r\n{line}\r\n", line.len()).as_bytes())
+                .unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    let r = decide(s.addr(), "application/json", q);
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["decision"], "deny");
     assert!(get(s.addr(), "/metrics")
         .text()
         .contains("orgscope_unavailable_total 1"));
-    drop(held);
+    feeder.join().unwrap();
+    // The stalled batch is ended with a deny line after its decisions, and its slot serves again.
+    let mut last = Value::Null;
+    for _ in 0..20 {
+        let chunk = common::read_chunk(&mut held).expect("the batch's end");
+        let text = String::from_utf8(chunk).unwrap();
+        last = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        if last["decision"] == "deny" {
+            break;
+        }
+    }
+    assert!(
+        last["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stalled"),
+        "{last}"
+    );
+    assert_eq!(common::read_chunk(&mut held), None);
+    assert_eq!(
+        decide(s.addr(), "application/json", q).json()["decision"],
+        "allow"
+    );
 }
 
 fn auth(s: &Server, target: &str, headers: &[(&str, &str)]) -> common::Reply {
@@ -370,8 +401,11 @@ fn forward_auth_trusts_identity_only_when_configured() {
         ("x-forwarded-method", "POST"),
         ("x-forwarded-uri", "/query/jobs"),
     ];
-    // No orgs header: no identity.
+    // No orgs header, or an empty one (a gateway's unset variable): no identity.
     assert_eq!(auth(&s, "/v1/forward-auth", &h).status, 401);
+    let mut empty = h.to_vec();
+    empty.extend([("x-auth-orgs", " , "), ("x-auth-multi-org", "")]);
+    assert_eq!(auth(&s, "/v1/forward-auth", &empty).status, 401);
     // An identity header sent twice (a layer that appended instead of replacing): 401.
     let mut twice = h.to_vec();
     twice.extend([("x-auth-orgs", "Asia"), ("x-auth-orgs", "China")]);
@@ -380,6 +414,11 @@ fn forward_auth_trusts_identity_only_when_configured() {
     let mut forged = h.to_vec();
     forged.push(("x-orgscope-user-orgs", "Asia"));
     assert_eq!(auth(&s, "/v1/forward-auth", &forged).status, 401);
+    let metrics = get(s.addr(), "/metrics").text();
+    assert!(
+        metrics.contains("orgscope_unauthenticated_total 4"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -401,6 +440,17 @@ fn readiness_waits_for_a_good_policy_and_reload_keeps_the_last_good_one() {
     assert_eq!(
         (r.status, r.json()["decision"].as_str()),
         (503, Some("deny"))
+    );
+    // nginx mode: 403 with the real 503 beside it (the snippet maps it back).
+    let nginx = [
+        ("x-original-method", "POST"),
+        ("x-original-uri", "/query/jobs"),
+        ("x-auth-orgs", "Asia"),
+    ];
+    let r = send(addr, "GET", "/v1/forward-auth?mode=nginx", &nginx, b"");
+    assert_eq!(
+        (r.status, r.header("x-orgscope-status")),
+        (403, Some("503"))
     );
 
     // A good policy appears: picked up, ready.
@@ -459,4 +509,92 @@ fn metrics_count_decisions() {
     assert!(text.contains(&format!(
         "orgscope_policy_info{{revision=\"{revision}\"}} 1"
     )));
+}
+
+#[test]
+fn reload_under_load_never_fails_a_request() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = TempDir::new("load");
+    let policy = dir.path("p.policy");
+    let text = std::fs::read_to_string(repo(ZUORA)).unwrap();
+    std::fs::write(&policy, &text).unwrap();
+    let mut c = config();
+    c.policy = policy.clone();
+    c.watch_interval = Some(Duration::from_millis(20));
+    let s = start(c);
+    let addr = s.addr();
+    let serving = |addr| {
+        get(addr, "/health/ready")
+            .text()
+            .trim()
+            .strip_prefix("ready ")
+            .unwrap()
+            .to_string()
+    };
+    let good = Arc::new(Mutex::new(vec![serving(addr)]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let q = r#"{"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}}"#;
+                for _ in 0..20_000 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let r = decide(addr, "application/json", q);
+                    assert_eq!(
+                        (r.status, r.json()["decision"].as_str()),
+                        (200, Some("allow"))
+                    );
+                    seen.push(
+                        r.header("x-orgscope-revision")
+                            .expect("a revision")
+                            .to_string(),
+                    );
+                }
+                seen
+            })
+        })
+        .collect();
+    for round in 0..6 {
+        // Alternate good edits (same decisions, a new revision) with broken ones.
+        let before = serving(addr);
+        if round % 2 == 0 {
+            // Written whole then renamed, as deployments replace files: never seen half-written.
+            let tmp = dir.path("p.tmp");
+            std::fs::write(&tmp, format!("{text}\n# edit {round}\n")).unwrap();
+            std::fs::rename(&tmp, &policy).unwrap();
+            eventually("the new revision", || serving(addr) != before);
+            good.lock().unwrap().push(serving(addr));
+        } else {
+            let failures = |addr| {
+                let m = get(addr, "/metrics").text();
+                m.lines().find_map(|l| {
+                    l.strip_prefix("orgscope_policy_reload_failures_total ")
+                        .map(str::to_string)
+                })
+            };
+            let was = failures(addr);
+            std::fs::write(&policy, "objects {").unwrap();
+            eventually("the failed reload", || failures(addr) != was);
+            assert_eq!(serving(addr), before);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let good = good.lock().unwrap().clone();
+    let mut total = 0;
+    for c in clients {
+        let seen = c.join().expect("no request failed");
+        total += seen.len();
+        for r in seen {
+            assert!(
+                good.contains(&r),
+                "revision {r} is not one that loaded: {good:?}"
+            );
+        }
+    }
+    assert!(total > 0);
 }
