@@ -2,7 +2,7 @@
 
 use crate::diag::{self, Diagnose, Diagnostic, Source, Style};
 use crate::syntax::{ast, parse};
-use crate::{check, compile, eval, limits, request};
+use crate::{check, compile, eval, limits};
 use crate::{Decision, EntityLookup, Limits, NoEntities, Request};
 use std::path::Path;
 
@@ -165,34 +165,13 @@ impl Policy {
         eval::evaluate(&self.compiled, request, options.entities, options.explain)
     }
 
-    /// Decides a request given as JSON text; a malformed description is an `invalid_request`
-    /// deny (echoing its `id` when one can be read), never an `Err`.
+    /// Decides a request given as JSON text, read by [`Request::intake`]: a malformed
+    /// description is an `invalid_request` deny (echoing its `id` when one can be read), never
+    /// an `Err`.
     pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision {
-        let limits = self.limits();
-        if json.len() > limits.max_request_bytes {
-            let m = format!(
-                "the request is over the limit of {} bytes",
-                limits.max_request_bytes
-            );
-            return Decision::invalid_request(None, m);
-        }
-        if !json.trim_start().starts_with('{') {
-            let m = "the request is not a JSON object".to_string();
-            return Decision::invalid_request(None, m);
-        }
-        if limits::json_depth_exceeds(json.as_bytes(), limits.max_json_depth) {
-            let m = format!(
-                "the request nests deeper than {} levels",
-                limits.max_json_depth
-            );
-            return Decision::invalid_request(None, m);
-        }
-        match Request::from_json(json) {
+        match Request::intake(json.as_bytes(), self.limits()) {
             Ok(req) => self.evaluate_with(&req, options),
-            Err(e) => Decision::invalid_request(
-                request::salvage_id(json),
-                format!("invalid request: {e}"),
-            ),
+            Err(refused) => *refused,
         }
     }
 }

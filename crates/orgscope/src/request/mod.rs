@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub(crate) mod entities;
+mod intake;
 use crate::syntax::ast::Action;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
@@ -15,7 +16,7 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Echoed into the decision.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_json")]
     pub id: Option<Value>,
     /// The HTTP method.
     #[serde(default)]
@@ -28,10 +29,10 @@ pub struct Request {
     #[serde(default, deserialize_with = "lowercase_headers")]
     pub headers: IndexMap<String, Values>,
     /// Query parameters; a repeated parameter is an array.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_names")]
     pub query: IndexMap<String, Values>,
     /// The JSON body, free-form.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_json")]
     pub body: Option<Value>,
     /// Who is asking.
     pub user: User,
@@ -104,13 +105,32 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            // Two spellings of a name are one repeated header, the same spelling twice is a
+            // duplicate key: the names spelled with capitals, and whether each entry was
+            // spelled in lower case, tell them apart.
+            let mut capitalized = rustc_hash::FxHashSet::default();
+            let mut lower_spelled: Vec<bool> = Vec::with_capacity(out.capacity());
             while let Some((mut name, values)) = map.next_entry::<String, Values>()? {
-                name.make_ascii_lowercase();
+                let lower = !name.bytes().any(|b| b.is_ascii_uppercase());
+                if !lower {
+                    if capitalized.contains(&name) {
+                        return Err(duplicate(&name));
+                    }
+                    capitalized.insert(name.clone());
+                    name.make_ascii_lowercase();
+                }
                 match out.entry(name) {
                     indexmap::map::Entry::Vacant(e) => {
                         e.insert(values);
+                        lower_spelled.push(lower);
                     }
                     indexmap::map::Entry::Occupied(mut e) => {
+                        if let Some(seen) = lower_spelled.get_mut(e.index()).filter(|_| lower) {
+                            if *seen {
+                                return Err(duplicate(e.key()));
+                            }
+                            *seen = true;
+                        }
                         // The same header under two spellings: one repeated header.
                         let slot = e.get_mut();
                         let mut all = match std::mem::replace(slot, Values::Many(Vec::new())) {
@@ -129,6 +149,105 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
         }
     }
     d.deserialize_map(V)
+}
+
+/// A map whose names must each appear once.
+fn unique_names<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Values>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = IndexMap<String, Values>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            while let Some((name, values)) = map.next_entry::<String, Values>()? {
+                match out.entry(name) {
+                    indexmap::map::Entry::Vacant(e) => {
+                        e.insert(values);
+                    }
+                    indexmap::map::Entry::Occupied(e) => return Err(duplicate(e.key())),
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V)
+}
+
+/// Free-form JSON, or null, with no duplicate key in any object: `serde_json::Value` would
+/// keep the last of two, where another reader of the same text may keep the first.
+fn unique_json<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Ok(Option::<UniqueJson>::deserialize(d)?.map(|u| u.0))
+}
+
+fn duplicate<E: serde::de::Error>(name: &str) -> E {
+    E::custom(format_args!("duplicate key `{name}`"))
+}
+
+/// JSON with no duplicate key in any object.
+pub(super) struct UniqueJson(pub(super) Value);
+
+impl<'de> Deserialize<'de> for UniqueJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UniqueJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::String(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<UniqueJson, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
+                while let Some(UniqueJson(v)) = seq.next_element()? {
+                    all.push(v);
+                }
+                Ok(UniqueJson(Value::Array(all)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueJson, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match out.entry(key) {
+                        serde_json::map::Entry::Vacant(e) => {
+                            e.insert(map.next_value::<UniqueJson>()?.0);
+                        }
+                        serde_json::map::Entry::Occupied(e) => return Err(duplicate(e.key())),
+                    }
+                }
+                Ok(UniqueJson(Value::Object(out)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -208,13 +327,5 @@ impl Request {
                 k.len() == lowercase_name.len() && k.eq_ignore_ascii_case(lowercase_name)
             })
             .flat_map(|(_, v)| v.iter())
-    }
-}
-
-/// The `id` of a description that failed to parse as a [`Request`], if it is readable JSON.
-pub(crate) fn salvage_id(json: &str) -> Option<Value> {
-    match serde_json::from_str::<Value>(json) {
-        Ok(Value::Object(mut map)) => map.remove("id"),
-        _ => None,
     }
 }
