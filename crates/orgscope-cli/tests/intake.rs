@@ -224,3 +224,108 @@ fn an_unfinished_document_costs_linear_time() {
     let large = timed(&unfinished_document(100_000));
     assert!(large / small <= 6.0, "4x the input took {large} s against {small} s");
 }
+
+const A: &str = "policies/aep-organization-id.policy";
+
+#[test]
+fn a_query_string_in_path_counts_like_query() {
+    let req = |path: &str, extra: &str| {
+        format!(
+            r#"{{"method":"GET","path":"{path}",{extra}"user":{{"orgs":["o-1","o-2"]}}}}"#
+        )
+    };
+    let conflict = "\"org_id_conflict\": \"the org ID was sent 2 times (path `organizationId`, query `tenantId`); send it once, in path `organizationId`\"";
+    let cases = [
+        // Issue 11: allowed before, with the query string dropped.
+        (req("/v1/organizations/o-1/products?tenantId=o-2", ""), conflict.to_string()),
+        (req("/v1/organizations/o-1/products", r#""query":{"tenantId":"o-2"},"#), conflict.to_string()),
+        // Names and values are percent-decoded, `+` is a space.
+        (req("/v1/organizations/o-1/products?ten%61ntId=o%2D2", ""), conflict.to_string()),
+        (
+            req("/v1/organizations?organizationIds=o+3", ""),
+            "\"org_access_denied\": \"the user has no access to org `o 3`\"".to_string(),
+        ),
+        // Every occurrence counts: a repeated name, and a name also in `query`.
+        (
+            req("/v1/organizations?organizationIds=o-1&organizationIds=o-3", ""),
+            "\"org_access_denied\": \"the user has no access to org `o-3`\"".to_string(),
+        ),
+        (
+            req("/v1/organizations?organizationIds=o-3", r#""query":{"organizationIds":"o-1"},"#),
+            "\"org_access_denied\": \"the user has no access to org `o-3`\"".to_string(),
+        ),
+        // The fragment is not sent to the server: dropped.
+        (req("/v1/organizations/o-1/products#tenantId=o-2", ""), "allow".to_string()),
+        (req("/v1/organizations/o-1/products?#tenantId=o-2", ""), "allow".to_string()),
+        // The path is percent-decoded before routing, as the server will route it.
+        (
+            req("/v1/%6Frganizations/o%2D3/products", ""),
+            "\"org_access_denied\": \"the user has no access to org `o-3`\"".to_string(),
+        ),
+        (
+            req("/v1/organizations/o-1/products?tenantId=%zz", ""),
+            "\"invalid_request\": \"the query string of path `/v1/organizations/o-1/products?tenantId=%zz` has a malformed percent-encoding\"".to_string(),
+        ),
+        (
+            req("/v1/organizations/o%2/products", ""),
+            "\"invalid_request\": \"path `/v1/organizations/o%2/products` has a malformed percent-encoding\"".to_string(),
+        ),
+        (
+            req("/v1/organizations/o-1/products?tenantId=%FF", ""),
+            "\"invalid_request\": \"the query string of path `/v1/organizations/o-1/products?tenantId=%FF` has a malformed percent-encoding\"".to_string(),
+        ),
+        (
+            req("/v1/organizations/o%2F1/products", ""),
+            "\"invalid_request\": \"path `/v1/organizations/o%2F1/products` percent-encodes a `/`, `?`, `#` or `\\\\`, which servers read differently\"".to_string(),
+        ),
+    ];
+    let input: String = cases.iter().map(|(r, _)| format!("{r}\n")).collect();
+    let ds = eval(A, &[], &input);
+    for ((request, want), d) in cases.iter().zip(&ds) {
+        assert_eq!(&outcome(d), want, "{request}");
+    }
+}
+
+#[test]
+fn the_same_entity_twice_in_a_request_is_an_invalid_request() {
+    // Before, the first won: `Account` A-1 in Asia, though the second says China.
+    let ds = eval(
+        Z,
+        &[],
+        r#"{"method":"GET","path":"/v1/accounts/A-1","user":{"orgs":["Asia"]},"entities":[{"type":"Account","id":"A-1","org":"Asia"},{"type":"invoice","id":"A-1","org":"Asia"},{"type":"account","id":"A-1","org":"China"}]}"#,
+    );
+    assert_eq!(
+        outcome(&ds[0]),
+        "\"invalid_request\": \"entities[0] and entities[2] both describe `account` `A-1`\""
+    );
+}
+
+#[test]
+fn the_same_entity_twice_in_an_entities_file_is_a_load_error_naming_its_line() {
+    let dir = std::env::temp_dir().join(format!("orgscope-intake-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "a.ndjson",
+            "{\"type\":\"account\",\"id\":\"A-1\",\"org\":\"Asia\"}\n\n{\"type\":\"invoice\",\"id\":\"A-1\",\"org\":\"Asia\"}\n{\"type\":\"Account\",\"id\":\"A-1\",\"org\":\"China\"}\n",
+            "line 4: `account` `A-1` is already listed on line 1",
+        ),
+        (
+            "b.json",
+            "[\n {\"type\": \"Account\", \"id\": \"A-1\", \"org\": \"Asia\"},\n {\"type\": \"invoice\", \"id\": \"A-1\",\n  \"org\": \"Asia\"},\n {\"type\": \"account\", \"id\": \"A-1\", \"org\": null}\n]\n",
+            "line 5: entity 2: `account` `A-1` is already listed on line 2",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = run(
+            &["eval", "--policy", Z, "--entities", file.to_str().unwrap()],
+            QUERY.as_bytes(),
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let err = common::stderr(&out);
+        assert!(err.contains(want), "{err}");
+    }
+}

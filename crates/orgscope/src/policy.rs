@@ -2,7 +2,7 @@
 
 use crate::diag::{self, Diagnose, Diagnostic, Source, Style};
 use crate::syntax::{ast, parse};
-use crate::{check, compile, eval, limits};
+use crate::{check, compile, eval, limits, request};
 use crate::{Decision, EntityLookup, Limits, NoEntities, Request};
 use std::path::Path;
 
@@ -162,7 +162,10 @@ impl Policy {
 
     /// Decides one request with `options`: a trusted store of existing objects, a trace.
     pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
-        eval::evaluate(&self.compiled, request, options.entities, options.explain)
+        match request::prepare(self, request) {
+            Ok(req) => eval::evaluate(&self.compiled, &req, options.entities, options.explain),
+            Err(message) => Decision::invalid_request(request.id.clone(), message),
+        }
     }
 
     /// Decides a request given as JSON text, read by [`Request::intake`]: a malformed

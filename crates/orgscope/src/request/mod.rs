@@ -3,7 +3,9 @@
 pub mod batch;
 pub(crate) mod entities;
 mod intake;
+mod target;
 use crate::syntax::ast::Action;
+use crate::Policy;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -21,14 +23,15 @@ pub struct Request {
     /// The HTTP method.
     #[serde(default)]
     pub method: Option<String>,
-    /// The request path (a query string after `?` is ignored).
+    /// The request target as the client sent it: a path, percent-encoded, which may carry a
+    /// query string (its parameters count like those of `query`) and a fragment (dropped).
     #[serde(default)]
     pub path: Option<String>,
     /// Headers, a repeated header as an array. Names are lower-cased when parsed (they match
     /// case-insensitively), and names that differ only in case are merged into one entry.
     #[serde(default, deserialize_with = "lowercase_headers")]
     pub headers: IndexMap<String, Values>,
-    /// Query parameters; a repeated parameter is an array.
+    /// Query parameters, decoded; a repeated parameter is an array.
     #[serde(default, deserialize_with = "unique_names")]
     pub query: IndexMap<String, Values>,
     /// The JSON body, free-form.
@@ -132,16 +135,7 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
                             *seen = true;
                         }
                         // The same header under two spellings: one repeated header.
-                        let slot = e.get_mut();
-                        let mut all = match std::mem::replace(slot, Values::Many(Vec::new())) {
-                            Values::One(v) => vec![v],
-                            Values::Many(v) => v,
-                        };
-                        match values {
-                            Values::One(v) => all.push(v),
-                            Values::Many(v) => all.extend(v),
-                        }
-                        *slot = Values::Many(all);
+                        e.get_mut().extend(values);
                     }
                 }
             }
@@ -164,10 +158,10 @@ fn unique_names<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Valu
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
-            while let Some((name, values)) = map.next_entry::<String, Values>()? {
+            while let Some(name) = map.next_key::<String>()? {
                 match out.entry(name) {
                     indexmap::map::Entry::Vacant(e) => {
-                        e.insert(values);
+                        e.insert(map.next_value()?);
                     }
                     indexmap::map::Entry::Occupied(e) => return Err(duplicate(e.key())),
                 }
@@ -293,6 +287,19 @@ impl<'de> Deserialize<'de> for Values {
 }
 
 impl Values {
+    /// Adds `more` after these values.
+    fn extend(&mut self, more: Values) {
+        let mut all = match std::mem::replace(self, Values::Many(Vec::new())) {
+            Values::One(v) => vec![v],
+            Values::Many(v) => v,
+        };
+        match more {
+            Values::One(v) => all.push(v),
+            Values::Many(v) => all.extend(v),
+        }
+        *self = Values::Many(all);
+    }
+
     /// Every value, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let (one, many) = match self {
@@ -328,4 +335,29 @@ impl Request {
             })
             .flat_map(|(_, v)| v.iter())
     }
+}
+
+/// What evaluation reads of `req`: its target normalized ([`target::normalize`]), or why it
+/// is not a valid description (a bad target; one existing object listed twice, its type
+/// spelled any way, which is contradictory authority data).
+pub(crate) fn prepare<'r>(
+    policy: &Policy,
+    req: &'r Request,
+) -> Result<std::borrow::Cow<'r, Request>, String> {
+    if req.entities.len() > 1 {
+        let mut seen = rustc_hash::FxHashMap::default();
+        for (i, e) in req.entities.iter().enumerate() {
+            let ty = policy.type_name(&e.object_type).unwrap_or(&e.object_type);
+            if let Some(first) = seen.insert((ty, e.id.as_str()), i) {
+                return Err(format!(
+                    "entities[{first}] and entities[{i}] both describe `{ty}` `{}`",
+                    e.id
+                ));
+            }
+        }
+    }
+    Ok(match target::normalize(req)? {
+        Some(normalized) => std::borrow::Cow::Owned(normalized),
+        None => std::borrow::Cow::Borrowed(req),
+    })
 }
