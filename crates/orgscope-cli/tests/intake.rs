@@ -275,12 +275,22 @@ fn a_query_string_in_path_counts_like_query() {
             "\"invalid_request\": \"the query string of path `/v1/organizations/o-1/products?tenantId=%FF` has a malformed percent-encoding\"".to_string(),
         ),
         (
+            req("/v1/organizations/o-1/./products", ""),
+            "\"invalid_request\": \"path `/v1/organizations/o-1/./products` has a `.` or `..` segment, which servers resolve differently\"".to_string(),
+        ),
+        (
+            req("/v1/healthz/%2E%2E/organizations/o-3/products", ""),
+            "\"invalid_request\": \"path `/v1/healthz/%2E%2E/organizations/o-3/products` has a `.` or `..` segment, which servers resolve differently\"".to_string(),
+        ),
+        (req("/v1/organizations/o.1/products?x=a.b", ""), "\"org_access_denied\": \"the user has no access to org `o.1`\"".to_string()),
+        (
             req("/v1/organizations/o%2F1/products", ""),
             "\"invalid_request\": \"path `/v1/organizations/o%2F1/products` percent-encodes a `/`, `?`, `#` or `\\\\`, which servers read differently\"".to_string(),
         ),
     ];
     let input: String = cases.iter().map(|(r, _)| format!("{r}\n")).collect();
     let ds = eval(A, &[], &input);
+    assert_eq!(ds.len(), cases.len());
     for ((request, want), d) in cases.iter().zip(&ds) {
         assert_eq!(&outcome(d), want, "{request}");
     }

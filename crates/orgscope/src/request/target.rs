@@ -8,13 +8,14 @@ use std::borrow::Cow;
 /// dropped) and percent-decoded; every parameter of the query string, name and value
 /// percent-decoded (`+` is a space, as in HTML forms), added to `query` after those already
 /// there. `None` when there is nothing to change. A malformed percent-encoding, a decoded byte
-/// sequence that is not UTF-8, or an encoded `/`, `?`, `#` or `\` in the path (servers disagree
-/// on whether it splits segments) is an error.
+/// sequence that is not UTF-8, an encoded `/`, `?`, `#` or `\` in the path (servers disagree
+/// on whether it splits segments), or a `.` or `..` segment (resolved by some servers and
+/// proxies, not by others) is an error.
 pub(crate) fn normalize(req: &Request) -> Result<Option<Request>, String> {
     let Some(raw) = req.path.as_deref() else {
         return Ok(None);
     };
-    if !raw.contains(['?', '#', '%']) {
+    if !raw.contains(['?', '#', '%', '.']) {
         return Ok(None);
     }
     let target = raw.split('#').next().unwrap_or_default();
@@ -26,6 +27,15 @@ pub(crate) fn normalize(req: &Request) -> Result<Option<Request>, String> {
     }
     let path =
         decode(path, false).ok_or_else(|| format!("path `{raw}` has a malformed percent-encoding"))?;
+    if path.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(format!(
+            "path `{raw}` has a `.` or `..` segment, which servers resolve differently"
+        ));
+    }
+    if path.len() == raw.len() {
+        // Nothing cut, nothing decoded (dots, none of them a segment): nothing to change.
+        return Ok(None);
+    }
     let mut out = req.clone();
     out.path = Some(path.into_owned());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
