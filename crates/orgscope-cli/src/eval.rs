@@ -37,7 +37,12 @@ pub struct Args {
     /// How the input is split into requests: `ndjson` (a line is a request), `json` (the whole
     /// input is one request), or `auto`: NDJSON, unless the first line is unfinished and the
     /// whole input is one JSON document (then nothing is answered before the input ends).
-    #[arg(long = "input", value_enum, value_name = "FORMAT", default_value = "auto")]
+    #[arg(
+        long = "input",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "auto"
+    )]
     format: Format,
     #[command(flatten)]
     policy_limits: super::PolicyLimits,

@@ -41,11 +41,7 @@ fn the_crate_and_the_batch_refuse_with_the_same_words() {
         r#"{"action":"query","user":"#,
     ];
     let input = bad.join("\n") + "\n";
-    let batch = eval(
-        Z,
-        &[tight, "--max-json-depth=5", "--input=ndjson"],
-        &input,
-    );
+    let batch = eval(Z, &[tight, "--max-json-depth=5", "--input=ndjson"], &input);
     let limits = Limits {
         max_request_bytes: 120,
         max_json_depth: 5,
@@ -54,13 +50,15 @@ fn the_crate_and_the_batch_refuse_with_the_same_words() {
     let policy = Policy::from_file_with(format!("{}/{Z}", common::ROOT), limits).unwrap();
     assert_eq!(batch.len(), bad.len());
     for (i, (text, d)) in bad.iter().zip(&batch).enumerate() {
-        let crate_says = outcome(&serde_json::to_value(
-            policy.evaluate_json(text, &EvalOptions::default()),
-        )
-        .unwrap());
+        let crate_says = outcome(
+            &serde_json::to_value(policy.evaluate_json(text, &EvalOptions::default())).unwrap(),
+        );
         let batch_says = outcome(d).replace(&format!("line {}", i + 1), "line 1");
         assert_eq!(crate_says, batch_says, "{text}");
-        assert!(crate_says.starts_with("\"invalid_request\""), "{crate_says}");
+        assert!(
+            crate_says.starts_with("\"invalid_request\""),
+            "{crate_says}"
+        );
     }
     let messages: Vec<String> = batch.iter().map(outcome).collect();
     assert!(messages[0].contains("the request on line 1 is over the limit of 120 bytes"));
@@ -148,7 +146,10 @@ fn an_unfinished_line_does_not_swallow_the_lines_after_it() {
         let got: Vec<String> = ds.iter().map(outcome).collect();
         assert_eq!(ds.len(), 3, "{got:?}");
         assert!(got[0].contains("invalid request on line 1, column 59: EOF"));
-        assert_eq!((ds[1]["id"].as_str(), got[1].as_str()), (Some("B"), "allow"));
+        assert_eq!(
+            (ds[1]["id"].as_str(), got[1].as_str()),
+            (Some("B"), "allow")
+        );
         assert!(got[2].contains("the request on line 3 is not a JSON object"));
     }
     // An unfinished line later in a batch is answered at once, as itself.
@@ -161,14 +162,18 @@ fn an_unfinished_line_does_not_swallow_the_lines_after_it() {
 
 #[test]
 fn a_multi_line_document_is_one_request_only_when_it_is_the_whole_input() {
-    let pretty = "{\n  \"id\": \"P\",\n  \"action\": \"query\",\n  \"user\": {\"orgs\": [\"Asia\"]}\n}\n";
+    let pretty =
+        "{\n  \"id\": \"P\",\n  \"action\": \"query\",\n  \"user\": {\"orgs\": [\"Asia\"]}\n}\n";
     for format in [&[][..], &["--input=json"]] {
         let out = run(
             &[&["eval", "--policy", Z][..], format].concat(),
             pretty.as_bytes(),
         );
         let d: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!((d["id"].as_str(), outcome(&d).as_str()), (Some("P"), "allow"));
+        assert_eq!(
+            (d["id"].as_str(), outcome(&d).as_str()),
+            (Some("P"), "allow")
+        );
         assert!(stdout(&out).lines().count() > 1, "pretty-printed");
     }
     // Followed by another request, it is not the whole input: every line is answered.
@@ -182,14 +187,20 @@ fn a_multi_line_document_is_one_request_only_when_it_is_the_whole_input() {
     let out = run(&["eval", "--policy", Z], typo.as_bytes());
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(d["id"], "P");
-    assert!(outcome(&d).contains("line 4, column 7: unknown field `usr`"), "{d}");
+    assert!(
+        outcome(&d).contains("line 4, column 7: unknown field `usr`"),
+        "{d}"
+    );
     // `--input json`: the whole input is one request, whatever it holds.
     let out = run(
         &["eval", "--policy", Z, "--input=json"],
         format!("{QUERY}\n{QUERY}\n").as_bytes(),
     );
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(outcome(&d).contains("line 2, column 1: trailing characters"), "{d}");
+    assert!(
+        outcome(&d).contains("line 2, column 1: trailing characters"),
+        "{d}"
+    );
 }
 
 /// `{"body":[` then `1,` on each line: issue 17 re-parsed it from its start on every line.
@@ -222,7 +233,10 @@ fn a_300_kb_unfinished_document_is_answered_line_by_line_at_once() {
 fn an_unfinished_document_costs_linear_time() {
     let small = timed(&unfinished_document(25_000));
     let large = timed(&unfinished_document(100_000));
-    assert!(large / small <= 6.0, "4x the input took {large} s against {small} s");
+    assert!(
+        large / small <= 6.0,
+        "4x the input took {large} s against {small} s"
+    );
 }
 
 const A: &str = "policies/aep-organization-id.policy";
@@ -230,9 +244,7 @@ const A: &str = "policies/aep-organization-id.policy";
 #[test]
 fn a_query_string_in_path_counts_like_query() {
     let req = |path: &str, extra: &str| {
-        format!(
-            r#"{{"method":"GET","path":"{path}",{extra}"user":{{"orgs":["o-1","o-2"]}}}}"#
-        )
+        format!(r#"{{"method":"GET","path":"{path}",{extra}"user":{{"orgs":["o-1","o-2"]}}}}"#)
     };
     let conflict = "\"org_id_conflict\": \"the org ID was sent 2 times (path `organizationId`, query `tenantId`); send it once, in path `organizationId`\"";
     let cases = [

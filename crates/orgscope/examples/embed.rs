@@ -106,7 +106,14 @@ mod tests {
 
     fn create_invoice(body: &str) -> Decision {
         let (policy, store) = policy_and_store().unwrap();
-        decide(&policy, &store, "POST", "/v1/invoices", body.as_bytes(), &["Asia"])
+        decide(
+            &policy,
+            &store,
+            "POST",
+            "/v1/invoices",
+            body.as_bytes(),
+            &["Asia"],
+        )
     }
 
     #[test]

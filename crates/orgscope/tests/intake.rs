@@ -68,6 +68,9 @@ fn intake_reads_bytes_that_are_not_utf8_into_a_deny() {
     let d = Request::intake(b"{\"id\": \"\xff\"}", &Limits::DEFAULT).unwrap_err();
     assert_eq!(
         first_error(&d),
-        ("invalid_request", "the request on line 1 is not valid UTF-8")
+        (
+            "invalid_request",
+            "the request on line 1 is not valid UTF-8"
+        )
     );
 }

@@ -2,10 +2,10 @@
 //! `{type, id, org}`, indexed for lookup.
 
 use crate::eval::{EntityLookup, Found};
+use crate::limits::outside_strings;
 use crate::request::Entity;
 use crate::Policy;
 use std::borrow::Cow;
-use crate::limits::outside_strings;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -65,10 +65,11 @@ impl EntityStore {
                 let e: Entity = serde_json::from_str(line).map_err(|e| err(strip_position(&e)))?;
                 store.insert(policy, e).map_err(|problem| {
                     err(problem.describe(|ty, id| {
-                        text.lines().position(|l| {
-                            serde_json::from_str(l).is_ok_and(|e| same(policy, &e, ty, id))
-                        })
-                        .map(|n| n + 1)
+                        text.lines()
+                            .position(|l| {
+                                serde_json::from_str(l).is_ok_and(|e| same(policy, &e, ty, id))
+                            })
+                            .map(|n| n + 1)
                     }))
                 })?;
             }
@@ -137,7 +138,14 @@ fn same(policy: &Policy, e: &Entity, ty: &str, id: &str) -> bool {
 /// The line of the `index`th element of the JSON array `text`.
 fn element_line(text: &str, index: usize) -> usize {
     let (mut depth, mut expecting, mut count) = (0usize, false, 0usize);
-    let line_of = |at: usize| 1 + text.as_bytes().iter().take(at).filter(|&&b| b == b'\n').count();
+    let line_of = |at: usize| {
+        1 + text
+            .as_bytes()
+            .iter()
+            .take(at)
+            .filter(|&&b| b == b'\n')
+            .count()
+    };
     for (at, b) in outside_strings(text.as_bytes()) {
         if depth == 1 && expecting && !b.is_ascii_whitespace() {
             if count == index {

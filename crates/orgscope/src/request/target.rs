@@ -25,9 +25,12 @@ pub(crate) fn normalize(req: &Request) -> Result<Option<Request>, String> {
             "path `{raw}` percent-encodes a `/`, `?`, `#` or `\\`, which servers read differently"
         ));
     }
-    let path =
-        decode(path, false).ok_or_else(|| format!("path `{raw}` has a malformed percent-encoding"))?;
-    if path.split('/').any(|segment| segment == "." || segment == "..") {
+    let path = decode(path, false)
+        .ok_or_else(|| format!("path `{raw}` has a malformed percent-encoding"))?;
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
         return Err(format!(
             "path `{raw}` has a `.` or `..` segment, which servers resolve differently"
         ));
@@ -61,7 +64,9 @@ fn encodes_separator(path: &str) -> bool {
     path.as_bytes().windows(3).any(|w| {
         matches!(
             w,
-            [b'%', b'2', b'F' | b'f' | b'3'] | [b'%', b'3', b'F' | b'f'] | [b'%', b'5', b'C' | b'c']
+            [b'%', b'2', b'F' | b'f' | b'3']
+                | [b'%', b'3', b'F' | b'f']
+                | [b'%', b'5', b'C' | b'c']
         )
     })
 }
@@ -69,7 +74,8 @@ fn encodes_separator(path: &str) -> bool {
 /// Percent-decodes `s` (and `+` as a space when `plus_is_space`); `None` when an escape is
 /// malformed or the result is not UTF-8.
 fn decode(s: &str, plus_is_space: bool) -> Option<Cow<'_, str>> {
-    if !s.contains('%') && !(plus_is_space && s.contains('+')) {
+    let plus = plus_is_space && s.contains('+');
+    if !plus && !s.contains('%') {
         return Some(Cow::Borrowed(s));
     }
     let mut out = Vec::with_capacity(s.len());
