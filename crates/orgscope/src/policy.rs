@@ -161,6 +161,8 @@ impl Policy {
     }
 
     /// Decides one request with `options`: a trusted store of existing objects, a trace.
+    /// A query string in `path` counts like `query`, and the same entity listed twice is an
+    /// `invalid_request` deny, however the request was built (docs/security.md).
     pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
         match request::prepare(self, request) {
             Ok(req) => eval::evaluate(&self.compiled, &req, options.entities, options.explain),

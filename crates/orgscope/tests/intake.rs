@@ -1,7 +1,9 @@
 //! Request intake through the crate: a description built in code or read from JSON is held to
 //! the same rules (SPEC §2) as one the batch reads.
 
-use orgscope::{EvalOptions, Limits, Policy, Request, User, Values};
+use orgscope::batch::{evaluate_stream, BatchOptions};
+use orgscope::{EvalOptions, Limits, NoEntities, Policy, Request, User, Values};
+use std::time::Instant;
 
 fn aep() -> Policy {
     Policy::from_file("../../policies/aep-organization-id.policy").unwrap()
@@ -72,5 +74,40 @@ fn intake_reads_bytes_that_are_not_utf8_into_a_deny() {
             "invalid_request",
             "the request on line 1 is not valid UTF-8"
         )
+    );
+}
+
+#[test]
+#[ignore = "timing: run in release mode"]
+fn an_unfinished_document_costs_linear_time() {
+    // Issue 17: `{"body":[` then `1,` on each line was parsed from its start on every line.
+    let limits = Limits {
+        max_request_bytes: 64 << 20,
+        ..Limits::DEFAULT
+    };
+    let policy = Policy::from_file_with("../../policies/zuora-multi-org.policy", limits).unwrap();
+    // The best of three runs of each size, in process, so that pipes and scheduling do not count.
+    let best = |lines: usize| {
+        let input = format!("{{\"body\":[\n{}", "1,\n".repeat(lines));
+        (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let stats = evaluate_stream(
+                    &policy,
+                    &NoEntities,
+                    input.as_bytes(),
+                    std::io::sink(),
+                    BatchOptions::default(),
+                )
+                .unwrap();
+                assert_eq!(stats.decisions as usize, lines + 1);
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    let (small, large) = (best(100_000), best(400_000));
+    assert!(
+        large / small <= 6.0,
+        "4x the input took {large} s against {small} s"
     );
 }

@@ -317,7 +317,8 @@ impl From<&str> for Values {
 }
 
 impl Request {
-    /// Parses one request description from JSON text.
+    /// Parses one request description from JSON text (a duplicate key is an error). For text
+    /// from outside, [`Request::intake`] also enforces the policy's limits.
     pub fn from_json(text: &str) -> Result<Request, serde_json::Error> {
         serde_json::from_str(text)
     }
