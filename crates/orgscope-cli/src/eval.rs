@@ -1,6 +1,6 @@
 //! `orgscope eval`: evaluate request descriptions (one JSON document, or NDJSON) into decisions.
 
-use orgscope::batch::{evaluate_stream, BatchOptions};
+use orgscope::batch::{evaluate_stream, BatchOptions, InputFormat};
 use orgscope::testing::{render_explain_value, show};
 use orgscope::{EntityLookup, EntityStore, NoEntities, Policy};
 use serde_json::Value;
@@ -38,10 +38,31 @@ pub struct Args {
     /// Request file (one JSON object, or NDJSON); `-` or nothing reads standard input.
     #[arg(value_name = "REQUEST")]
     input: Option<PathBuf>,
+    /// How the input is split into requests: `ndjson` (a line is a request), `json` (the whole
+    /// input is one request), or `auto`: NDJSON, unless the first line is unfinished and the
+    /// whole input is one JSON document (then nothing is answered before the input ends).
+    #[arg(
+        long = "input",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "auto"
+    )]
+    format: Format,
     #[command(flatten)]
     policy_limits: super::PolicyLimits,
     #[command(flatten)]
     request_limits: super::RequestLimits,
+}
+
+/// How `--input` splits the input into requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// NDJSON, or one document when the whole input is one.
+    Auto,
+    /// The whole input is one request.
+    Json,
+    /// One request per line.
+    Ndjson,
 }
 
 /// How `--explain` shows the trace.
@@ -85,6 +106,11 @@ pub fn run(args: Args) -> i32 {
     let options = BatchOptions {
         explain: args.explain.is_some(),
         no_inline_entities: args.no_inline_entities,
+        input: match args.format {
+            Format::Auto => InputFormat::Auto,
+            Format::Json => InputFormat::Json,
+            Format::Ndjson => InputFormat::Ndjson,
+        },
     };
     let stdout = io::stdout();
     let output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());

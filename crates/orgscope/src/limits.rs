@@ -185,19 +185,9 @@ pub(crate) fn json_depth_exceeds(text: &[u8], limit: usize) -> bool {
     if opening <= limit {
         return false;
     }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in text {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    for (_, b) in outside_strings(text) {
         match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > limit {
@@ -209,6 +199,25 @@ pub(crate) fn json_depth_exceeds(text: &[u8], limit: usize) -> bool {
         }
     }
     false
+}
+
+/// The bytes of JSON text that are not inside a string (an opening quote is), with their
+/// offsets.
+pub(crate) fn outside_strings(text: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    text.iter().enumerate().filter_map(move |(at, &b)| {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            return None;
+        }
+        in_string = b == b'"';
+        Some((at, b))
+    })
 }
 
 #[cfg(test)]

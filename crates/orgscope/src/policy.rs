@@ -161,44 +161,28 @@ impl Policy {
     }
 
     /// Decides one request with `options`: a trusted store of existing objects, a trace.
+    /// A query string in `path` counts like `query`, and the same entity listed twice is an
+    /// `invalid_request` deny, however the request was built (docs/security.md).
     pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
-        eval::evaluate(
-            &self.compiled,
-            request,
-            options.entities,
-            options.explain,
-            options.inline_entities,
-        )
+        match request::prepare(self, request) {
+            Ok(req) => eval::evaluate(
+                &self.compiled,
+                &req,
+                options.entities,
+                options.explain,
+                options.inline_entities,
+            ),
+            Err(message) => Decision::invalid_request(request.id.clone(), message),
+        }
     }
 
-    /// Decides a request given as JSON text; a malformed description is an `invalid_request`
-    /// deny (echoing its `id` when one can be read), never an `Err`.
+    /// Decides a request given as JSON text, read by [`Request::intake`]: a malformed
+    /// description is an `invalid_request` deny (echoing its `id` when one can be read), never
+    /// an `Err`.
     pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision {
-        let limits = self.limits();
-        if json.len() > limits.max_request_bytes {
-            let m = format!(
-                "the request is over the limit of {} bytes",
-                limits.max_request_bytes
-            );
-            return Decision::invalid_request(None, m);
-        }
-        if !json.trim_start().starts_with('{') {
-            let m = "the request is not a JSON object".to_string();
-            return Decision::invalid_request(None, m);
-        }
-        if limits::json_depth_exceeds(json.as_bytes(), limits.max_json_depth) {
-            let m = format!(
-                "the request nests deeper than {} levels",
-                limits.max_json_depth
-            );
-            return Decision::invalid_request(None, m);
-        }
-        match Request::from_json(json) {
+        match Request::intake(json.as_bytes(), self.limits()) {
             Ok(req) => self.evaluate_with(&req, options),
-            Err(e) => Decision::invalid_request(
-                request::salvage_id(json),
-                format!("invalid request: {e}"),
-            ),
+            Err(refused) => *refused,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Streaming evaluation: request descriptions in (one JSON document, or NDJSON), decisions out,
 //! one per request, in order, in constant memory.
 
-use crate::limits::{json_depth_exceeds, Limits};
+use super::intake::intake;
+use crate::limits::Limits;
 use crate::{Decision, EntityLookup, EvalOptions, Policy, Request};
 use std::io::{self, BufRead, Write};
 
@@ -12,6 +13,21 @@ pub struct BatchOptions {
     pub explain: bool,
     /// Refuse requests that carry their own `entities` (`EvalOptions::inline_entities(false)`).
     pub no_inline_entities: bool,
+    /// How the input is split into requests.
+    pub input: InputFormat,
+}
+
+/// How a batch's input is split into requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    /// NDJSON, unless the first request is unfinished on its line and the whole input is one
+    /// JSON document (a pretty-printed request).
+    #[default]
+    Auto,
+    /// The whole input is one request description.
+    Json,
+    /// One request description per line, whatever the first line holds.
+    Ndjson,
 }
 
 /// What a batch did.
@@ -25,13 +41,17 @@ pub struct BatchStats {
 
 /// Evaluates every request in `input`, writing one decision per request to `output`.
 ///
-/// Each line holding a complete JSON value is one request, answered by one compact JSON line.
-/// A JSON object spread over several lines (a pretty-printed request) is one request, answered
-/// by one pretty-printed decision. Blank lines are skipped. A line that is not a valid request
-/// (bad JSON, unknown fields, invalid UTF-8, over the policy's [`crate::Limits`]) gets an
-/// `invalid_request` deny naming its line, and the batch goes on. Memory stays bounded by
-/// `max_request_bytes` whatever the input. Output is flushed whenever the input has nothing more
-/// buffered, so a process feeding requests one at a time gets each answer at once.
+/// With [`InputFormat::Auto`] (the default) and [`InputFormat::Ndjson`], a line is a request:
+/// every non-blank line gets exactly one answer, a compact JSON line, in order, and a line that
+/// is not a valid request (bad or unfinished JSON, unknown fields, invalid UTF-8, over the
+/// policy's [`crate::Limits`]) gets an `invalid_request` deny naming its line while the batch
+/// goes on. Each line is parsed once. The one exception, in `Auto` only: when the first request
+/// is unfinished on its line, the input is held (up to `max_request_bytes`) until its end, and
+/// if the whole input is one JSON document it is one request, answered by one pretty-printed
+/// decision; otherwise its lines are answered one by one. [`InputFormat::Json`] reads the whole
+/// input as one request. Memory stays bounded by `max_request_bytes` whatever the input. Output
+/// is flushed whenever the input has nothing more buffered, so a process feeding requests one
+/// at a time gets each answer at once (with `Auto`, from its first complete line on).
 pub fn evaluate_stream<R: BufRead, W: Write>(
     policy: &Policy,
     entities: &dyn EntityLookup,
@@ -46,11 +66,19 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
         limits: *policy.limits(),
         stats: BatchStats::default(),
         scratch: Vec::with_capacity(1024),
-        doc: Vec::new(),
-        doc_start: 0,
+        doc: None,
+        started: false,
         line_no: 0,
     };
     let mut line = Vec::new();
+    let max = stream.limits.max_request_bytes;
+    if options.input == InputFormat::Json {
+        read_capped(&mut input, &mut line, max, false)?;
+        let d = stream.decide(&line, 1);
+        stream.emit(&mut output, &d, line.trim_ascii().contains(&b'\n'))?;
+        output.flush()?;
+        return Ok(stream.stats);
+    }
     loop {
         let available = input.fill_buf()?;
         if available.is_empty() {
@@ -68,7 +96,7 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
             // A line split across reads: the rest may be slow to come, so answer what came
             // before it first.
             output.flush()?;
-            let drained = read_line(&mut input, &mut line, stream.limits.max_request_bytes)?;
+            let drained = read_capped(&mut input, &mut line, max, true)?;
             stream.line(&mut output, &line)?;
             if drained {
                 output.flush()?;
@@ -90,71 +118,85 @@ struct Stream<'p> {
     /// Decisions are serialized into one reused buffer and written whole: serde_json writing
     /// token by token through `io::Write` costs more than the evaluation itself.
     scratch: Vec<u8>,
-    /// The lines so far of a multi-line document (empty outside one).
-    doc: Vec<u8>,
-    doc_start: usize,
+    /// The input so far and the line it starts on, when its first request is unfinished on
+    /// its line: it may be one document spread over the whole input.
+    doc: Option<(usize, Vec<u8>)>,
+    /// Whether a non-blank line was seen.
+    started: bool,
     line_no: usize,
 }
 
 impl Stream<'_> {
-    /// Answers one input line (with its `\n`, if it has one), or adds it to a multi-line document.
+    /// Answers one input line (with its `\n`, if it has one), or adds it to the document.
     fn line<W: Write>(&mut self, out: &mut W, line: &[u8]) -> io::Result<()> {
         self.line_no += 1;
-        if !self.doc.is_empty() {
-            // Inside a multi-line document: keep reading until it parses or cannot.
-            self.doc.extend_from_slice(line);
-            match parse(&self.doc, self.doc_start, &self.limits) {
-                Parsed::Incomplete => return Ok(()),
-                Parsed::Request(req) => {
-                    let d = self.answer(&req);
-                    self.emit(out, &d, true)?;
-                }
-                Parsed::Invalid(_) => {
-                    // Not one document after all: answer its first line as malformed and
-                    // the lines after it one by one.
-                    let doc = std::mem::take(&mut self.doc);
-                    for (n, part) in doc.split(|&b| b == b'\n').enumerate() {
-                        let part = part.trim_ascii();
-                        if part.is_empty() {
-                            continue;
-                        }
-                        let d = match parse(part, self.doc_start + n, &self.limits) {
-                            Parsed::Request(req) if n > 0 => self.answer(&req),
-                            Parsed::Invalid(d) => *d,
-                            _ => malformed(part, self.doc_start + n),
-                        };
-                        self.emit(out, &d, false)?;
-                    }
-                }
+        if let Some((_, doc)) = &mut self.doc {
+            doc.extend_from_slice(line);
+            if doc.len() > self.limits.max_request_bytes {
+                // Too large to be one request: the input is NDJSON after all.
+                return self.replay(out);
             }
-            self.doc.clear();
             return Ok(());
         }
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
             return Ok(());
         }
-        match parse(trimmed, self.line_no, &self.limits) {
-            Parsed::Request(req) => {
+        let first = !std::mem::replace(&mut self.started, true);
+        match intake(trimmed, &self.limits, self.line_no) {
+            Ok(req) => {
                 let d = self.answer(&req);
                 self.emit(out, &d, false)
             }
-            Parsed::Incomplete => {
-                self.doc_start = self.line_no;
-                self.doc.extend_from_slice(line);
+            Err(r) if first && r.unfinished && self.options.input == InputFormat::Auto => {
+                self.doc = Some((self.line_no, line.to_vec()));
                 Ok(())
             }
-            Parsed::Invalid(d) => self.emit(out, &d, false),
+            Err(r) => self.emit(out, &r.decision(), false),
         }
     }
 
-    /// Answers a document the input left unfinished.
+    /// Answers the input held as a possible document at its end: one pretty-printed decision
+    /// if it is one JSON document, else one decision per line. A later line holding a whole
+    /// JSON object is a request of its own, never part of the first one.
     fn finish<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
-        if self.doc.is_empty() {
+        let Some((start, doc)) = self.doc.take() else {
             return Ok(());
+        };
+        let lines_are_requests = doc.split(|&b| b == b'\n').skip(1).any(is_object);
+        let d = match intake(&doc, &self.limits, start) {
+            Ok(req) if !lines_are_requests => self.answer(&req),
+            Err(r) if r.well_formed && !lines_are_requests => r.decision(),
+            _ => {
+                self.doc = Some((start, doc));
+                return self.replay(out);
+            }
+        };
+        self.emit(out, &d, true)
+    }
+
+    /// Answers each line of the held input on its own, as NDJSON.
+    fn replay<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        let Some((start, doc)) = self.doc.take() else {
+            return Ok(());
+        };
+        for (n, part) in doc.split(|&b| b == b'\n').enumerate() {
+            let part = part.trim_ascii();
+            if part.is_empty() {
+                continue;
+            }
+            let d = self.decide(part, start + n);
+            self.emit(out, &d, false)?;
         }
-        let d = malformed(self.doc.trim_ascii(), self.doc_start);
-        self.emit(out, &d, false)
+        Ok(())
+    }
+
+    /// The decision for one request description starting on input line `line`.
+    fn decide(&self, bytes: &[u8], line: usize) -> Decision {
+        match intake(bytes, &self.limits, line) {
+            Ok(req) => self.answer(&req),
+            Err(r) => r.decision(),
+        }
     }
 
     fn answer(&self, req: &Request) -> Decision {
@@ -182,17 +224,34 @@ impl Stream<'_> {
     }
 }
 
-/// Reads one line into `buf` (cleared first), keeping at most `max + 1` bytes of it so that an
-/// endless line cannot exhaust memory; the rest of an over-long line is skipped. Returns whether
-/// the reader's buffer is empty after the line (the end of the input counts as empty).
-fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<bool> {
+/// Whether a line holds one whole JSON object.
+fn is_object(line: &[u8]) -> bool {
+    let line = line.trim_ascii();
+    line.starts_with(b"{")
+        && line.ends_with(b"}")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+/// Reads one line (or, without `by_line`, the rest of the input) into `buf`, cleared first,
+/// keeping at most `max + 1` bytes of it so that an endless line cannot exhaust memory; the
+/// rest of an over-long line is skipped. Returns whether the reader's buffer is empty after the
+/// line (the end of the input counts as empty).
+fn read_capped<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+    by_line: bool,
+) -> io::Result<bool> {
     buf.clear();
     loop {
         let available = input.fill_buf()?;
         if available.is_empty() {
             return Ok(true);
         }
-        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+        let newline = by_line
+            .then(|| available.iter().position(|&b| b == b'\n'))
+            .flatten();
+        let (chunk, done) = match newline {
             Some(i) => (available.get(..=i).unwrap_or_default(), true),
             None => (available, false),
         };
@@ -205,66 +264,4 @@ fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Re
             return Ok(drained);
         }
     }
-}
-
-enum Parsed {
-    Request(Box<Request>),
-    /// The start of a multi-line document.
-    Incomplete,
-    Invalid(Box<Decision>),
-}
-
-fn invalid(message: String) -> Parsed {
-    Parsed::Invalid(Box::new(Decision::invalid_request(None, message)))
-}
-
-/// Parses one request description within the limits.
-fn parse(bytes: &[u8], line: usize, limits: &Limits) -> Parsed {
-    if bytes.len() > limits.max_request_bytes {
-        return invalid(format!(
-            "the request on line {line} is over the limit of {} bytes",
-            limits.max_request_bytes
-        ));
-    }
-    if !bytes.starts_with(b"{") && std::str::from_utf8(bytes).is_ok() {
-        return invalid(format!("the request on line {line} is not a JSON object"));
-    }
-    if json_depth_exceeds(bytes, limits.max_json_depth) {
-        return invalid(format!(
-            "the request on line {line} nests deeper than {} levels",
-            limits.max_json_depth
-        ));
-    }
-    // One UTF-8 check of the whole line, rather than serde_json's check of every string in it.
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Parsed::Invalid(Box::new(malformed(bytes, line)));
-    };
-    match serde_json::from_str::<Request>(text) {
-        Ok(req) => Parsed::Request(Box::new(req)),
-        Err(e) if e.is_eof() && bytes.starts_with(b"{") => Parsed::Incomplete,
-        Err(_) => Parsed::Invalid(Box::new(malformed(bytes, line))),
-    }
-}
-
-/// The deny for input that is not a request description, naming its line.
-fn malformed(bytes: &[u8], line: usize) -> Decision {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Decision::invalid_request(None, format!("line {line} is not valid UTF-8"));
-    };
-    let message = match serde_json::from_str::<Request>(text) {
-        Err(e) => {
-            let full = e.to_string();
-            // serde_json ends messages with " at line L column C" relative to the text.
-            let what = full
-                .rsplit_once(" at line ")
-                .map_or(full.as_str(), |(m, _)| m);
-            format!(
-                "invalid request on line {}, column {}: {what}",
-                line + e.line().saturating_sub(1),
-                e.column()
-            )
-        }
-        Ok(_) => format!("invalid request on line {line}"),
-    };
-    Decision::invalid_request(crate::request::salvage_id(text), message)
 }

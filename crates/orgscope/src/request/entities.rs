@@ -2,9 +2,11 @@
 //! `{type, id, org}`, indexed for lookup.
 
 use crate::eval::{EntityLookup, Found};
+use crate::limits::outside_strings;
 use crate::request::Entity;
 use crate::Policy;
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// A problem in an entities file, with the line it is on.
@@ -28,6 +30,7 @@ pub struct EntityStore {
 
 impl EntityStore {
     /// Parses a JSON array of entities, or NDJSON (one entity per line, blank lines skipped).
+    /// The same type (by name or alias) and id twice is an error: contradictory authority data.
     pub fn parse(policy: &Policy, text: &str) -> Result<EntityStore, EntitiesError> {
         let mut store = EntityStore::default();
         if text.trim_start().starts_with('[') {
@@ -35,11 +38,19 @@ impl EntityStore {
                 line: e.line(),
                 message: strip_position(&e),
             })?;
-            // An array has no line per entity; report the array's position of each by index.
             for (i, e) in entities.into_iter().enumerate() {
-                store.insert(policy, e).map_err(|message| EntitiesError {
-                    line: 1,
-                    message: format!("entity {i}: {message}"),
+                store.insert(policy, e).map_err(|problem| {
+                    let message = problem.describe(|ty, id| {
+                        let first = serde_json::from_str::<Vec<Entity>>(text)
+                            .ok()?
+                            .iter()
+                            .position(|e| same(policy, e, ty, id))?;
+                        Some(element_line(text, first))
+                    });
+                    EntitiesError {
+                        line: element_line(text, i),
+                        message: format!("entity {i}: {message}"),
+                    }
                 })?;
             }
         } else {
@@ -52,25 +63,40 @@ impl EntityStore {
                     message,
                 };
                 let e: Entity = serde_json::from_str(line).map_err(|e| err(strip_position(&e)))?;
-                store.insert(policy, e).map_err(err)?;
+                store.insert(policy, e).map_err(|problem| {
+                    err(problem.describe(|ty, id| {
+                        text.lines()
+                            .position(|l| {
+                                serde_json::from_str(l).is_ok_and(|e| same(policy, &e, ty, id))
+                            })
+                            .map(|n| n + 1)
+                    }))
+                })?;
             }
         }
         Ok(store)
     }
 
-    fn insert(&mut self, policy: &Policy, e: Entity) -> Result<(), String> {
+    fn insert(&mut self, policy: &Policy, e: Entity) -> Result<(), Problem> {
         let max = policy.limits().max_file_entities;
         if self.len() >= max {
-            return Err(format!("more than {max} entities"));
+            return Err(Problem::Other(format!("more than {max} entities")));
         }
         let Some(ty) = policy.type_name(&e.object_type) else {
-            return Err(format!("unknown object type `{}`", e.object_type));
+            return Err(Problem::Other(format!(
+                "unknown object type `{}`",
+                e.object_type
+            )));
         };
         let ids = self.by_type.entry(ty.to_string()).or_default();
-        if ids.insert(e.id, e.org).is_none() {
-            self.count += 1;
+        match ids.entry(e.id) {
+            Entry::Occupied(o) => Err(Problem::Duplicate(ty.to_string(), o.key().clone())),
+            Entry::Vacant(v) => {
+                v.insert(e.org);
+                self.count += 1;
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// How many entities the store holds.
@@ -82,6 +108,60 @@ impl EntityStore {
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
+}
+
+/// Why an entity could not be added.
+enum Problem {
+    /// The declared type and the id of an entity already there.
+    Duplicate(String, String),
+    Other(String),
+}
+
+impl Problem {
+    /// The message; `first_line` finds where the first of two duplicates is.
+    fn describe(self, first_line: impl Fn(&str, &str) -> Option<usize>) -> String {
+        match self {
+            Problem::Other(message) => message,
+            Problem::Duplicate(ty, id) => match first_line(&ty, &id) {
+                Some(line) => format!("`{ty}` `{id}` is already listed on line {line}"),
+                None => format!("`{ty}` `{id}` is already listed"),
+            },
+        }
+    }
+}
+
+/// Whether `e` is of type `ty` (declared name) with id `id`.
+fn same(policy: &Policy, e: &Entity, ty: &str, id: &str) -> bool {
+    e.id == id && policy.type_name(&e.object_type) == Some(ty)
+}
+
+/// The line of the `index`th element of the JSON array `text`.
+fn element_line(text: &str, index: usize) -> usize {
+    let (mut depth, mut expecting, mut count) = (0usize, false, 0usize);
+    let line_of = |at: usize| {
+        1 + text
+            .as_bytes()
+            .iter()
+            .take(at)
+            .filter(|&&b| b == b'\n')
+            .count()
+    };
+    for (at, b) in outside_strings(text.as_bytes()) {
+        if depth == 1 && expecting && !b.is_ascii_whitespace() {
+            if count == index {
+                return line_of(at);
+            }
+            count += 1;
+            expecting = false;
+        }
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        expecting |= depth == 1 && matches!(b, b'[' | b',');
+    }
+    1
 }
 
 fn strip_position(e: &serde_json::Error) -> String {

@@ -2,7 +2,10 @@
 
 pub mod batch;
 pub(crate) mod entities;
+mod intake;
+mod target;
 use crate::syntax::ast::Action;
+use crate::Policy;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -15,23 +18,24 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Echoed into the decision.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_json")]
     pub id: Option<Value>,
     /// The HTTP method.
     #[serde(default)]
     pub method: Option<String>,
-    /// The request path (a query string after `?` is ignored).
+    /// The request target as the client sent it: a path, percent-encoded, which may carry a
+    /// query string (its parameters count like those of `query`) and a fragment (dropped).
     #[serde(default)]
     pub path: Option<String>,
     /// Headers, a repeated header as an array. Names are lower-cased when parsed (they match
     /// case-insensitively), and names that differ only in case are merged into one entry.
     #[serde(default, deserialize_with = "lowercase_headers")]
     pub headers: IndexMap<String, Values>,
-    /// Query parameters; a repeated parameter is an array.
-    #[serde(default)]
+    /// Query parameters, decoded; a repeated parameter is an array.
+    #[serde(default, deserialize_with = "unique_names")]
     pub query: IndexMap<String, Values>,
     /// The JSON body, free-form.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_json")]
     pub body: Option<Value>,
     /// Who is asking.
     pub user: User,
@@ -104,24 +108,34 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            // Two spellings of a name are one repeated header, the same spelling twice is a
+            // duplicate key: the names spelled with capitals, and whether each entry was
+            // spelled in lower case, tell them apart.
+            let mut capitalized = rustc_hash::FxHashSet::default();
+            let mut lower_spelled: Vec<bool> = Vec::with_capacity(out.capacity());
             while let Some((mut name, values)) = map.next_entry::<String, Values>()? {
-                name.make_ascii_lowercase();
+                let lower = !name.bytes().any(|b| b.is_ascii_uppercase());
+                if !lower {
+                    if capitalized.contains(&name) {
+                        return Err(duplicate(&name));
+                    }
+                    capitalized.insert(name.clone());
+                    name.make_ascii_lowercase();
+                }
                 match out.entry(name) {
                     indexmap::map::Entry::Vacant(e) => {
                         e.insert(values);
+                        lower_spelled.push(lower);
                     }
                     indexmap::map::Entry::Occupied(mut e) => {
-                        // The same header under two spellings: one repeated header.
-                        let slot = e.get_mut();
-                        let mut all = match std::mem::replace(slot, Values::Many(Vec::new())) {
-                            Values::One(v) => vec![v],
-                            Values::Many(v) => v,
-                        };
-                        match values {
-                            Values::One(v) => all.push(v),
-                            Values::Many(v) => all.extend(v),
+                        if let Some(seen) = lower_spelled.get_mut(e.index()).filter(|_| lower) {
+                            if *seen {
+                                return Err(duplicate(e.key()));
+                            }
+                            *seen = true;
                         }
-                        *slot = Values::Many(all);
+                        // The same header under two spellings: one repeated header.
+                        e.get_mut().extend(values);
                     }
                 }
             }
@@ -129,6 +143,105 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
         }
     }
     d.deserialize_map(V)
+}
+
+/// A map whose names must each appear once.
+fn unique_names<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Values>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = IndexMap<String, Values>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            while let Some(name) = map.next_key::<String>()? {
+                match out.entry(name) {
+                    indexmap::map::Entry::Vacant(e) => {
+                        e.insert(map.next_value()?);
+                    }
+                    indexmap::map::Entry::Occupied(e) => return Err(duplicate(e.key())),
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V)
+}
+
+/// Free-form JSON, or null, with no duplicate key in any object: `serde_json::Value` would
+/// keep the last of two, where another reader of the same text may keep the first.
+fn unique_json<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Ok(Option::<UniqueJson>::deserialize(d)?.map(|u| u.0))
+}
+
+fn duplicate<E: serde::de::Error>(name: &str) -> E {
+    E::custom(format_args!("duplicate key `{name}`"))
+}
+
+/// JSON with no duplicate key in any object.
+pub(super) struct UniqueJson(pub(super) Value);
+
+impl<'de> Deserialize<'de> for UniqueJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UniqueJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::String(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<UniqueJson, E> {
+                Ok(UniqueJson(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<UniqueJson, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
+                while let Some(UniqueJson(v)) = seq.next_element()? {
+                    all.push(v);
+                }
+                Ok(UniqueJson(Value::Array(all)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueJson, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match out.entry(key) {
+                        serde_json::map::Entry::Vacant(e) => {
+                            e.insert(map.next_value::<UniqueJson>()?.0);
+                        }
+                        serde_json::map::Entry::Occupied(e) => return Err(duplicate(e.key())),
+                    }
+                }
+                Ok(UniqueJson(Value::Object(out)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -174,6 +287,19 @@ impl<'de> Deserialize<'de> for Values {
 }
 
 impl Values {
+    /// Adds `more` after these values.
+    fn extend(&mut self, more: Values) {
+        let mut all = match std::mem::replace(self, Values::Many(Vec::new())) {
+            Values::One(v) => vec![v],
+            Values::Many(v) => v,
+        };
+        match more {
+            Values::One(v) => all.push(v),
+            Values::Many(v) => all.extend(v),
+        }
+        *self = Values::Many(all);
+    }
+
     /// Every value, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let (one, many) = match self {
@@ -191,7 +317,8 @@ impl From<&str> for Values {
 }
 
 impl Request {
-    /// Parses one request description from JSON text.
+    /// Parses one request description from JSON text (a duplicate key is an error). For text
+    /// from outside, [`Request::intake`] also enforces the policy's limits.
     pub fn from_json(text: &str) -> Result<Request, serde_json::Error> {
         serde_json::from_str(text)
     }
@@ -211,10 +338,27 @@ impl Request {
     }
 }
 
-/// The `id` of a description that failed to parse as a [`Request`], if it is readable JSON.
-pub(crate) fn salvage_id(json: &str) -> Option<Value> {
-    match serde_json::from_str::<Value>(json) {
-        Ok(Value::Object(mut map)) => map.remove("id"),
-        _ => None,
+/// What evaluation reads of `req`: its target normalized ([`target::normalize`]), or why it
+/// is not a valid description (a bad target; one existing object listed twice, its type
+/// spelled any way, which is contradictory authority data).
+pub(crate) fn prepare<'r>(
+    policy: &Policy,
+    req: &'r Request,
+) -> Result<std::borrow::Cow<'r, Request>, String> {
+    if req.entities.len() > 1 {
+        let mut seen = rustc_hash::FxHashMap::default();
+        for (i, e) in req.entities.iter().enumerate() {
+            let ty = policy.type_name(&e.object_type).unwrap_or(&e.object_type);
+            if let Some(first) = seen.insert((ty, e.id.as_str()), i) {
+                return Err(format!(
+                    "entities[{first}] and entities[{i}] both describe `{ty}` `{}`",
+                    e.id
+                ));
+            }
+        }
     }
+    Ok(match target::normalize(req)? {
+        Some(normalized) => std::borrow::Cow::Owned(normalized),
+        None => std::borrow::Cow::Borrowed(req),
+    })
 }

@@ -1,0 +1,128 @@
+//! Request intake: the bytes of one request description in, a [`Request`] or an
+//! `invalid_request` deny out, within the policy's [`Limits`]. Every entry point (the crate's
+//! `evaluate_json`, the batch, a service) reads descriptions through here.
+
+use super::{Request, UniqueJson};
+use crate::limits::{json_depth_exceeds, Limits};
+use crate::Decision;
+use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+impl Request {
+    /// Reads one request description as a client sent it: refused with an `invalid_request`
+    /// deny (naming line and column, echoing the `id` when one can be read) when it is over
+    /// `max_request_bytes`, not UTF-8, not a JSON object, nested deeper than `max_json_depth`,
+    /// or not a valid description.
+    ///
+    /// ```
+    /// use orgscope::{Limits, Request};
+    ///
+    /// let ok = Request::intake(br#"{"action": "query", "user": {"orgs": ["Asia"]}}"#, &Limits::DEFAULT);
+    /// assert!(ok.is_ok());
+    /// let refused = Request::intake(b"[1]", &Limits::DEFAULT).unwrap_err();
+    /// assert_eq!(refused.errors[0].message, "the request on line 1 is not a JSON object");
+    /// ```
+    pub fn intake(bytes: &[u8], limits: &Limits) -> Result<Request, Box<Decision>> {
+        intake(bytes, limits, 1).map_err(|r| Box::new(r.decision()))
+    }
+}
+
+/// Why a description was refused, before it becomes a deny.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    message: String,
+    id: Option<Value>,
+    /// The text ends inside a JSON value: it may be the first line of a multi-line document.
+    pub(crate) unfinished: bool,
+    /// The text is one JSON value, just not a valid description.
+    pub(crate) well_formed: bool,
+}
+
+impl Refused {
+    fn new(message: String) -> Refused {
+        Refused {
+            message,
+            id: None,
+            unfinished: false,
+            well_formed: false,
+        }
+    }
+
+    /// The `invalid_request` deny.
+    pub(crate) fn decision(self) -> Decision {
+        Decision::invalid_request(self.id, self.message)
+    }
+}
+
+/// [`Request::intake`] for a description whose first line is line `line` of the input.
+pub(crate) fn intake(bytes: &[u8], limits: &Limits, line: usize) -> Result<Request, Refused> {
+    let refuse = |what: String| Err(Refused::new(format!("the request on line {line} {what}")));
+    if bytes.len() > limits.max_request_bytes {
+        return refuse(format!(
+            "is over the limit of {} bytes",
+            limits.max_request_bytes
+        ));
+    }
+    // One UTF-8 check of the whole text, rather than serde_json's check of every string in it.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return refuse("is not valid UTF-8".to_string());
+    };
+    if !text.trim_start().starts_with('{') {
+        return refuse("is not a JSON object".to_string());
+    }
+    if json_depth_exceeds(bytes, limits.max_json_depth) {
+        return refuse(format!(
+            "nests deeper than {} levels",
+            limits.max_json_depth
+        ));
+    }
+    serde_json::from_str::<Request>(text).map_err(|e| {
+        let full = e.to_string();
+        // serde_json ends messages with " at line L column C", relative to the text.
+        let what = full
+            .rsplit_once(" at line ")
+            .map_or(full.as_str(), |(m, _)| m);
+        let well_formed = e.is_data();
+        Refused {
+            message: format!(
+                "invalid request on line {}, column {}: {what}",
+                line + e.line().saturating_sub(1),
+                e.column()
+            ),
+            id: if well_formed { salvage_id(text) } else { None },
+            unfinished: e.is_eof(),
+            well_formed,
+        }
+    })
+}
+
+/// The `id` of a description that is JSON but not a valid [`Request`], unless it is given
+/// twice or holds a duplicate key (then what it says is ambiguous).
+fn salvage_id(json: &str) -> Option<Value> {
+    struct Id(Option<Value>);
+    impl<'de> Deserialize<'de> for Id {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Id;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Id, A::Error> {
+                    let mut id = None;
+                    while let Some(key) = map.next_key::<String>()? {
+                        if key != "id" {
+                            map.next_value::<IgnoredAny>()?;
+                        } else if id.replace(map.next_value::<UniqueJson>()?.0).is_some() {
+                            return Err(A::Error::custom("`id` twice"));
+                        }
+                    }
+                    Ok(Id(id))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Id>(json).ok()?.0
+}

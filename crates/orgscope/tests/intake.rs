@@ -1,0 +1,113 @@
+//! Request intake through the crate: a description built in code or read from JSON is held to
+//! the same rules (SPEC §2) as one the batch reads.
+
+use orgscope::batch::{evaluate_stream, BatchOptions};
+use orgscope::{EvalOptions, Limits, NoEntities, Policy, Request, User, Values};
+use std::time::Instant;
+
+fn aep() -> Policy {
+    Policy::from_file("../../policies/aep-organization-id.policy").unwrap()
+}
+
+fn first_error(d: &orgscope::Decision) -> (&str, &str) {
+    let e = &d.errors[0];
+    (e.code.as_str(), e.message.as_str())
+}
+
+#[test]
+fn a_query_string_in_a_path_built_in_code_counts() {
+    let policy = aep();
+    let mut req = Request {
+        method: Some("GET".into()),
+        path: Some("/v1/organizations/o-1/products?tenantId=o-2".into()),
+        user: User {
+            orgs: vec!["o-1".into(), "o-2".into()],
+            ..User::default()
+        },
+        ..Request::default()
+    };
+    let d = policy.evaluate(&req);
+    assert_eq!(first_error(&d).0, "org_id_conflict");
+    // The description itself is left as given.
+    assert!(req.query.is_empty());
+    req.path = Some("/v1/organizations/o-1/products".into());
+    assert!(policy.evaluate(&req).is_allow());
+    req.query.insert("tenantId".into(), Values::from("o-2"));
+    assert_eq!(first_error(&policy.evaluate(&req)).0, "org_id_conflict");
+}
+
+#[test]
+fn evaluate_json_and_intake_refuse_duplicate_keys_and_entities() {
+    let policy = aep();
+    let dup = r#"{"method":"GET","path":"/v1/organizations","query":{"organizationIds":"o-1","organizationIds":"o-3"},"user":{"orgs":["o-1"]}}"#;
+    let d = policy.evaluate_json(dup, &EvalOptions::default());
+    assert_eq!(
+        first_error(&d),
+        (
+            "invalid_request",
+            "invalid request on line 1, column 93: duplicate key `organizationIds`"
+        )
+    );
+    let refused = Request::intake(dup.as_bytes(), &Limits::DEFAULT).unwrap_err();
+    assert_eq!(*refused, d);
+    assert!(Request::from_json(dup).is_err());
+
+    let zuora = Policy::from_file("../../policies/zuora-multi-org.policy").unwrap();
+    let twice = r#"{"id":7,"action":"query","user":{"orgs":["Asia"]},"entities":[{"type":"account","id":"A","org":null},{"type":"Account","id":"A","org":"Asia"}]}"#;
+    let d = zuora.evaluate_json(twice, &EvalOptions::default());
+    assert_eq!(d.id, Some(serde_json::json!(7)));
+    assert_eq!(
+        first_error(&d),
+        (
+            "invalid_request",
+            "entities[0] and entities[1] both describe `account` `A`"
+        )
+    );
+}
+
+#[test]
+fn intake_reads_bytes_that_are_not_utf8_into_a_deny() {
+    let d = Request::intake(b"{\"id\": \"\xff\"}", &Limits::DEFAULT).unwrap_err();
+    assert_eq!(
+        first_error(&d),
+        (
+            "invalid_request",
+            "the request on line 1 is not valid UTF-8"
+        )
+    );
+}
+
+#[test]
+#[ignore = "timing: run in release mode"]
+fn an_unfinished_document_costs_linear_time() {
+    // Issue 17: `{"body":[` then `1,` on each line was parsed from its start on every line.
+    let limits = Limits {
+        max_request_bytes: 64 << 20,
+        ..Limits::DEFAULT
+    };
+    let policy = Policy::from_file_with("../../policies/zuora-multi-org.policy", limits).unwrap();
+    // The best of three runs of each size, in process, so that pipes and scheduling do not count.
+    let best = |lines: usize| {
+        let input = format!("{{\"body\":[\n{}", "1,\n".repeat(lines));
+        (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let stats = evaluate_stream(
+                    &policy,
+                    &NoEntities,
+                    input.as_bytes(),
+                    std::io::sink(),
+                    BatchOptions::default(),
+                )
+                .unwrap();
+                assert_eq!(stats.decisions as usize, lines + 1);
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    let (small, large) = (best(100_000), best(400_000));
+    assert!(
+        large / small <= 6.0,
+        "4x the input took {large} s against {small} s"
+    );
+}
