@@ -305,7 +305,7 @@ pub fn check_source_with(src: &Source, limits: &Limits) -> Checked {
             .filter(|d| !(had_syntax_errors && d.code == "empty_policy")),
     );
     diagnostics.extend(
-        limits::check_policy(&policy, limits)
+        check::limits::check_policy(&policy, limits)
             .iter()
             .map(Diagnose::to_diagnostic),
     );
