@@ -422,6 +422,18 @@ fn catalogue_through_the_binary() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A batch message as the crate words it: one request has no line of its own, and JSON errors
+/// keep serde's position at the end.
+fn crate_message(batch: &str) -> String {
+    match batch
+        .strip_prefix("invalid request on line 1, column ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((column, error)) => format!("invalid request: {error} at line 1 column {column}"),
+        None => batch.replace(" on line 1", ""),
+    }
+}
+
 #[test]
 fn catalogue_through_the_crate() {
     let mut failures = Vec::new();
@@ -429,10 +441,11 @@ fn catalogue_through_the_crate() {
         let policy = Policy::from_file(policy_path(c.policy)).unwrap();
         let d = policy.evaluate_json(c.request, &EvalOptions::default());
         let e = &d.errors[0];
-        // The crate has no line numbers: compare the code and status, and the message where
-        // it does not depend on them.
-        let same_message = c.message.contains("line 1") || e.message == c.message;
-        if e.code.as_str() != c.code || d.status != c.status || !same_message || d.is_allow() {
+        if e.code.as_str() != c.code
+            || d.status != c.status
+            || e.message != crate_message(c.message)
+            || d.is_allow()
+        {
             failures.push(format!(
                 "{}: {} {} {:?}",
                 c.name, d.status, e.code, e.message

@@ -46,7 +46,9 @@ pub mod syntax;
 mod terms;
 pub mod testing;
 
-pub use policy::{check_source, check_source_with, Checked, EvalOptions, Policy, PolicyError};
+pub use policy::{
+    check_file_with, check_source, check_source_with, Checked, EvalOptions, Policy, PolicyError,
+};
 pub use request::batch;
 pub use syntax::{ast, parse};
 

@@ -12,6 +12,9 @@ pub struct Limits {
     pub max_declarations: usize,
     /// Links in the longest `inherit` chain (invoice_item → invoice → account is 2).
     pub max_inheritance_depth: usize,
+    /// Steps the checker may spend looking for overlapping routes and endpoints in one policy
+    /// (a step compares one path segment).
+    pub max_overlap_steps: usize,
     /// Bytes of one request description (one NDJSON line or one document).
     pub max_request_bytes: usize,
     /// Nesting of arrays and objects in a request description.
@@ -40,6 +43,7 @@ impl Limits {
         max_policy_bytes: 16 << 20,
         max_declarations: 1_000_000,
         max_inheritance_depth: 32,
+        max_overlap_steps: 20_000_000,
         max_request_bytes: 1 << 20,
         max_json_depth: 64,
         max_header_bytes: 8 << 10,

@@ -198,6 +198,40 @@ pub enum CheckError {
         /// Where the other org is declared.
         other_line: u32,
     },
+    /// An org name or id that is empty.
+    #[error("{what} is empty")]
+    EmptyOrgName("empty_org_name", Error) {
+        /// The name, or the `id` property.
+        span: Span,
+        /// "org name", or "id of org `X`".
+        what: String,
+    },
+    /// An org name or id with leading or trailing whitespace, which requests never send.
+    #[error("{what} has leading or trailing whitespace")]
+    PaddedOrgName("padded_org_name", Error) {
+        /// The name, or the `id` property.
+        span: Span,
+        /// "org name `N`", or "id `I` of org `X`".
+        what: String,
+        /// The name or id as written.
+        value: String,
+    },
+    /// An org name or id with a comma, which a list header splits.
+    #[error("{what} contains a comma")]
+    CommaInOrgName("comma_in_org_name", Error) {
+        /// The name, or the `id` property.
+        span: Span,
+        /// "org name `N`", or "id `I` of org `X`".
+        what: String,
+        /// The list header.
+        header: String,
+    },
+    /// `fallback working_org` in a policy without a `role working_org` header (warning).
+    #[error("fallback `working_org` can never succeed: no header has role `working_org`")]
+    WorkingOrgWithoutHeader("working_org_without_header", Warning) {
+        /// The `working_org` source.
+        span: Span,
+    },
     /// A header declaration without `role`.
     #[error("header `{header}` has no `role`")]
     MissingRole("missing_role", Error) {
@@ -465,6 +499,14 @@ pub enum CheckError {
         /// Line of the earlier endpoint.
         other_line: u32,
     },
+    /// The overlap search between routes (or endpoints) ran out of steps at this template.
+    #[error("overlap search gave up after {steps} steps")]
+    OverlapSearchGaveUp("overlap_search_gave_up", Error) {
+        /// The template it was checking.
+        span: Span,
+        /// The steps taken, all of `max_overlap_steps`.
+        steps: usize,
+    },
     /// A deprecated term for the org concept (warning).
     #[error("`{term}` is a deprecated term for the organization concept")]
     DeprecatedTerm("deprecated_term", Warning) {
@@ -565,6 +607,19 @@ impl CheckError {
             } => format!(
                 "org `{other}` is declared at line {other_line}; a request naming `{id}` would be ambiguous"
             ),
+            EmptyOrgName { .. } => {
+                "a request can never name it: org names in requests are trimmed and empty ones ignored".to_string()
+            }
+            PaddedOrgName { value, .. } => format!(
+                "requests name orgs trimmed, so they would name `{}`; remove the whitespace",
+                value.trim()
+            ),
+            CommaInOrgName { header, .. } => format!(
+                "list header `{header}` splits its value at commas, so a request could never name it there; rename it"
+            ),
+            WorkingOrgWithoutHeader { .. } => {
+                "declare a header with `role working_org`, or remove `working_org` from the list".to_string()
+            }
             MissingRole { .. } => {
                 "add `role visibility`, `role working_org` or `role org_id`".to_string()
             }
@@ -668,6 +723,9 @@ impl CheckError {
             } => format!(
                 "both match e.g. `{example}`; the other endpoint is at line {other_line}, make the templates distinct"
             ),
+            OverlapSearchGaveUp { .. } => {
+                "split the policy, or raise the limit with `--max-overlap-steps`; the templates from here on were checked for duplicates only".to_string()
+            }
             DeprecatedTerm { .. } => {
                 "call it an organization: `organizationId` (`organizationIds` for a list; header `Organization-ID`)".to_string()
             }

@@ -1,7 +1,8 @@
-//! Graph walks over the policy's parent links: cycles in the org hierarchy and in inheritance.
+//! Graph walks over the policy's parent links: cycles in the org hierarchy and in inheritance,
+//! and the length of inheritance chains.
 
 use crate::syntax::ast::Span;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Cycles in a graph where every node has at most one outgoing edge (`next`), each reported
 /// once: named from its first member in `order`, with the span of that member's edge.
@@ -69,9 +70,63 @@ pub(super) fn find_cycles<'a>(
     cycles
 }
 
+/// The links from each node of `order` up to the end of its chain, in a graph where every
+/// node has at most one parent; `None` for a node whose chain runs into a cycle (a cycle has no
+/// length, and is reported on its own). Each node is walked once: linear in the graph's size.
+pub(super) fn chain_depths<'a>(
+    order: &[&'a str],
+    parent: impl Fn(&str) -> Option<&'a str>,
+) -> HashMap<&'a str, Option<usize>> {
+    let mut depths: HashMap<&str, Option<usize>> = HashMap::default();
+    for &start in order {
+        // Walk up until a node whose depth is known, the top, or a node of this walk again.
+        let mut walk: Vec<&str> = Vec::new();
+        let mut on_walk: HashSet<&str> = HashSet::default();
+        let mut cur = start;
+        let mut above = loop {
+            if let Some(&known) = depths.get(cur) {
+                break known;
+            }
+            if !on_walk.insert(cur) {
+                break None;
+            }
+            match parent(cur) {
+                Some(p) => {
+                    walk.push(cur);
+                    cur = p;
+                }
+                None => {
+                    depths.insert(cur, Some(0));
+                    break Some(0);
+                }
+            }
+        };
+        while let Some(n) = walk.pop() {
+            let d = above.map(|a| a + 1);
+            depths.insert(n, d);
+            above = d;
+        }
+    }
+    depths
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chain_depths_stop_at_cycles() {
+        let edges: HashMap<&str, &str> =
+            [("a", "b"), ("b", "c"), ("d", "e"), ("e", "d"), ("f", "d")]
+                .into_iter()
+                .collect();
+        let depths = chain_depths(&["a", "b", "c", "d", "e", "f"], |n| edges.get(n).copied());
+        let got: Vec<Option<usize>> = ["a", "b", "c", "d", "e", "f"]
+            .iter()
+            .map(|n| depths[n])
+            .collect();
+        assert_eq!(got, vec![Some(2), Some(1), Some(0), None, None, None]);
+    }
 
     #[test]
     fn cycles_are_named_from_their_first_member() {

@@ -1,5 +1,6 @@
 //! The policy-side [`Limits`] checks: declaration count and inheritance depth.
 
+use super::graph::chain_depths;
 use crate::syntax::ast::{self, Item, ObjectProp, Span};
 use crate::Limits;
 use rustc_hash::FxHashMap as HashMap;
@@ -62,8 +63,8 @@ pub(crate) fn check_policy(policy: &ast::Policy, limits: &Limits) -> Vec<LimitEr
             break;
         }
     }
-    // Chain depth over the parent links; cycles are the checker's to report, so a walk stops
-    // at the limit rather than looping.
+    // Chain depth over the parent links, each type walked once; cycles are the checker's to
+    // report.
     let parents: HashMap<&str, &str> = policy
         .items
         .iter()
@@ -75,25 +76,19 @@ pub(crate) fn check_policy(policy: &ast::Policy, limits: &Limits) -> Vec<LimitEr
             _ => None,
         })
         .collect();
-    for item in &policy.items {
-        let Item::Object(o) = item else { continue };
-        let mut depth = 0;
-        let mut seen = vec![o.name.node.as_str()];
-        let mut cur = o.name.node.as_str();
-        while let Some(&p) = parents.get(cur) {
-            if seen.contains(&p) {
-                // A cycle: the checker reports it; its length is not a depth.
-                depth = 0;
-                break;
-            }
-            depth += 1;
-            if depth > limits.max_inheritance_depth {
-                break;
-            }
-            seen.push(p);
-            cur = p;
-        }
-        if depth > limits.max_inheritance_depth {
+    let objects: Vec<&ast::Object> = policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    let order: Vec<&str> = objects.iter().map(|o| o.name.node.as_str()).collect();
+    let depths = chain_depths(&order, |n| parents.get(n).copied());
+    for o in objects {
+        let depth = depths.get(o.name.node.as_str()).copied().flatten();
+        if let Some(depth) = depth.filter(|&d| d > limits.max_inheritance_depth) {
             errors.push(LimitError::InheritanceTooDeep {
                 span: o.name.span,
                 object: o.name.node.clone(),

@@ -52,11 +52,24 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 
 use crate::syntax::ast::*;
 use crate::terms;
+use crate::Limits;
+use paths::Budget;
 use rustc_hash::FxHashMap as HashMap;
 
 /// Checks a parsed policy, returning every problem found (unsorted).
 pub fn check(policy: &Policy) -> Vec<CheckError> {
-    let mut c = Checker::default();
+    check_with(policy, &Limits::default())
+}
+
+/// Like [`check`], spending at most `limits.max_overlap_steps` on the overlap search.
+pub fn check_with(policy: &Policy, limits: &Limits) -> Vec<CheckError> {
+    let mut c = Checker {
+        errors: Vec::new(),
+        suggestion_budget: suggest::SUGGESTION_BUDGET,
+        overlap_budget: Budget::new(limits.max_overlap_steps),
+        list_header: None,
+        working_org_header: false,
+    };
     c.run(policy);
     c.errors
 }
@@ -64,15 +77,12 @@ pub fn check(policy: &Policy) -> Vec<CheckError> {
 struct Checker {
     errors: Vec<CheckError>,
     suggestion_budget: usize,
-}
-
-impl Default for Checker {
-    fn default() -> Self {
-        Checker {
-            errors: Vec::new(),
-            suggestion_budget: suggest::SUGGESTION_BUDGET,
-        }
-    }
+    /// Shared by routes and endpoints.
+    overlap_budget: Budget,
+    /// The first `list` header, which splits its value at commas.
+    list_header: Option<String>,
+    /// Whether a header has role `working_org`, the only source of a working org.
+    working_org_header: bool,
 }
 
 /// A span inside a single-line ASCII construct (path template, field), `from..to` bytes into it.
@@ -114,6 +124,15 @@ impl Checker {
                 },
             });
             return;
+        }
+        for item in &policy.items {
+            if let Item::Header(h) = item {
+                if h.props.iter().any(|p| p.node == HeaderProp::List) {
+                    self.list_header.get_or_insert_with(|| h.name.node.clone());
+                }
+                let role = HeaderProp::Role(Role::WorkingOrg);
+                self.working_org_header |= h.props.iter().any(|p| p.node == role);
+            }
         }
         self.singletons(policy);
 

@@ -159,6 +159,9 @@ impl Checker {
     pub(super) fn fallbacks(&mut self, sources: &[Spanned<FallbackSource>]) {
         let mut seen = HashSet::default();
         for s in sources {
+            if s.node == FallbackSource::WorkingOrg && !self.working_org_header {
+                self.push(CheckError::WorkingOrgWithoutHeader { span: s.span });
+            }
             if !seen.insert(s.node) {
                 self.push(CheckError::DuplicateFallback {
                     span: s.span,

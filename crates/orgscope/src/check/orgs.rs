@@ -1,4 +1,5 @@
-//! The org directory: duplicate names, id collisions, unknown parents and hierarchy cycles.
+//! The org directory: names and ids requests cannot send, duplicate names, id collisions,
+//! unknown parents and hierarchy cycles.
 
 use super::graph::find_cycles;
 use super::{CheckError, Checker};
@@ -17,10 +18,41 @@ impl Checker {
         }
     }
 
+    /// An org name or id a request could never send: empty, padded with whitespace (requests
+    /// are trimmed), or with a comma while a list header splits at commas.
+    fn org_name(&mut self, value: &str, span: Span, id_of: Option<&str>) {
+        let what = |with_value: bool| match (id_of, with_value) {
+            (None, false) => "org name".to_string(),
+            (None, true) => format!("org name `{value}`"),
+            (Some(org), false) => format!("id of org `{org}`"),
+            (Some(org), true) => format!("id `{value}` of org `{org}`"),
+        };
+        if value.trim().is_empty() {
+            self.push(CheckError::EmptyOrgName {
+                span,
+                what: what(false),
+            });
+        } else if value.trim() != value {
+            self.push(CheckError::PaddedOrgName {
+                span,
+                what: what(true),
+                value: value.to_string(),
+            });
+        } else if let (true, Some(header)) = (value.contains(','), &self.list_header) {
+            let header = header.clone();
+            self.push(CheckError::CommaInOrgName {
+                span,
+                what: what(true),
+                header,
+            });
+        }
+    }
+
     pub(super) fn orgs(&mut self, orgs: &[&OrgDecl]) {
         // Names first, so that ids and parents can refer to orgs declared later.
         let mut by_name: HashMap<&str, &OrgDecl> = HashMap::default();
         for org in orgs {
+            self.org_name(&org.name.node, org.name.span, None);
             match by_name.get(org.name.node.as_str()) {
                 Some(first) => self.push(CheckError::DuplicateOrg {
                     span: org.name.span,
@@ -41,6 +73,7 @@ impl Checker {
                 let owner = || format!("org `{}`", org.name.node);
                 match &p.node {
                     OrgProp::Id(id) => {
+                        self.org_name(id, p.span, Some(&org.name.node));
                         self.once(&mut seen, "id", p.span, owner);
                         if let Some(other) = by_name.get(id.as_str()) {
                             if other.name.node != org.name.node {

@@ -1,173 +1,274 @@
-//! The overlap index: a trie of path templates per method, to find duplicate and overlapping
-//! templates without comparing every pair.
+//! The overlap index: finds, for a new path template, the earliest earlier template with a
+//! method in common that is the same or can match the same path, without comparing every pair.
+//!
+//! Two templates can match the same path when they have as many segments and, at every
+//! position, equal literals or at least one parameter. Templates of one method and length are
+//! grouped by where their parameters are (their *mask*). A new template with mask `T` matches a
+//! member of group `M` exactly when both have the same literals outside `M ∪ T`; so each group
+//! keeps, per wildcard set `M ∪ T` asked about, a hash of its members' literals outside it, and
+//! a query is one hash lookup per group. That is linear in the policy's size while a policy's
+//! templates put their parameters in few distinct places (real APIs do); every step is counted
+//! against a budget, and running out of it is reported, never a silent pass.
 
 use crate::syntax::ast::{Method, Segment};
 use rustc_hash::FxHashMap as HashMap;
 
-/// How many trie nodes the overlap search may visit for one policy. Realistic policies need a
-/// few per route; only an adversarial policy (tens of thousands of routes that all start with a
-/// parameter) runs out, and then overlaps beyond the budget go unreported instead of the check
-/// taking quadratic time. Exact duplicates are always found.
-const OVERLAP_BUDGET: usize = 20_000_000;
+/// A segment as compared: a literal, or `None` for any parameter.
+type Key<'p> = Option<&'p str>;
 
-/// Route or endpoint clash found by [`PathIndex::find`]: method, index of the earlier entry, and
-/// for overlaps an example path both match.
+fn key(s: &Segment) -> Key<'_> {
+    match s {
+        Segment::Literal(l) => Some(l),
+        Segment::Param(_) => None,
+    }
+}
+
+/// The positions of a template's parameters, ascending.
+type Mask = Vec<usize>;
+
+fn mask(segments: &[Segment]) -> Mask {
+    (0..segments.len())
+        .filter(|&i| matches!(segments.get(i), Some(Segment::Param(_))))
+        .collect()
+}
+
+/// `a ∪ b`, both ascending.
+fn union(a: &[usize], b: &[usize]) -> Mask {
+    let mut out: Mask = a.iter().chain(b).copied().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A template's literals outside the positions `wild` (ascending), which cover its parameters.
+fn project<'p>(segments: &'p [Segment], wild: &[usize]) -> Vec<&'p str> {
+    let mut wild = wild.iter().peekable();
+    segments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            if wild.next_if_eq(&&i).is_some() {
+                return None;
+            }
+            match s {
+                Segment::Literal(l) => Some(l.as_str()),
+                Segment::Param(_) => None,
+            }
+        })
+        .collect()
+}
+
+/// Templates of one method and length with their parameters in the same places.
+struct Group<'p> {
+    mask: Mask,
+    /// Entry numbers, ascending.
+    members: Vec<usize>,
+    /// Per wildcard set asked about: each member's literals outside it → the earliest member.
+    views: HashMap<Mask, HashMap<Vec<&'p str>, usize>>,
+}
+
+/// What [`PathIndex::add`] found for a new template.
 pub(super) enum Clash {
+    /// The same template for a method: the method and the earlier entry.
     Duplicate(Method, usize),
+    /// An earlier entry that can match the same path: the method, the entry, and such a path.
     Overlap(Method, usize, String),
+    /// The budget ran out while looking for overlaps, after this many steps.
+    GaveUp(usize),
 }
 
+/// The templates indexed so far, per method.
 #[derive(Default)]
-struct Node {
-    literals: HashMap<String, usize>,
-    param: Option<usize>,
-    /// The first entry whose template ends here.
-    terminal: Option<usize>,
+pub(super) struct PathIndex<'p> {
+    /// Every entry's segments, by entry number.
+    entries: Vec<&'p [Segment]>,
+    /// The first entry of each (method, template), parameters compared as equal.
+    exact: HashMap<(Method, Vec<Key<'p>>), usize>,
+    /// Groups by (method, segment count).
+    groups: HashMap<(Method, usize), Vec<Group<'p>>>,
 }
 
-/// A trie of path templates per method, to find duplicate and overlapping templates without
-/// comparing every pair.
-pub(super) struct PathIndex {
-    roots: HashMap<Method, usize>,
-    nodes: Vec<Node>,
-    budget: usize,
-}
-
-impl Default for PathIndex {
-    fn default() -> Self {
-        PathIndex {
-            roots: HashMap::default(),
-            nodes: Vec::new(),
-            budget: OVERLAP_BUDGET,
-        }
+impl<'p> PathIndex<'p> {
+    /// Indexes `segments` as entry number `entry` (entries are added in order) and returns the
+    /// earliest earlier entry that clashes with it for one of `methods`, duplicates first.
+    pub(super) fn add(
+        &mut self,
+        methods: &[Method],
+        segments: &'p [Segment],
+        entry: usize,
+        budget: &mut Budget,
+    ) -> Option<Clash> {
+        let clash = self.find(methods, segments, budget);
+        self.insert(methods, segments, entry, budget);
+        clash
     }
-}
 
-impl PathIndex {
-    /// The earliest entry that clashes with `segments` for one of `methods`; duplicates first.
-    pub(super) fn find(&mut self, methods: &[Method], segments: &[Segment]) -> Option<Clash> {
-        let mut dup: Option<(Method, usize)> = None;
-        let mut overlap: Option<(Method, usize, String)> = None;
+    fn find(
+        &mut self,
+        methods: &[Method],
+        segments: &'p [Segment],
+        budget: &mut Budget,
+    ) -> Option<Clash> {
+        let keys: Vec<Key<'p>> = segments.iter().map(key).collect();
+        let duplicate = methods
+            .iter()
+            .filter_map(|&m| Some((m, *self.exact.get(&(m, keys.clone()))?)))
+            .min_by_key(|&(_, i)| i);
+        if let Some((m, i)) = duplicate {
+            return Some(Clash::Duplicate(m, i));
+        }
+        if budget.exhausted {
+            return budget.report();
+        }
+        let own = mask(segments);
+        let mut best: Option<(Method, usize)> = None;
         for &m in methods {
-            let Some(&root) = self.roots.get(&m) else {
+            let Some(groups) = self.groups.get_mut(&(m, segments.len())) else {
                 continue;
             };
-            if let Some(i) = self.exact(root, segments) {
-                if dup.as_ref().map_or(true, |(_, d)| i < *d) {
-                    dup = Some((m, i));
-                }
-                continue;
-            }
-            if let Some((i, example)) = self.overlapping(root, segments) {
-                if overlap.as_ref().map_or(true, |(_, o, _)| i < *o) {
-                    overlap = Some((m, i, example));
-                }
-            }
-        }
-        match (dup, overlap) {
-            (Some((m, i)), _) => Some(Clash::Duplicate(m, i)),
-            (None, Some((m, i, ex))) => Some(Clash::Overlap(m, i, ex)),
-            (None, None) => None,
-        }
-    }
-
-    fn exact(&self, root: usize, segments: &[Segment]) -> Option<usize> {
-        let mut node = self.nodes.get(root)?;
-        for s in segments {
-            let next = match s {
-                Segment::Literal(l) => node.literals.get(l).copied(),
-                Segment::Param(_) => node.param,
-            }?;
-            node = self.nodes.get(next)?;
-        }
-        node.terminal
-    }
-
-    /// The earliest entry that matches some path `segments` also matches, with such a path.
-    fn overlapping(&mut self, root: usize, segments: &[Segment]) -> Option<(usize, String)> {
-        // Depth-first; each stack entry carries the example path so far.
-        let mut stack: Vec<(usize, usize, String)> = vec![(root, 0, String::new())];
-        let mut best: Option<(usize, String)> = None;
-        while let Some((id, depth, example)) = stack.pop() {
-            if self.budget == 0 {
-                break;
-            }
-            self.budget -= 1;
-            let Some(node) = self.nodes.get(id) else {
-                continue;
-            };
-            let Some(seg) = segments.get(depth) else {
-                if let Some(t) = node.terminal {
-                    if best.as_ref().map_or(true, |(b, _)| t < *b) {
-                        let example = if example.is_empty() {
-                            "/".to_string()
-                        } else {
-                            example
+            for g in groups.iter_mut() {
+                let wild = union(&g.mask, &own);
+                if !g.views.contains_key(&wild) {
+                    let mut view: HashMap<Vec<&str>, usize> = HashMap::default();
+                    for &i in &g.members {
+                        let Some(other) = self.entries.get(i) else {
+                            continue;
                         };
-                        best = Some((t, example));
+                        if budget.spend(other.len()).is_err() {
+                            return budget.report();
+                        }
+                        view.entry(project(other, &wild)).or_insert(i);
                     }
+                    g.views.insert(wild.clone(), view);
                 }
-                continue;
-            };
-            match seg {
-                Segment::Literal(l) => {
-                    if let Some(&n) = node.literals.get(l) {
-                        stack.push((n, depth + 1, format!("{example}/{l}")));
-                    }
-                    if let Some(n) = node.param {
-                        stack.push((n, depth + 1, format!("{example}/{l}")));
-                    }
+                if budget.spend(segments.len()).is_err() {
+                    return budget.report();
                 }
-                Segment::Param(p) => {
-                    for (l, &n) in &node.literals {
-                        stack.push((n, depth + 1, format!("{example}/{l}")));
-                    }
-                    if let Some(n) = node.param {
-                        stack.push((n, depth + 1, format!("{example}/{{{p}}}")));
+                let found = g
+                    .views
+                    .get(&wild)
+                    .and_then(|v| v.get(&project(segments, &wild)));
+                if let Some(&i) = found {
+                    if best.map_or(true, |(_, b)| i < b) {
+                        best = Some((m, i));
                     }
                 }
             }
         }
-        best
+        let (m, i) = best?;
+        let other = self.entries.get(i)?;
+        Some(Clash::Overlap(m, i, example(segments, other)))
     }
 
-    pub(super) fn insert(&mut self, methods: &[Method], segments: &[Segment], entry: usize) {
+    /// Indexes `segments` as entry number `entry` for `methods`; an exact duplicate of an
+    /// earlier entry is not indexed again (that entry already stands for it).
+    fn insert(
+        &mut self,
+        methods: &[Method],
+        segments: &'p [Segment],
+        entry: usize,
+        budget: &mut Budget,
+    ) {
+        if self.entries.len() <= entry {
+            self.entries.resize(entry + 1, &[]);
+        }
+        if let Some(e) = self.entries.get_mut(entry) {
+            *e = segments;
+        }
+        let keys: Vec<Key<'p>> = segments.iter().map(key).collect();
+        let own = mask(segments);
         for &m in methods {
-            let root = match self.roots.get(&m) {
-                Some(&r) => r,
+            if self.exact.contains_key(&(m, keys.clone())) {
+                continue;
+            }
+            self.exact.insert((m, keys.clone()), entry);
+            let groups = self.groups.entry((m, segments.len())).or_default();
+            let g = match groups.iter().position(|g| g.mask == own) {
+                Some(at) => groups.get_mut(at),
                 None => {
-                    self.nodes.push(Node::default());
-                    let r = self.nodes.len() - 1;
-                    self.roots.insert(m, r);
-                    r
+                    groups.push(Group {
+                        mask: own.clone(),
+                        members: Vec::new(),
+                        views: HashMap::default(),
+                    });
+                    groups.last_mut()
                 }
             };
-            let mut id = root;
-            for s in segments {
-                let existing = self.nodes.get(id).and_then(|n| match s {
-                    Segment::Literal(l) => n.literals.get(l).copied(),
-                    Segment::Param(_) => n.param,
-                });
-                id = match existing {
-                    Some(next) => next,
-                    None => {
-                        let next = self.nodes.len();
-                        self.nodes.push(Node::default());
-                        if let Some(n) = self.nodes.get_mut(id) {
-                            match s {
-                                Segment::Literal(l) => {
-                                    n.literals.insert(l.clone(), next);
-                                }
-                                Segment::Param(_) => n.param = Some(next),
-                            }
-                        }
-                        next
-                    }
-                };
+            let Some(g) = g else { continue };
+            g.members.push(entry);
+            // Once the search has given up, the views are never read again.
+            if budget.exhausted {
+                continue;
             }
-            if let Some(n) = self.nodes.get_mut(id) {
-                n.terminal.get_or_insert(entry);
+            for (wild, view) in g.views.iter_mut() {
+                if budget.spend(segments.len()).is_err() {
+                    break;
+                }
+                view.entry(project(segments, wild)).or_insert(entry);
             }
         }
+    }
+}
+
+/// A path both templates match: their literals, and `{name}` where both have a parameter.
+fn example(a: &[Segment], b: &[Segment]) -> String {
+    if a.is_empty() {
+        return "/".to_string();
+    }
+    let mut out = String::new();
+    for (x, y) in a.iter().zip(b) {
+        out.push('/');
+        match (x, y) {
+            (Segment::Literal(l), _) | (Segment::Param(_), Segment::Literal(l)) => out.push_str(l),
+            (Segment::Param(p), Segment::Param(_)) => {
+                out.push('{');
+                out.push_str(p);
+                out.push('}');
+            }
+        }
+    }
+    out
+}
+
+/// Steps the overlap search may still take in one policy (routes and endpoints together).
+pub(super) struct Budget {
+    left: usize,
+    /// Steps taken so far.
+    spent: usize,
+    /// Whether the steps ran out: from then on only exact duplicates are looked for.
+    exhausted: bool,
+    /// Whether that has been reported (once per policy).
+    reported: bool,
+}
+
+impl Budget {
+    pub(super) fn new(steps: usize) -> Self {
+        Budget {
+            left: steps,
+            spent: 0,
+            exhausted: false,
+            reported: false,
+        }
+    }
+
+    fn spend(&mut self, steps: usize) -> Result<(), ()> {
+        if steps > self.left {
+            self.spent += self.left;
+            self.left = 0;
+            self.exhausted = true;
+            return Err(());
+        }
+        self.left -= steps;
+        self.spent += steps;
+        Ok(())
+    }
+
+    /// [`Clash::GaveUp`] the first time it is asked for, then nothing.
+    fn report(&mut self) -> Option<Clash> {
+        if self.reported {
+            return None;
+        }
+        self.reported = true;
+        Some(Clash::GaveUp(self.spent))
     }
 }

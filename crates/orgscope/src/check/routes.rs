@@ -27,36 +27,14 @@ impl Checker {
     /// Every route and the `default` route: methods, template, target, and clashes between
     /// templates.
     pub(super) fn routes(&mut self, policy: &Policy, types: &HashMap<&str, &Object>) {
-        let mut routes = Templates::default();
+        let mut routes = Templates::new(Kind::Route);
         for item in &policy.items {
             match item {
                 Item::Route(r) => {
                     self.methods(&r.methods);
                     self.template(&r.path);
                     self.target(&r.target, Some(&r.path), types);
-                    match routes.add(&r.methods, &r.path, r.span.line) {
-                        Some(Seen::Duplicate {
-                            template,
-                            first_line,
-                        }) => self.push(CheckError::DuplicateRoute {
-                            span: r.path.span,
-                            route: template,
-                            first_line,
-                        }),
-                        Some(Seen::Overlap {
-                            template,
-                            other,
-                            example,
-                            other_line,
-                        }) => self.push(CheckError::OverlappingRoute {
-                            span: r.path.span,
-                            route: template,
-                            other,
-                            example,
-                            other_line,
-                        }),
-                        None => {}
-                    }
+                    self.clash(&mut routes, &r.methods, &r.path, r.span.line);
                 }
                 Item::DefaultRoute(d) => self.target(&d.target, None, types),
                 _ => {}
@@ -238,51 +216,95 @@ impl Checker {
     }
 }
 
+/// Whether a [`Templates`] holds routes or endpoints: two namespaces with codes of their own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Route,
+    Endpoint,
+}
+
 /// The routes (or endpoints) declared so far, to report each new one that repeats or overlaps
 /// an earlier one.
-#[derive(Default)]
-pub(super) struct Templates {
-    index: PathIndex,
-    /// Each template as written, with its line.
-    seen: Vec<(String, u32)>,
+pub(super) struct Templates<'p> {
+    kind: Kind,
+    index: PathIndex<'p>,
+    /// Each template, with its line.
+    seen: Vec<(&'p PathTemplate, u32)>,
 }
 
-/// A new template's clash with an earlier one, ready for its diagnostic.
-pub(super) enum Seen {
-    Duplicate {
-        template: String,
-        first_line: u32,
-    },
-    Overlap {
-        template: String,
-        other: String,
-        example: String,
-        other_line: u32,
-    },
+impl Templates<'_> {
+    pub(super) fn new(kind: Kind) -> Self {
+        Templates {
+            kind,
+            index: PathIndex::default(),
+            seen: Vec::new(),
+        }
+    }
 }
 
-impl Templates {
-    pub(super) fn add(&mut self, methods: &[Spanned<Method>], path: &PathTemplate, line: u32) -> Option<Seen> {
+impl Checker {
+    /// Registers a route's or endpoint's template, reporting a repeat of an earlier one, an
+    /// overlap with one, or that the overlap search ran out of steps.
+    pub(super) fn clash<'p>(
+        &mut self,
+        templates: &mut Templates<'p>,
+        methods: &[Spanned<Method>],
+        path: &'p PathTemplate,
+        line: u32,
+    ) {
         let ms: Vec<Method> = methods.iter().map(|m| m.node).collect();
-        let seen = match self.index.find(&ms, &path.segments) {
-            Some(Clash::Duplicate(m, i)) => {
-                self.seen.get(i).map(|(_, first_line)| Seen::Duplicate {
-                    template: format!("{} {path}", m.as_str()),
-                    first_line: *first_line,
-                })
-            }
+        let span = path.span;
+        let route = templates.kind == Kind::Route;
+        let entry = templates.seen.len();
+        let clash = templates
+            .index
+            .add(&ms, &path.segments, entry, &mut self.overlap_budget);
+        let error = match clash {
+            Some(Clash::Duplicate(m, i)) => templates.seen.get(i).map(|&(_, first_line)| {
+                let this = format!("{} {path}", m.as_str());
+                if route {
+                    CheckError::DuplicateRoute {
+                        span,
+                        route: this,
+                        first_line,
+                    }
+                } else {
+                    CheckError::DuplicateEndpoint {
+                        span,
+                        endpoint: this,
+                        first_line,
+                    }
+                }
+            }),
             Some(Clash::Overlap(m, i, example)) => {
-                self.seen.get(i).map(|(other, other_line)| Seen::Overlap {
-                    template: format!("{} {path}", m.as_str()),
-                    other: format!("{} {other}", m.as_str()),
-                    example,
-                    other_line: *other_line,
+                templates.seen.get(i).map(|&(other, other_line)| {
+                    let this = format!("{} {path}", m.as_str());
+                    let other = format!("{} {other}", m.as_str());
+                    if route {
+                        CheckError::OverlappingRoute {
+                            span,
+                            route: this,
+                            other,
+                            example,
+                            other_line,
+                        }
+                    } else {
+                        CheckError::OverlappingEndpoint {
+                            span,
+                            endpoint: this,
+                            other,
+                            example,
+                            other_line,
+                        }
+                    }
                 })
             }
+            Some(Clash::GaveUp(steps)) => Some(CheckError::OverlapSearchGaveUp { span, steps }),
             None => None,
         };
-        self.index.insert(&ms, &path.segments, self.seen.len());
-        self.seen.push((path.to_string(), line));
-        seen
+        if let Some(e) = error {
+            self.push(e);
+        }
+        templates.seen.push((path, line));
     }
 }

@@ -1,6 +1,6 @@
 //! Services and endpoints: duplicate services and the organization-ID placement rules.
 
-use super::routes::{Seen, Templates};
+use super::routes::{Kind, Templates};
 use super::{CheckError, Checker};
 use crate::syntax::ast::*;
 use crate::terms;
@@ -15,9 +15,9 @@ fn methods_str(methods: &[Spanned<Method>]) -> String {
 }
 
 impl Checker {
-    pub(super) fn services(&mut self, services: &[&Service]) {
+    pub(super) fn services<'p>(&mut self, services: &[&'p Service]) {
         let mut names: HashMap<&str, u32> = HashMap::default();
-        let mut endpoints = Templates::default();
+        let mut endpoints = Templates::new(Kind::Endpoint);
         for s in services {
             match names.get(s.name.node.as_str()) {
                 Some(&first_line) => self.push(CheckError::DuplicateService {
@@ -31,29 +31,7 @@ impl Checker {
             }
             for e in &s.endpoints {
                 self.endpoint(s, e);
-                match endpoints.add(&e.methods, &e.path, e.span.line) {
-                    Some(Seen::Duplicate {
-                        template,
-                        first_line,
-                    }) => self.push(CheckError::DuplicateEndpoint {
-                        span: e.path.span,
-                        endpoint: template,
-                        first_line,
-                    }),
-                    Some(Seen::Overlap {
-                        template,
-                        other,
-                        example,
-                        other_line,
-                    }) => self.push(CheckError::OverlappingEndpoint {
-                        span: e.path.span,
-                        endpoint: template,
-                        other,
-                        example,
-                        other_line,
-                    }),
-                    None => {}
-                }
+                self.clash(&mut endpoints, &e.methods, &e.path, e.span.line);
             }
         }
     }
