@@ -174,6 +174,10 @@ fn linear(family: &str, n: usize, generate: impl Fn(usize) -> String, args: &[&s
     let small = best_of_three(&format!("{family}_small.policy"), &generate(n), args);
     let large = best_of_three(&format!("{family}_large.policy"), &generate(4 * n), args);
     let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-3);
+    eprintln!(
+        "{family}: {n} in {small:?}, {} in {large:?} ({ratio:.1}×)",
+        4 * n
+    );
     assert!(
         ratio <= 6.0,
         "{family}: {n} took {small:?}, {} took {large:?} ({ratio:.1}×)",

@@ -43,7 +43,7 @@ impl Limits {
         max_policy_bytes: 16 << 20,
         max_declarations: 1_000_000,
         max_inheritance_depth: 32,
-        max_overlap_steps: 20_000_000,
+        max_overlap_steps: 5_000_000,
         max_request_bytes: 1 << 20,
         max_json_depth: 64,
         max_header_bytes: 8 << 10,

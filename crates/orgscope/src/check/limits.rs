@@ -65,23 +65,17 @@ pub(crate) fn check_policy(policy: &ast::Policy, limits: &Limits) -> Vec<LimitEr
     }
     // Chain depth over the parent links, each type walked once; cycles are the checker's to
     // report.
-    let parents: HashMap<&str, &str> = policy
-        .items
+    let objects = super::items(policy, |i| match i {
+        Item::Object(o) => Some(o),
+        _ => None,
+    });
+    let parents: HashMap<&str, &str> = objects
         .iter()
-        .filter_map(|i| match i {
-            Item::Object(o) => o.props.iter().find_map(|p| match &p.node {
+        .filter_map(|o| {
+            o.props.iter().find_map(|p| match &p.node {
                 ObjectProp::Inherit(inh) => Some((o.name.node.as_str(), inh.parent.node.as_str())),
                 _ => None,
-            }),
-            _ => None,
-        })
-        .collect();
-    let objects: Vec<&ast::Object> = policy
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Object(o) => Some(o),
-            _ => None,
+            })
         })
         .collect();
     let order: Vec<&str> = objects.iter().map(|o| o.name.node.as_str()).collect();

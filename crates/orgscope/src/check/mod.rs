@@ -85,6 +85,11 @@ struct Checker {
     working_org_header: bool,
 }
 
+/// The items of one kind, in order.
+fn items<'p, T>(policy: &'p Policy, pick: impl Fn(&'p Item) -> Option<&'p T>) -> Vec<&'p T> {
+    policy.items.iter().filter_map(pick).collect()
+}
+
 /// A span inside a single-line ASCII construct (path template, field), `from..to` bytes into it.
 fn sub_span(span: Span, from: usize, to: usize) -> Span {
     let col = u32::try_from(from)
@@ -152,32 +157,20 @@ impl Checker {
             .collect();
         self.orgs(&orgs);
 
-        let headers: Vec<&Header> = policy
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Header(h) => Some(h),
-                _ => None,
-            })
-            .collect();
-        let services: Vec<&Service> = policy
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Service(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        let headers = items(policy, |i| match i {
+            Item::Header(h) => Some(h),
+            _ => None,
+        });
+        let services = items(policy, |i| match i {
+            Item::Service(s) => Some(s),
+            _ => None,
+        });
         self.headers(&headers, &services);
 
-        let objects: Vec<&Object> = policy
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Object(o) => Some(o),
-                _ => None,
-            })
-            .collect();
+        let objects = items(policy, |i| match i {
+            Item::Object(o) => Some(o),
+            _ => None,
+        });
         let types = self.objects(&objects);
 
         self.routes(policy, &types);

@@ -272,3 +272,81 @@ impl Budget {
         Some(Clash::GaveUp(self.spent))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The earliest clash by comparing every earlier template, duplicates first.
+    fn naive(all: &[(Vec<Method>, Vec<Segment>)], at: usize) -> Option<(bool, usize)> {
+        let (methods, segments) = &all[at];
+        let keys: Vec<Key<'_>> = segments.iter().map(key).collect();
+        let earlier = || {
+            all[..at].iter().enumerate().filter(|(_, (ms, s))| {
+                ms.iter().any(|m| methods.contains(m)) && s.len() == keys.len()
+            })
+        };
+        let same = |s: &[Segment]| s.iter().map(key).eq(keys.iter().copied());
+        if let Some((i, _)) = earlier().find(|(_, (_, s))| same(s)) {
+            return Some((true, i));
+        }
+        let overlaps = |s: &[Segment]| {
+            s.iter().zip(&keys).all(|(a, b)| match (key(a), b) {
+                (Some(a), Some(b)) => a == *b,
+                _ => true,
+            })
+        };
+        earlier()
+            .find(|(_, (_, s))| overlaps(s))
+            .map(|(i, _)| (false, i))
+    }
+
+    #[test]
+    fn finds_the_same_clashes_as_comparing_every_pair() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let all: Vec<(Vec<Method>, Vec<Segment>)> = (0..30)
+                .map(|_| {
+                    let methods = match next(3) {
+                        0 => vec![Method::Get],
+                        1 => vec![Method::Post],
+                        _ => vec![Method::Get, Method::Post],
+                    };
+                    let segments = (0..next(4))
+                        .map(|_| match next(3) {
+                            0 => Segment::Param(format!("p{}", next(2))),
+                            n => Segment::Literal(format!("l{n}")),
+                        })
+                        .collect();
+                    (methods, segments)
+                })
+                .collect();
+            let mut index = PathIndex::default();
+            let mut budget = Budget::new(usize::MAX);
+            for (at, (methods, segments)) in all.iter().enumerate() {
+                let got = match index.add(methods, segments, at, &mut budget) {
+                    Some(Clash::Duplicate(_, i)) => Some((true, i)),
+                    Some(Clash::Overlap(_, i, _)) => Some((false, i)),
+                    Some(Clash::GaveUp(_)) => panic!("gave up"),
+                    None => None,
+                };
+                assert_eq!(got, naive(&all, at), "{all:?} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_example_is_matched_by_both() {
+        let a = [Segment::Param("x".into()), Segment::Literal("b".into())];
+        let b = [Segment::Literal("a".into()), Segment::Param("y".into())];
+        assert_eq!(example(&a, &b), "/a/b");
+        assert_eq!(example(&a[..1], &b[1..]), "/{x}");
+        assert_eq!(example(&[], &[]), "/");
+    }
+}

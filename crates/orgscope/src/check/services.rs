@@ -15,7 +15,7 @@ fn methods_str(methods: &[Spanned<Method>]) -> String {
 }
 
 impl Checker {
-    pub(super) fn services<'p>(&mut self, services: &[&'p Service]) {
+    pub(super) fn services(&mut self, services: &[&Service]) {
         let mut names: HashMap<&str, u32> = HashMap::default();
         let mut endpoints = Templates::new(Kind::Endpoint);
         for s in services {
