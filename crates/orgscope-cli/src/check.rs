@@ -1,4 +1,6 @@
-//! `orgscope check`: parse and validate policy files, printing diagnostics.
+//! `orgscope check`: parse and validate policy files, printing diagnostics. Each file is read
+//! and checked by the engine's one load path (`orgscope::check_file_with`), under the same
+//! policy limits as `eval`.
 //!
 //! Text mode writes rustc-style diagnostics to stderr, then one summary line per file with
 //! problems (nothing for a clean file). JSON mode writes one `JsonDiagnostic` per line to stdout

@@ -7,8 +7,8 @@
 //! names the line of the first occurrence. The codes are public API: see `docs/diagnostics.md`.
 //!
 //! Errors are broken *musts*: the policy cannot be compiled or would be ambiguous. Warnings
-//! (`deprecated_term`, `unreachable_fallback`, `empty_policy`) are *shoulds*; `orgscope check`
-//! fails on them only with `--deny-warnings`.
+//! (`deprecated_term`, `unreachable_fallback`, `working_org_without_header`, `empty_policy`) are
+//! *shoulds*; `orgscope check` fails on them only with `--deny-warnings`.
 
 #[macro_use]
 mod catalogue;
@@ -25,6 +25,12 @@ mod suggest;
 
 pub use errors::CheckError;
 pub use limits::LimitError;
+
+use crate::syntax::ast::*;
+use crate::terms;
+use crate::Limits;
+use paths::Budget;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Every code the checker reports, the limit checks' included: the catalogue docs and fixtures
 /// are tested against this list.
@@ -49,12 +55,6 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
     }
     out
 }
-
-use crate::syntax::ast::*;
-use crate::terms;
-use crate::Limits;
-use paths::Budget;
-use rustc_hash::FxHashMap as HashMap;
 
 /// Checks a parsed policy, returning every problem found (unsorted).
 pub fn check(policy: &Policy) -> Vec<CheckError> {
