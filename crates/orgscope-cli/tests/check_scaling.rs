@@ -188,7 +188,7 @@ fn linear(family: &str, n: usize, generate: impl Fn(usize) -> String, args: &[&s
 #[test]
 #[ignore = "timing: run with `cargo test --release -- --ignored`"]
 fn scaling_of_long_templates() {
-    linear("long", 80_000, |n| long_templates(n, false), &[]);
+    linear("long", 160_000, |n| long_templates(n, false), &[]);
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn scaling_of_many_templates() {
 #[test]
 #[ignore = "timing: run with `cargo test --release -- --ignored`"]
 fn scaling_of_padding() {
-    linear("padded", 12_500, padded_pair, &[]);
+    linear("padded", 25_000, padded_pair, &[]);
 }
 
 #[test]
@@ -208,7 +208,7 @@ fn scaling_of_padding() {
 fn scaling_of_inheritance_chains() {
     linear(
         "chain",
-        2_500,
+        10_000,
         chain,
         &["--max-inheritance-depth", "100000"],
     );
