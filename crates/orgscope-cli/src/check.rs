@@ -1,4 +1,6 @@
-//! `orgscope check`: parse and validate policy files, printing diagnostics.
+//! `orgscope check`: parse and validate policy files, printing diagnostics. Each file is read
+//! and checked by the engine's one load path (`orgscope::check_file_with`), under the same
+//! policy limits as `eval`.
 //!
 //! Text mode writes rustc-style diagnostics to stderr, then one summary line per file with
 //! problems (nothing for a clean file). JSON mode writes one `JsonDiagnostic` per line to stdout
@@ -6,11 +8,9 @@
 //! (warnings allowed), 1 when a policy has errors (or warnings, with `--deny-warnings`), 2 when a
 //! file cannot be read — the other files are still checked.
 
-use orgscope::ast::Span;
-use orgscope::diag::{self, Diagnose as _, Diagnostic, JsonDiagnostic, Source, Style};
-use orgscope::parse::{self, ParseError};
-use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use orgscope::diag::{self, JsonDiagnostic, Style};
+use std::io::Write as _;
+use std::path::PathBuf;
 
 /// Arguments of `orgscope check`.
 #[derive(Debug, clap::Args)]
@@ -27,9 +27,8 @@ pub struct Args {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     deny_warnings: bool,
-    /// Refuse policy files larger than this many bytes.
-    #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "N")]
-    max_policy_bytes: usize,
+    #[command(flatten)]
+    policy_limits: super::PolicyLimits,
 }
 
 /// How diagnostics are written.
@@ -71,10 +70,11 @@ pub fn run(args: Args) -> i32 {
     let mut stdout = stdout.lock();
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
+    let limits = args.policy_limits.limits();
     let mut status = CLEAN;
     for path in &args.files {
-        let (src, diagnostics) = match load(path, args.max_policy_bytes) {
-            Ok(loaded) => loaded,
+        let (src, diagnostics) = match orgscope::check_file_with(path, &limits) {
+            Ok((src, checked)) => (src, checked.diagnostics),
             Err(e) => {
                 let _ = writeln!(
                     stderr,
@@ -117,50 +117,6 @@ pub fn run(args: Args) -> i32 {
     }
     let _ = stdout.flush();
     status
-}
-
-/// Reads, decodes, parses and checks one file. `Err` only when the file cannot be read.
-fn load(path: &Path, limit: usize) -> std::io::Result<(Source, Vec<Diagnostic>)> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata().ok().map(|m| m.len());
-    // Read one byte past the limit, so that a file that grows while being read is still caught.
-    let mut bytes = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(cap).read_to_end(&mut bytes)?;
-    if bytes.len() > limit {
-        let size = size
-            .and_then(|s| usize::try_from(s).ok())
-            .unwrap_or(bytes.len())
-            .max(bytes.len());
-        // Show the first line, so the caret has something to point at.
-        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-        let first_line = first_line.get(..256).unwrap_or(first_line);
-        let src = Source::new(name, String::from_utf8_lossy(first_line).into_owned());
-        let e = ParseError::TooLarge {
-            span: Span {
-                start: 0,
-                end: 0,
-                line: 1,
-                col: 1,
-            },
-            size,
-            limit,
-        };
-        return Ok((src, vec![e.to_diagnostic()]));
-    }
-    Ok(match parse::decode(&name, bytes) {
-        Ok(src) => {
-            let mut diagnostics = orgscope::check_source(&src).diagnostics;
-            // A file whose items all failed to parse is broken, not empty: the syntax errors say
-            // everything, and "the policy declares nothing" would only be noise.
-            if diagnostics.iter().any(|d| d.code == "syntax") {
-                diagnostics.retain(|d| d.code != "empty_policy");
-            }
-            (src, diagnostics)
-        }
-        Err((src, e)) => (src, vec![e.to_diagnostic()]),
-    })
 }
 
 /// The line after a file's diagnostics, without its leading `error`/`warning` word:

@@ -83,6 +83,9 @@ pub(crate) struct PolicyLimits {
     /// Longest `inherit` chain.
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_inheritance_depth)]
     max_inheritance_depth: usize,
+    /// Most steps the checker spends looking for overlapping routes and endpoints.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT.max_overlap_steps)]
+    max_overlap_steps: usize,
 }
 
 /// Request-side limits, for `eval`.
@@ -119,6 +122,7 @@ impl PolicyLimits {
             max_policy_bytes: self.max_policy_bytes,
             max_declarations: self.max_declarations,
             max_inheritance_depth: self.max_inheritance_depth,
+            max_overlap_steps: self.max_overlap_steps,
             ..Limits::DEFAULT
         }
     }

@@ -283,3 +283,35 @@ fn usage_errors_exit_2() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `check` takes `eval`'s policy limits, loads through the same path, and the help of a limit
+/// diagnostic names a flag that `check` accepts and that fixes it.
+#[test]
+fn check_takes_the_policy_limits_of_eval() {
+    let policy = "policies/zuora-multi-org.policy";
+    let out = orgscope(&["check", "--max-inheritance-depth", "1", policy]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("error[inheritance_too_deep]"), "{err}");
+    assert!(
+        err.contains("raise the limit with `--max-inheritance-depth`"),
+        "{err}"
+    );
+    let out = orgscope(&["check", "--max-inheritance-depth", "2", policy]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    for (flag, value, code) in [
+        ("--max-policy-bytes", "100", "policy_too_large"),
+        ("--max-declarations", "5", "too_many_declarations"),
+        ("--max-overlap-steps", "0", "overlap_search_gave_up"),
+    ] {
+        let checked = orgscope(&["check", flag, value, policy]);
+        assert_eq!(checked.status.code(), Some(1), "{flag}");
+        let evaluated = orgscope(&["eval", "--policy", policy, flag, value]);
+        assert_eq!(evaluated.status.code(), Some(2), "{flag}");
+        for out in [&checked, &evaluated] {
+            let err = stderr(out);
+            assert!(err.contains(&format!("error[{code}]")), "{flag}: {err}");
+        }
+    }
+}

@@ -1,9 +1,6 @@
 //! Resource limits: how large a policy or a request may be before it is refused with a clear
-//! error instead of costing unbounded time or memory.
-
-use crate::diag::Diagnose;
-use crate::syntax::ast::{self, Item, ObjectProp, Span};
-use rustc_hash::FxHashMap as HashMap;
+//! error instead of costing unbounded time or memory. The policy-side checks are in
+//! [`crate::check::limits`].
 
 /// Every limit orgscope enforces. The defaults suit a gateway; each can be changed from the
 /// crate (`Policy::from_source_with`, `Policy::from_file_with`) and from the CLI (`--max-*`).
@@ -15,6 +12,9 @@ pub struct Limits {
     pub max_declarations: usize,
     /// Links in the longest `inherit` chain (invoice_item → invoice → account is 2).
     pub max_inheritance_depth: usize,
+    /// Steps the checker may spend looking for overlapping routes and endpoints in one policy
+    /// (a step compares one path segment).
+    pub max_overlap_steps: usize,
     /// Bytes of one request description (one NDJSON line or one document).
     pub max_request_bytes: usize,
     /// Nesting of arrays and objects in a request description.
@@ -43,6 +43,7 @@ impl Limits {
         max_policy_bytes: 16 << 20,
         max_declarations: 1_000_000,
         max_inheritance_depth: 32,
+        max_overlap_steps: 5_000_000,
         max_request_bytes: 1 << 20,
         max_json_depth: 64,
         max_header_bytes: 8 << 10,
@@ -51,129 +52,6 @@ impl Limits {
         max_request_entities: 10_000,
         max_file_entities: 50_000_000,
     };
-}
-
-/// A policy over one of the [`Limits`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LimitError {
-    /// More declarations than `max_declarations`.
-    #[error("policy has {count} declarations, over the limit of {limit}")]
-    TooManyDeclarations {
-        /// The first declaration past the limit.
-        span: Span,
-        /// How many there are.
-        count: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// An inheritance chain longer than `max_inheritance_depth`.
-    #[error("inheritance chain from `{object}` is {depth} links long, over the limit of {limit}")]
-    InheritanceTooDeep {
-        /// The object type the chain starts from.
-        span: Span,
-        /// Its name.
-        object: String,
-        /// The chain's length.
-        depth: usize,
-        /// The limit.
-        limit: usize,
-    },
-}
-
-impl Diagnose for LimitError {
-    fn code(&self) -> &'static str {
-        match self {
-            LimitError::TooManyDeclarations { .. } => "too_many_declarations",
-            LimitError::InheritanceTooDeep { .. } => "inheritance_too_deep",
-        }
-    }
-
-    fn span(&self) -> Span {
-        match self {
-            LimitError::TooManyDeclarations { span, .. }
-            | LimitError::InheritanceTooDeep { span, .. } => *span,
-        }
-    }
-
-    fn help(&self) -> Option<String> {
-        Some(match self {
-            LimitError::TooManyDeclarations { .. } => {
-                "split the policy, or raise the limit with `--max-declarations`".to_string()
-            }
-            LimitError::InheritanceTooDeep { .. } => {
-                "shorten the chain, or raise the limit with `--max-inheritance-depth`".to_string()
-            }
-        })
-    }
-}
-
-/// Checks a parsed policy against the policy-side limits.
-pub(crate) fn check_policy(policy: &ast::Policy, limits: &Limits) -> Vec<LimitError> {
-    let mut errors = Vec::new();
-    let mut count = 0usize;
-    for item in &policy.items {
-        count += 1 + props(item);
-        if count > limits.max_declarations {
-            errors.push(LimitError::TooManyDeclarations {
-                span: item.span(),
-                count: policy.items.iter().map(|i| 1 + props(i)).sum(),
-                limit: limits.max_declarations,
-            });
-            break;
-        }
-    }
-    // Chain depth over the parent links; cycles are the checker's to report, so a walk stops
-    // at the limit rather than looping.
-    let parents: HashMap<&str, &str> = policy
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Object(o) => o.props.iter().find_map(|p| match &p.node {
-                ObjectProp::Inherit(inh) => Some((o.name.node.as_str(), inh.parent.node.as_str())),
-                _ => None,
-            }),
-            _ => None,
-        })
-        .collect();
-    for item in &policy.items {
-        let Item::Object(o) = item else { continue };
-        let mut depth = 0;
-        let mut seen = vec![o.name.node.as_str()];
-        let mut cur = o.name.node.as_str();
-        while let Some(&p) = parents.get(cur) {
-            if seen.contains(&p) {
-                // A cycle: the checker reports it; its length is not a depth.
-                depth = 0;
-                break;
-            }
-            depth += 1;
-            if depth > limits.max_inheritance_depth {
-                break;
-            }
-            seen.push(p);
-            cur = p;
-        }
-        if depth > limits.max_inheritance_depth {
-            errors.push(LimitError::InheritanceTooDeep {
-                span: o.name.span,
-                object: o.name.node.clone(),
-                depth,
-                limit: limits.max_inheritance_depth,
-            });
-        }
-    }
-    errors
-}
-
-fn props(item: &Item) -> usize {
-    match item {
-        Item::MultiOrg(m) => m.props.len(),
-        Item::Orgs(o) => o.entries.len(),
-        Item::Header(h) => h.props.len(),
-        Item::Object(o) => o.props.len(),
-        Item::Service(s) => s.endpoints.iter().map(|e| 1 + e.props.len()).sum(),
-        Item::Fallback(_) | Item::Route(_) | Item::DefaultRoute(_) => 0,
-    }
 }
 
 /// The deepest nesting of arrays and objects in JSON text, stopping early past `limit`.

@@ -2,8 +2,9 @@
 
 use crate::diag::{self, Diagnose, Diagnostic, Source, Style};
 use crate::syntax::{ast, parse};
-use crate::{check, compile, eval, limits, request};
+use crate::{check, compile, eval, request};
 use crate::{Decision, EntityLookup, Limits, NoEntities, Request};
+use std::io::Read as _;
 use std::path::Path;
 
 /// A compiled policy: parse, check and compile once, then evaluate many requests.
@@ -78,37 +79,24 @@ impl Policy {
     /// Like [`Policy::from_file`], with other [`Limits`] (kept for evaluation too).
     pub fn from_file_with(path: impl AsRef<Path>, limits: Limits) -> Result<Policy, PolicyError> {
         let path = path.as_ref();
-        let name = path.display().to_string();
-        let io = |error| PolicyError::Io {
-            path: name.clone(),
-            error,
-        };
-        // Refuse an over-large file before reading it into memory.
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > limits.max_policy_bytes as u64 {
-            let src = Source::new(name.as_str(), "");
-            let e = parse::ParseError::TooLarge {
-                span: src.span(0, 0),
-                size: usize::try_from(size).unwrap_or(usize::MAX),
-                limit: limits.max_policy_bytes,
-            };
-            return Err(PolicyError::Invalid {
-                policy: Box::new(src),
-                diagnostics: vec![e.to_diagnostic()],
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
-        match parse::decode(&name, bytes) {
-            Ok(src) => Policy::load(src, limits),
-            Err((src, e)) => Err(PolicyError::Invalid {
-                policy: Box::new(src),
-                diagnostics: vec![e.to_diagnostic()],
-            }),
-        }
+        let (source, checked) =
+            check_file_with(path, &limits).map_err(|error| PolicyError::Io {
+                path: path.display().to_string(),
+                error,
+            })?;
+        Policy::from_checked(source, checked, limits)
     }
 
     fn load(source: Source, limits: Limits) -> Result<Policy, PolicyError> {
         let checked = check_source_with(&source, &limits);
+        Policy::from_checked(source, checked, limits)
+    }
+
+    fn from_checked(
+        source: Source,
+        checked: Checked,
+        limits: Limits,
+    ) -> Result<Policy, PolicyError> {
         if checked.has_errors() {
             return Err(PolicyError::Invalid {
                 policy: Box::new(source),
@@ -284,6 +272,58 @@ pub fn check_source(src: &Source) -> Checked {
     check_source_with(src, &Limits::default())
 }
 
+/// Reads a policy file and checks it like [`check_source_with`], returning its text too; `Err`
+/// only when the file cannot be read. A file over `max_policy_bytes` is not read past the limit
+/// (a file that grows while being read is still caught), and gets `policy_too_large` on its
+/// first line.
+pub fn check_file_with(
+    path: impl AsRef<Path>,
+    limits: &Limits,
+) -> std::io::Result<(Source, Checked)> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().ok().map(|m| m.len());
+    let limit = limits.max_policy_bytes;
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(cap).read_to_end(&mut bytes)?;
+    let only = |src: Source, e: &dyn Diagnose| {
+        let diagnostics = vec![e.to_diagnostic()];
+        let policy = ast::Policy::default();
+        (
+            src,
+            Checked {
+                policy,
+                diagnostics,
+            },
+        )
+    };
+    if bytes.len() > limit {
+        let size = size
+            .and_then(|s| usize::try_from(s).ok())
+            .unwrap_or(bytes.len())
+            .max(bytes.len());
+        // Keep the first line, so that the caret has something to point at.
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first_line = first_line.get(..256).unwrap_or(first_line);
+        let src = Source::new(name, String::from_utf8_lossy(first_line).into_owned());
+        let e = parse::ParseError::TooLarge {
+            span: src.span(0, 0),
+            size,
+            limit,
+        };
+        return Ok(only(src, &e));
+    }
+    Ok(match parse::decode(&name, bytes) {
+        Ok(src) => {
+            let checked = check_source_with(&src, limits);
+            (src, checked)
+        }
+        Err((src, e)) => only(src, &e),
+    })
+}
+
 /// Like [`check_source`], with the policy-side [`Limits`] (size, declarations, chain depth).
 pub fn check_source_with(src: &Source, limits: &Limits) -> Checked {
     let size = src.text().len();
@@ -303,14 +343,14 @@ pub fn check_source_with(src: &Source, limits: &Limits) -> Checked {
         parse_errors.iter().map(Diagnose::to_diagnostic).collect();
     let had_syntax_errors = !parse_errors.is_empty();
     diagnostics.extend(
-        check::check(&policy)
+        check::check_with(&policy, limits)
             .iter()
             .map(Diagnose::to_diagnostic)
             // A file whose every item failed to parse is not "empty".
             .filter(|d| !(had_syntax_errors && d.code == "empty_policy")),
     );
     diagnostics.extend(
-        limits::check_policy(&policy, limits)
+        check::limits::check_policy(&policy, limits)
             .iter()
             .map(Diagnose::to_diagnostic),
     );

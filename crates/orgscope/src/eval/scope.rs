@@ -221,7 +221,7 @@ impl<'r> Ctx<'r> {
                 h.role != Role::OrgId
                     && !h.name.eq_ignore_ascii_case(k)
                     && h.name.len().abs_diff(k.len()) <= 1
-                    && crate::check::edit_distance(k, &h.name) == 1
+                    && crate::check::suggest::edit_distance(k, &h.name) == 1
             });
             if let Some(h) = near {
                 self.trace.warn(

@@ -1,0 +1,183 @@
+//! Object types: names and aliases, properties, inheritance and fallbacks.
+
+use super::graph::find_cycles;
+use super::{CheckError, Checker};
+use crate::syntax::ast::*;
+use crate::terms;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+impl Checker {
+    /// Object types: names, aliases, properties, inheritance. Returns the declared type names.
+    pub(super) fn objects<'p>(&mut self, objects: &[&'p Object]) -> HashMap<&'p str, &'p Object> {
+        let mut types: HashMap<&str, &Object> = HashMap::default();
+        // Type names and aliases by `type_key`: (owner type, what it is, line).
+        let mut keys: HashMap<String, (&str, String, u32)> = HashMap::default();
+        for o in objects {
+            let name = o.name.node.as_str();
+            let key = terms::type_key(name);
+            match keys.get(&key) {
+                Some((first, _, line)) => self.push(CheckError::DuplicateObject {
+                    span: o.name.span,
+                    name: name.to_string(),
+                    first: (*first).to_string(),
+                    first_line: *line,
+                }),
+                None => {
+                    keys.insert(
+                        key,
+                        (
+                            name,
+                            format!("the name of object type `{name}`"),
+                            o.name.span.line,
+                        ),
+                    );
+                }
+            }
+            types.entry(name).or_insert(o);
+        }
+        for o in objects {
+            let name = o.name.node.as_str();
+            for p in &o.props {
+                if let ObjectProp::Alias(aliases) = &p.node {
+                    for a in aliases {
+                        let key = terms::type_key(&a.node);
+                        match keys.get(&key) {
+                            Some((owner, what, line)) if *owner != name => {
+                                self.push(CheckError::AliasCollision {
+                                    span: a.span,
+                                    alias: a.node.clone(),
+                                    object: name.to_string(),
+                                    other: what.clone(),
+                                    other_line: *line,
+                                })
+                            }
+                            Some(_) => {}
+                            None => {
+                                keys.insert(
+                                    key,
+                                    (
+                                        name,
+                                        format!("alias `{}` of object type `{name}`", a.node),
+                                        a.span.line,
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut parents: HashMap<&str, &Name> = HashMap::default();
+        for o in objects {
+            let name = o.name.node.as_str();
+            let owner = || format!("object type `{name}`");
+            let mut seen = HashMap::default();
+            let mut shared: Option<Span> = None;
+            let mut others: Vec<(&'static str, Span)> = Vec::new();
+            for p in &o.props {
+                match &p.node {
+                    ObjectProp::Label(f) => {
+                        self.once(&mut seen, "label", p.span, owner);
+                        self.field_terms(f);
+                        others.push(("label", p.span));
+                    }
+                    ObjectProp::Inherit(inh) => {
+                        let again = seen.contains_key("inherit");
+                        self.once(&mut seen, "inherit", p.span, owner);
+                        self.field_terms(&inh.via);
+                        others.push(("inherit", p.span));
+                        if again {
+                            continue;
+                        }
+                        match types.get(inh.parent.node.as_str()) {
+                            Some(parent) => {
+                                if parent.props.iter().any(|p| p.node == ObjectProp::Shared) {
+                                    self.push(CheckError::InheritFromShared {
+                                        span: inh.parent.span,
+                                        object: name.to_string(),
+                                        parent: inh.parent.node.clone(),
+                                        parent_line: parent.name.span.line,
+                                    });
+                                }
+                                // Only the first declaration of a type takes part in cycles.
+                                if types.get(name).is_some_and(|t| std::ptr::eq(*t, *o)) {
+                                    parents.insert(name, &inh.parent);
+                                }
+                            }
+                            None => {
+                                let suggestion = self.suggest(
+                                    &inh.parent.node,
+                                    objects.iter().map(|o| o.name.node.as_str()),
+                                );
+                                self.push(CheckError::UnknownObjectType {
+                                    span: inh.parent.span,
+                                    name: inh.parent.node.clone(),
+                                    suggestion,
+                                });
+                            }
+                        }
+                    }
+                    ObjectProp::Shared => {
+                        self.once(&mut seen, "shared", p.span, owner);
+                        shared.get_or_insert(p.span);
+                    }
+                    ObjectProp::Fallback(sources) => {
+                        self.once(&mut seen, "fallback", p.span, owner);
+                        self.fallbacks(sources);
+                        others.push(("fallback", p.span));
+                    }
+                    ObjectProp::Alias(_) => {}
+                }
+            }
+            if let Some(shared) = shared {
+                for (prop, span) in others {
+                    let (at, other) = if span.start > shared.start {
+                        (span, shared)
+                    } else {
+                        (shared, span)
+                    };
+                    self.push(CheckError::SharedConflict {
+                        span: at,
+                        object: name.to_string(),
+                        prop,
+                        other_line: other.line,
+                    });
+                }
+            }
+        }
+
+        let order: Vec<&str> = objects.iter().map(|o| o.name.node.as_str()).collect();
+        for (cycle, span) in find_cycles(&order, |n| {
+            parents.get(n).map(|p| (p.node.as_str(), p.span))
+        }) {
+            self.push(CheckError::InheritanceCycle { span, cycle });
+        }
+        types
+    }
+
+    pub(super) fn fallbacks(&mut self, sources: &[Spanned<FallbackSource>]) {
+        let mut seen = HashSet::default();
+        for s in sources {
+            if s.node == FallbackSource::WorkingOrg && !self.working_org_header {
+                self.push(CheckError::WorkingOrgWithoutHeader { span: s.span });
+            }
+            if !seen.insert(s.node) {
+                self.push(CheckError::DuplicateFallback {
+                    span: s.span,
+                    source_kw: s.node.keyword(),
+                });
+            }
+        }
+        let mut after_unlabeled = sources
+            .iter()
+            .skip_while(|s| s.node != FallbackSource::Unlabeled)
+            .skip(1);
+        if let Some(s) = after_unlabeled.next() {
+            self.push(CheckError::UnreachableFallback {
+                span: s.span,
+                source_kw: s.node.keyword(),
+            });
+        }
+    }
+}
