@@ -26,6 +26,7 @@ macro_rules! catalogue {
 
         impl $name {
             /// Every code of this catalogue, in declaration order.
+            #[cfg(feature = "unstable-syntax")]
             pub const CODES: &'static [&'static str] = &[$($code),*];
         }
 

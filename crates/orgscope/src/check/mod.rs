@@ -24,6 +24,7 @@ mod services;
 pub(crate) mod suggest;
 
 pub use errors::CheckError;
+#[cfg(feature = "unstable-syntax")]
 pub use limits::LimitError;
 
 use crate::syntax::ast::*;
@@ -34,34 +35,13 @@ use rustc_hash::FxHashMap as HashMap;
 
 /// Every code the checker reports, the limit checks' included: the catalogue docs and fixtures
 /// are tested against this list.
-pub const CODES: &[&str] = &ALL_CODES;
-
-const ALL_CODES: [&str; CheckError::CODES.len() + LimitError::CODES.len()] =
-    concat(CheckError::CODES, LimitError::CODES);
-
-/// `a` then `b`, at compile time (an index out of bounds is a compile error there).
-#[allow(clippy::indexing_slicing)]
-const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
-    let mut out = [""; N];
-    let mut i = 0;
-    while i < a.len() {
-        out[i] = a[i];
-        i += 1;
-    }
-    let mut j = 0;
-    while j < b.len() {
-        out[i + j] = b[j];
-        j += 1;
-    }
-    out
+#[cfg(feature = "unstable-syntax")]
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    CheckError::CODES.iter().chain(LimitError::CODES).copied()
 }
 
-/// Checks a parsed policy, returning every problem found (unsorted).
-pub fn check(policy: &Policy) -> Vec<CheckError> {
-    check_with(policy, &Limits::default())
-}
-
-/// Like [`check`], spending at most `limits.max_overlap_steps` on the overlap search.
+/// Checks a parsed policy, returning every problem found (unsorted), spending at most
+/// `limits.max_overlap_steps` on the overlap search.
 pub fn check_with(policy: &Policy, limits: &Limits) -> Vec<CheckError> {
     let mut c = Checker {
         errors: Vec::new(),
