@@ -60,6 +60,17 @@ fn decides_one_request() {
         (d["decision"].as_str(), d["status"].as_u64()),
         (Some("deny"), Some(404))
     );
+    // A request's own entities cannot contradict the trusted store: claiming the China account
+    // is in Asia gets the same 404, never an allow (docs/security.md).
+    let forged = decide(
+        s.addr(),
+        "application/json",
+        r#"{"method": "GET", "path": "/v1/accounts/A-China", "user": {"orgs": ["Asia"]},
+            "entities": [{"type": "account", "id": "A-China", "org": "Asia"}]}"#,
+    )
+    .json();
+    assert_eq!(forged["decision"], "deny");
+    assert_eq!(forged["errors"], d["errors"]);
     // Malformed input is an answered deny, never an error page.
     for bad in ["", "{", "[1]", "{\"user\": {\"orgs\": []}, \"usr\": 1}"] {
         let d = decide(s.addr(), "application/json", bad).json();
