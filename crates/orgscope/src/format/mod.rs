@@ -27,7 +27,9 @@
 //!   (fallbacks, `inherit` rules, aliases) and the formatter never reorders.
 //! - **Routes**: in a run of consecutive `route` lines (no blank line between them; comment
 //!   lines do not break the run) the methods are padded to the widest method list and the paths
-//!   to the widest path, so the paths and the `->` arrows line up.
+//!   to the widest path, so the paths and the `->` arrows line up. Method lists over 40
+//!   characters and paths over 80 are left out of the alignment (printed with one space after
+//!   them, and not widening the others), so that formatting cannot multiply a file's size.
 //! - **Blank lines between top-level items**: exactly one between items of different kinds and
 //!   around every item that has a block. Consecutive one-line items of the same kind (`route`s,
 //!   `default`s, `fallback`s, `object`s without a block) stay together, or stay split into the
@@ -636,7 +638,13 @@ impl Printer {
                 target,
             } => {
                 let (mw, pw) = widths.unwrap_or((0, 0));
-                format!("route {methods:<mw$} {path:<pw$} -> {target}")
+                format!(
+                    "route {}{} {}{} -> {target}",
+                    methods,
+                    padding(methods, mw),
+                    path,
+                    padding(path, pw)
+                )
             }
         };
         let trailing = n.trailing.as_deref();
@@ -665,8 +673,19 @@ impl Printer {
     }
 }
 
+/// The widest method list and path that set a run's columns. Wider ones are printed unpadded
+/// and do not widen the run: alignment may not blow a file up (at most about 7× its size, for a
+/// file of one-line routes written without spaces). Every method once is 38 characters.
+const MAX_METHODS_COLUMN: usize = 40;
+const MAX_PATH_COLUMN: usize = 80;
+
+/// The spaces that pad `s` to `width` characters (none when it is as wide or wider).
+fn padding(s: &str, width: usize) -> String {
+    " ".repeat(width.saturating_sub(s.chars().count()))
+}
+
 /// For each node that is a route, the method and path widths of its run of routes (routes with
-/// no blank line between them).
+/// no blank line between them), ignoring lists and paths too wide to align.
 fn route_widths(nodes: &[Node], blank: &[bool]) -> Vec<Option<(usize, usize)>> {
     let mut widths = vec![None; nodes.len()];
     let mut i = 0;
@@ -688,8 +707,13 @@ fn route_widths(nodes: &[Node], blank: &[bool]) -> Vec<Option<(usize, usize)>> {
         let (mut mw, mut pw) = (0, 0);
         for n in run {
             if let Head::Route { methods, path, .. } = &n.head {
-                mw = mw.max(methods.chars().count());
-                pw = pw.max(path.chars().count());
+                let (m, p) = (methods.chars().count(), path.chars().count());
+                if m <= MAX_METHODS_COLUMN {
+                    mw = mw.max(m);
+                }
+                if p <= MAX_PATH_COLUMN {
+                    pw = pw.max(p);
+                }
             }
         }
         for w in widths.get_mut(i..j).unwrap_or_default() {
