@@ -84,10 +84,17 @@ fn a_route_wider_than_65535_formats_without_panicking() {
 #[test]
 fn a_long_route_among_4000_short_ones_does_not_widen_them() {
     let text = long_and_short_routes(60_000, 4_000);
-    assert_under(Duration::from_secs(2), "formatting 163 KB of routes", || {
-        let out = format_bounded(&text);
-        assert!(out.contains("\nroute GET /r10   -> query\n"), "short routes align");
-    });
+    assert_under(
+        Duration::from_secs(2),
+        "formatting 163 KB of routes",
+        || {
+            let out = format_bounded(&text);
+            assert!(
+                out.contains("\nroute GET /r10   -> query\n"),
+                "short routes align"
+            );
+        },
+    );
 }
 
 #[test]
@@ -121,8 +128,14 @@ fn assert_scales_linearly(what: &str, n: usize, run: impl Fn(usize)) {
     let small = min_time(&|| run(n));
     let big = min_time(&|| run(4 * n));
     let ratio = big.as_secs_f64() / small.as_secs_f64().max(1e-9);
-    eprintln!("{what}: {n} in {small:?}, {} in {big:?}: {ratio:.2}×", 4 * n);
-    assert!(ratio <= 6.0, "{what} grows superlinearly: {ratio:.2}× for 4× the input");
+    eprintln!(
+        "{what}: {n} in {small:?}, {} in {big:?}: {ratio:.2}×",
+        4 * n
+    );
+    assert!(
+        ratio <= 6.0,
+        "{what} grows superlinearly: {ratio:.2}× for 4× the input"
+    );
 }
 
 #[test]
