@@ -1,12 +1,20 @@
 //! Big inputs stay cheap: policies built here at the sizes of issue 17 load, evaluate and format
 //! in bounded time and output, without panicking; and the `#[ignore]`d scaling tier (run with
 //! `cargo test --release -- --ignored`) times each family at two sizes 4× apart and fails when
-//! the cost grows superlinearly.
+//! the cost grows superlinearly. The seeds of the `big_inputs` fuzz target, a few bytes each
+//! that expand to megabytes, are replayed here too.
 
 use orgscope::diag::Source;
 use orgscope::format::format;
 use orgscope::{Policy, Request};
 use std::time::{Duration, Instant};
+
+// The fuzz targets' checks and the `big_inputs` expansion (fuzz/src/big.rs refers to `checks`).
+#[allow(dead_code)]
+#[path = "../../../fuzz/src/checks.rs"]
+mod checks;
+#[path = "../../../fuzz/src/big.rs"]
+mod big;
 
 /// A chain of `n` orgs, each the parent of the next, with `descendant_access on`, and a route
 /// whose visibility header names orgs.
@@ -107,6 +115,26 @@ fn alignment_is_capped_even_for_the_densest_routes() {
     let out = format_bounded(&text);
     let short = format!("route {:<40} {:<80} -> query\n", "GET", "/");
     assert!(out.ends_with(&short), "{}", &out[out.len() - 200..]);
+}
+
+#[test]
+fn big_inputs_seeds_expand_to_megabytes_and_hold_every_invariant() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/big_inputs");
+    let mut seeds: Vec<_> = std::fs::read_dir(dir)
+        .expect("fuzz/seeds/big_inputs")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    seeds.sort();
+    assert!(!seeds.is_empty());
+    let mut largest = 0;
+    for path in seeds {
+        let data = std::fs::read(&path).expect("seed");
+        largest = largest.max(big::expand(&data).0.len());
+        assert_under(Duration::from_secs(10), &path.display().to_string(), || {
+            big::big_inputs(&data)
+        });
+    }
+    assert!(largest > 500_000, "the seeds stay small: {largest} bytes");
 }
 
 // ------------------------------------------------------------------------------------ scaling
