@@ -18,7 +18,8 @@ case $target in
   request_eval) dict=request; max_len=4096 ;;
   batch_stream) dict=request; max_len=16384 ;;
   # Its bytes are structure (op, count, length triples): a few go a long way.
-  big_inputs) dict=; max_len=64 ;;
+  # Each input expands to up to 2 MB, checked and formatted several times: 10 s is too short.
+  big_inputs) dict=; max_len=64; timeout=60 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 python3 scripts/corpus.py corpus >/dev/null
@@ -27,5 +28,5 @@ mkdir -p artifacts/logs
 # Default profile: optimized, with debug assertions and overflow checks. No sanitizer:
 # AddressSanitizer needs a nightly std, and safe Rust needs none to report panics.
 RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" -- \
-  ${dict:+-dict="dict/$dict.dict"} -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+  ${dict:+-dict="dict/$dict.dict"} -max_len="$max_len" -timeout="${timeout:-10}" -rss_limit_mb=2048 \
   -max_total_time="$secs" -print_final_stats=1 "$@" 2>&1 | tee "artifacts/logs/$target.log"

@@ -1,17 +1,16 @@
 //! Target `big_inputs`: a few fuzzer bytes describe the *structure* of a policy (repeat counts,
 //! name lengths, chain depths), which [`expand`] turns into up to [`BUDGET`] bytes of policy
 //! text, so the fuzzer explores sizes no byte-level mutation reaches. The expanded policy then
-//! goes through every check of `policy_check` and `fmt_roundtrip`, the formatted text must stay
-//! within 10× the input, and a policy that compiles answers a request naming many orgs. Also
+//! goes through every check of `policy_check` and `fmt_roundtrip` (formatted text within 10× the
+//! input included), and a policy that compiles answers a request naming many orgs. Also
 //! included by path by `crates/orgscope/tests/scaling.rs`, which replays the seeds.
 
 use crate::checks;
-use orgscope::diag::Source;
 use orgscope::{Policy, Request};
 use std::fmt::Write as _;
 
 /// The most policy text one input expands to.
-pub const BUDGET: usize = 4 << 20;
+pub const BUDGET: usize = 2 << 20;
 
 /// One byte as a count: the low nibble is a mantissa, the high nibble a power of two, so one
 /// byte spans 1 to 524,288 and the fuzzer reaches every scale with one mutation.
@@ -114,7 +113,8 @@ pub fn expand(data: &[u8]) -> (String, Vec<String>) {
             }
             // One long route among the others.
             3 => {
-                let _ = writeln!(p.routes, "route GET /{} -> query", "a".repeat(n.min(BUDGET)));
+                let room = BUDGET.saturating_sub(p.size());
+                let _ = writeln!(p.routes, "route GET /{} -> query", "a".repeat(n.min(room)));
             }
             // An `inherit` chain of object types.
             4 => {
@@ -178,14 +178,6 @@ pub fn big_inputs(data: &[u8]) {
     let (text, orgs) = expand(data);
     checks::policy_check(text.as_bytes());
     checks::fmt_roundtrip(text.as_bytes());
-    if let Ok(out) = orgscope::format::format(&Source::new("big.policy", text.as_str())) {
-        assert!(
-            out.len() <= 10 * text.len().max(1),
-            "{} bytes formatted to {}",
-            text.len(),
-            out.len()
-        );
-    }
     let Ok(policy) = Policy::from_source("big.policy", &text) else {
         return;
     };

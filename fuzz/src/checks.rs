@@ -326,7 +326,8 @@ pub fn check_decision(d: &Value, user_orgs: Option<&[String]>) {
 /// - text with syntax errors is refused with `FmtError::Syntax`, never formatted;
 /// - otherwise `format` succeeds (an `Internal` error is a formatter bug), its output parses
 ///   without errors to an AST equal to the input's (spans ignored), the checker reports the same
-///   (severity, code) multiset for both, and formatting the output again changes nothing.
+///   (severity, code) multiset for both, formatting the output again changes nothing, and the
+///   output is at most 10× the input.
 pub fn fmt_roundtrip(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -348,6 +349,13 @@ pub fn fmt_roundtrip(data: &[u8]) {
         }
         Err(e) => panic!("format failed on text that parses: {e}\n--- input\n{text}"),
     };
+    // Alignment is capped: formatting cannot blow a file up.
+    assert!(
+        out.len() <= 10 * text.len(),
+        "{} bytes formatted to {}",
+        text.len(),
+        out.len()
+    );
     let out_src = Source::new("fuzz.policy", out.as_str());
     let (again, again_errors) = parse::parse(&out_src);
     assert!(

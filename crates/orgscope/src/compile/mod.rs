@@ -688,3 +688,25 @@ impl Tree {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Tree;
+
+    #[test]
+    fn descendants_are_each_orgs_subtree_in_declaration_order() {
+        // 0 ─┬─ 1 ── 3
+        //    └─ 2        4 (root)   5 ⇄ 6 (a cycle)   7 (parent out of range)
+        let t = Tree::new(&[None, Some(0), Some(0), Some(1), None, Some(6), Some(5), Some(99)]);
+        assert_eq!(t.descendants(0), [1, 3, 2]);
+        assert_eq!(t.descendants(1), [3]);
+        assert!(t.descendants(2).is_empty() && t.descendants(4).is_empty());
+        // The cycle is broken where the walk enters it: one of the two is the other's child.
+        assert_eq!(t.descendants(5), [6]);
+        assert!(t.descendants(6).is_empty() && t.descendants(7).is_empty());
+        assert!(t.descendants(8).is_empty());
+        // A deep chain is walked without recursion.
+        let chain: Vec<_> = (0..100_000).map(|i: u32| i.checked_sub(1)).collect();
+        assert_eq!(Tree::new(&chain).descendants(0).len(), 99_999);
+    }
+}
