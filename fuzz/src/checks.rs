@@ -116,6 +116,13 @@ pub fn policy_check(data: &[u8]) {
 pub fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
     let text = src.text();
     let lines: Vec<&str> = text.split('\n').collect();
+    // Where each line starts, computed once: per diagnostic it would be quadratic on big files.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(lines.iter().scan(0, |at, l| {
+            *at += l.len() + 1;
+            Some(*at)
+        }))
+        .collect();
     for d in diags {
         let s = d.span;
         assert!(s.start <= text.len(), "{d:?} starts past the end");
@@ -124,11 +131,7 @@ pub fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
             s.line >= 1 && (s.line as usize) <= lines.len(),
             "{d:?}: no such line"
         );
-        let start_of_line: usize = lines
-            .iter()
-            .take(s.line as usize - 1)
-            .map(|l| l.len() + 1)
-            .sum();
+        let start_of_line = line_starts[s.line as usize - 1];
         if let Some(prefix) = text.get(start_of_line..s.start) {
             assert_eq!(
                 prefix.chars().count() + 1,

@@ -222,7 +222,10 @@ mod tests {
             "warnings": [{"code": "w", "message": "x\u{2028}"}]
         });
         let text = render(&d);
-        assert!(!text.contains(['\r', '\u{1b}', '\u{85}', '\u{2028}']), "{text}");
+        assert!(
+            !text.contains(['\r', '\u{1b}', '\u{85}', '\u{2028}']),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.contains("r\\r  s\\u{85}: o\\n=> allow"), "{text}");
     }

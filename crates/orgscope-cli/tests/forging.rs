@@ -115,7 +115,7 @@ fn diagnostics_escape_file_names_messages_and_source_lines() {
     assert_no_raw("orgscope check", &text);
     assert_eq!(lines_starting(&text, "error[forged]"), 0, "{text}");
     assert_eq!(
-        lines_starting(&text.trim_start(), "--> forged"),
+        lines_starting(&text, "--> forged"),
         0,
         "{text}"
     );
@@ -133,5 +133,8 @@ fn fmt_check_diffs_escape_the_lines() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_no_raw("orgscope fmt --check", &text);
-    assert!(text.contains("\n-route GET /a->query # \\u{1b}[2K\\u{202e}\n"), "{text}");
+    assert!(
+        text.contains("\n-route GET /a->query # \\u{1b}[2K\\u{202e}\n"),
+        "{text}"
+    );
 }

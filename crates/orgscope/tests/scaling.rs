@@ -10,11 +10,11 @@ use orgscope::{Policy, Request};
 use std::time::{Duration, Instant};
 
 // The fuzz targets' checks and the `big_inputs` expansion (fuzz/src/big.rs refers to `checks`).
+#[path = "../../../fuzz/src/big.rs"]
+mod big;
 #[allow(dead_code)]
 #[path = "../../../fuzz/src/checks.rs"]
 mod checks;
-#[path = "../../../fuzz/src/big.rs"]
-mod big;
 
 /// A chain of `n` orgs, each the parent of the next, with `descendant_access on`, and a route
 /// whose visibility header names orgs.

@@ -697,7 +697,16 @@ mod tests {
     fn descendants_are_each_orgs_subtree_in_declaration_order() {
         // 0 ─┬─ 1 ── 3
         //    └─ 2        4 (root)   5 ⇄ 6 (a cycle)   7 (parent out of range)
-        let t = Tree::new(&[None, Some(0), Some(0), Some(1), None, Some(6), Some(5), Some(99)]);
+        let t = Tree::new(&[
+            None,
+            Some(0),
+            Some(0),
+            Some(1),
+            None,
+            Some(6),
+            Some(5),
+            Some(99),
+        ]);
         assert_eq!(t.descendants(0), [1, 3, 2]);
         assert_eq!(t.descendants(1), [3]);
         assert!(t.descendants(2).is_empty() && t.descendants(4).is_empty());
