@@ -114,11 +114,7 @@ fn diagnostics_escape_file_names_messages_and_source_lines() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_no_raw("orgscope check", &text);
     assert_eq!(lines_starting(&text, "error[forged]"), 0, "{text}");
-    assert_eq!(
-        lines_starting(&text, "--> forged"),
-        0,
-        "{text}"
-    );
+    assert_eq!(lines_starting(&text, "--> forged"), 0, "{text}");
     assert!(text.contains("forged.policy"), "{text}");
 }
 
