@@ -19,7 +19,18 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "fuzz")
-TARGETS = ["policy_check", "request_eval", "fmt_roundtrip", "batch_stream"]
+TARGETS = ["policy_check", "request_eval", "fmt_roundtrip", "batch_stream", "big_inputs"]
+
+# Structure for `big_inputs` (fuzz/src/big.rs): (op, count, length) triples, a few bytes that
+# expand to a 10,240-org chain with descendant access, a 524 KB route, 8,192 routes beside a
+# 262 KB one, and a bit of everything.
+BIG_SEEDS = [
+    bytes([0x80, 0xA9, 0x00]),
+    bytes([0x03, 0xFF, 0x00]),
+    bytes([0x02, 0xB3, 0x00, 0x03, 0xEF, 0x00]),
+    bytes([0x01, 0x73, 0x21, 0x88, 0x53, 0x00, 0x04, 0x1F, 0x05, 0x05, 0x63, 0x10,
+           0x06, 0x53, 0x9F, 0x12, 0x43, 0x02]),
+]
 
 
 def read(path):
@@ -29,18 +40,18 @@ def read(path):
 
 def policies():
     files = sorted(glob.glob(os.path.join(ROOT, "policies", "*.policy")))
-    files += sorted(glob.glob(os.path.join(ROOT, "tests", "cases", "**", "*.policy"), recursive=True))
+    files += sorted(glob.glob(os.path.join(ROOT, "crates", "orgscope-cli", "tests", "cases", "**", "*.policy"), recursive=True))
     return [(os.path.relpath(p, ROOT), read(p)) for p in files]
 
 
 def requests():
     """(policy stem, case name, request JSON object) for every acceptance case."""
     entities = []
-    ent_file = os.path.join(ROOT, "tests", "acceptance", "zuora-multi-org.entities.ndjson")
+    ent_file = os.path.join(ROOT, "crates", "orgscope-cli", "tests", "acceptance", "zuora-multi-org.entities.ndjson")
     if os.path.exists(ent_file):
         entities = [json.loads(l) for l in read(ent_file).decode().splitlines() if l.strip()]
     out = []
-    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "acceptance", "*.ndjson"))):
+    for path in sorted(glob.glob(os.path.join(ROOT, "crates", "orgscope-cli", "tests", "acceptance", "*.ndjson"))):
         stem = os.path.basename(path)[: -len(".ndjson")]
         if stem.endswith(".entities"):
             continue
@@ -118,6 +129,7 @@ def seeds():
         "request_eval": req_seeds,
         "fmt_roundtrip": fmt_seeds,
         "batch_stream": batches(reqs),
+        "big_inputs": BIG_SEEDS,
     }
     for t in TARGETS:
         write_all(os.path.join(FUZZ, "seeds", t), out[t], clear=True)
@@ -132,6 +144,7 @@ def corpus():
         "fmt_roundtrip": pols,
         "request_eval": [compact(r) for _, _, r in reqs],
         "batch_stream": batches(reqs),
+        "big_inputs": [],
     }
     for t in TARGETS:
         seed_dir = os.path.join(FUZZ, "seeds", t)
@@ -141,7 +154,7 @@ def corpus():
 
 
 def dictionaries():
-    grammar = read(os.path.join(ROOT, "grammar", "orgscope.pest")).decode()
+    grammar = read(os.path.join(ROOT, "crates", "orgscope", "src", "syntax", "orgscope.pest")).decode()
     words = re.findall(r'"((?:[^"\\]|\\.)+)"', grammar)
     # Keywords, methods and punctuation; not prose from the grammar's comments.
     policy = sorted(set(w for w in words if " " not in w or w == " "))

@@ -116,6 +116,13 @@ pub fn policy_check(data: &[u8]) {
 pub fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
     let text = src.text();
     let lines: Vec<&str> = text.split('\n').collect();
+    // Where each line starts, computed once: per diagnostic it would be quadratic on big files.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(lines.iter().scan(0, |at, l| {
+            *at += l.len() + 1;
+            Some(*at)
+        }))
+        .collect();
     for d in diags {
         let s = d.span;
         assert!(s.start <= text.len(), "{d:?} starts past the end");
@@ -124,11 +131,7 @@ pub fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
             s.line >= 1 && (s.line as usize) <= lines.len(),
             "{d:?}: no such line"
         );
-        let start_of_line: usize = lines
-            .iter()
-            .take(s.line as usize - 1)
-            .map(|l| l.len() + 1)
-            .sum();
+        let start_of_line = line_starts[s.line as usize - 1];
         if let Some(prefix) = text.get(start_of_line..s.start) {
             assert_eq!(
                 prefix.chars().count() + 1,
@@ -326,7 +329,8 @@ pub fn check_decision(d: &Value, user_orgs: Option<&[String]>) {
 /// - text with syntax errors is refused with `FmtError::Syntax`, never formatted;
 /// - otherwise `format` succeeds (an `Internal` error is a formatter bug), its output parses
 ///   without errors to an AST equal to the input's (spans ignored), the checker reports the same
-///   (severity, code) multiset for both, and formatting the output again changes nothing.
+///   (severity, code) multiset for both, formatting the output again changes nothing, and the
+///   output is at most 10× the input.
 pub fn fmt_roundtrip(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -348,6 +352,13 @@ pub fn fmt_roundtrip(data: &[u8]) {
         }
         Err(e) => panic!("format failed on text that parses: {e}\n--- input\n{text}"),
     };
+    // Alignment is capped: formatting cannot blow a file up.
+    assert!(
+        out.len() <= 10 * text.len(),
+        "{} bytes formatted to {}",
+        text.len(),
+        out.len()
+    );
     let out_src = Source::new("fuzz.policy", out.as_str());
     let (again, again_errors) = parse::parse(&out_src);
     assert!(

@@ -80,7 +80,7 @@ pub fn run(args: Args) -> i32 {
                     stderr,
                     "{}: cannot read `{}`: {e}",
                     paint(style, "1;31", "error"),
-                    path.display()
+                    diag::escape_non_printing(&path.display().to_string())
                 );
                 status = UNREADABLE;
                 continue;
@@ -104,7 +104,12 @@ pub fn run(args: Args) -> i32 {
                 for d in &diagnostics {
                     let _ = writeln!(stderr, "{}", diag::render(d, &src, style));
                 }
-                if let Some(line) = summary(src.name(), errors, warnings, args.deny_warnings) {
+                if let Some(line) = summary(
+                    &diag::escape_non_printing(src.name()),
+                    errors,
+                    warnings,
+                    args.deny_warnings,
+                ) {
                     let (word, colour) = if failed {
                         ("error", "1;31")
                     } else {

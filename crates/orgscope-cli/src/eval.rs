@@ -1,7 +1,7 @@
 //! `orgscope eval`: evaluate request descriptions (one JSON document, or NDJSON) into decisions.
 
+use crate::explain;
 use orgscope::batch::{evaluate_stream, BatchOptions, InputFormat};
-use orgscope::testing::{render_explain_value, show};
 use orgscope::{EntityLookup, EntityStore, NoEntities, Policy};
 use serde_json::Value;
 use std::io::{self, BufReader, Write};
@@ -176,13 +176,16 @@ impl<W: Write> TextExplain<W> {
                         writeln!(self.inner)?;
                     }
                     match decision.get("id").filter(|id| !id.is_null()) {
-                        Some(id) => {
-                            writeln!(self.inner, "request {} (id {})", self.count, show(id))?
-                        }
+                        Some(id) => writeln!(
+                            self.inner,
+                            "request {} (id {})",
+                            self.count,
+                            explain::show(id)
+                        )?,
                         None => writeln!(self.inner, "request {}", self.count)?,
                     }
                     self.inner
-                        .write_all(render_explain_value(&decision).as_bytes())?;
+                        .write_all(explain::render(&decision).as_bytes())?;
                     self.buf.drain(..end);
                 }
                 Some(Err(e)) if e.is_eof() => return Ok(()),

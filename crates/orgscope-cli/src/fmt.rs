@@ -8,7 +8,7 @@
 //! when some file would change, 2 when some file could not be read, does not parse, or failed the
 //! formatter's self-check (such files are never written).
 
-use orgscope::diag::{self, Diagnose as _, Source};
+use orgscope::diag::{self, escape_non_printing, Diagnose as _, Source};
 use orgscope::format::FmtError;
 use orgscope::parse;
 use std::io::{Read as _, Write as _};
@@ -67,7 +67,11 @@ pub fn run(args: Args) -> i32 {
         let bytes = match read(input) {
             Ok(bytes) => bytes,
             Err(e) => {
-                let _ = writeln!(stderr, "error: cannot read `{name}`: {e}");
+                let _ = writeln!(
+                    stderr,
+                    "error: cannot read `{}`: {e}",
+                    escape_non_printing(&name)
+                );
                 status = FAILED;
                 continue;
             }
@@ -76,7 +80,11 @@ pub fn run(args: Args) -> i32 {
             Ok(src) => src,
             Err((src, e)) => {
                 let _ = writeln!(stderr, "{}", diag::render(&e.to_diagnostic(), &src, style));
-                let _ = writeln!(stderr, "error: `{name}` was not formatted");
+                let _ = writeln!(
+                    stderr,
+                    "error: `{}` was not formatted",
+                    escape_non_printing(&name)
+                );
                 status = FAILED;
                 continue;
             }
@@ -101,7 +109,11 @@ pub fn run(args: Args) -> i32 {
         } else if args.write {
             if let (true, Some(path)) = (changed, input) {
                 if let Err(e) = write_atomically(path, &formatted) {
-                    let _ = writeln!(stderr, "error: cannot write `{name}`: {e}");
+                    let _ = writeln!(
+                        stderr,
+                        "error: cannot write `{}`: {e}",
+                        escape_non_printing(&name)
+                    );
                     status = FAILED;
                 }
             }
@@ -131,9 +143,13 @@ fn report(out: &mut impl std::io::Write, src: &Source, e: &FmtError, style: diag
         for err in errors {
             let _ = writeln!(out, "{}", diag::render(&err.to_diagnostic(), src, style));
         }
-        let _ = writeln!(out, "error: `{}` was not formatted", src.name());
+        let _ = writeln!(
+            out,
+            "error: `{}` was not formatted",
+            escape_non_printing(src.name())
+        );
     } else {
-        let _ = writeln!(out, "error: `{}`: {e}", src.name());
+        let _ = writeln!(out, "error: `{}`: {e}", escape_non_printing(src.name()));
     }
 }
 
@@ -177,90 +193,14 @@ fn stdout_color() -> bool {
 
 // ------------------------------------------------------------------------------------ line diff
 
-/// One step of an edit script over lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    /// The old line `.0` equals the new line `.1`.
-    Same(usize, usize),
-    /// The old line is removed.
-    Del(usize),
-    /// The new line is added.
-    Add(usize),
-}
-
-/// Above this many LCS cells (after the common prefix and suffix are set aside) the middle is
-/// shown as one replacement instead: still a correct diff, just not a minimal one.
-const MAX_LCS_CELLS: usize = 16_000_000;
-
-/// An edit script turning `old` into `new`: longest common subsequence over lines.
-fn edit_script(old: &[&str], new: &[&str]) -> Vec<Op> {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(old.len().min(new.len()) - prefix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let (n, m) = (old.len() - prefix - suffix, new.len() - prefix - suffix);
-    let mut ops: Vec<Op> = (0..prefix).map(|i| Op::Same(i, i)).collect();
-    let a = old.get(prefix..prefix + n).unwrap_or_default();
-    let b = new.get(prefix..prefix + m).unwrap_or_default();
-    if n.saturating_mul(m) > MAX_LCS_CELLS {
-        ops.extend((0..n).map(|i| Op::Del(prefix + i)));
-        ops.extend((0..m).map(|j| Op::Add(prefix + j)));
-    } else {
-        // lcs[i * (m + 1) + j]: the LCS length of a[i..] and b[j..].
-        let w = m + 1;
-        let mut lcs = vec![0u32; (n + 1) * w];
-        let at = |lcs: &[u32], i: usize, j: usize| lcs.get(i * w + j).copied().unwrap_or(0);
-        for i in (0..n).rev() {
-            for j in (0..m).rev() {
-                let v = if a.get(i) == b.get(j) {
-                    at(&lcs, i + 1, j + 1) + 1
-                } else {
-                    at(&lcs, i + 1, j).max(at(&lcs, i, j + 1))
-                };
-                if let Some(cell) = lcs.get_mut(i * w + j) {
-                    *cell = v;
-                }
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < n || j < m {
-            if i < n && j < m && a.get(i) == b.get(j) {
-                ops.push(Op::Same(prefix + i, prefix + j));
-                i += 1;
-                j += 1;
-            } else if i < n && (j == m || at(&lcs, i + 1, j) >= at(&lcs, i, j + 1)) {
-                ops.push(Op::Del(prefix + i));
-                i += 1;
-            } else {
-                ops.push(Op::Add(prefix + j));
-                j += 1;
-            }
-        }
-    }
-    let (old_end, new_end) = (prefix + n, prefix + m);
-    ops.extend((0..suffix).map(|k| Op::Same(old_end + k, new_end + k)));
-    ops
-}
-
 /// A unified diff (`diff -u` style, three lines of context) from `old` to `new`, both called
-/// `name`. Empty when they are equal.
+/// `name`. Empty when they are equal. Lines are shown with their non-printing characters
+/// escaped, like every text for people.
 fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
-    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    let ops = edit_script(&old_lines, &new_lines);
-    let changes: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| !matches!(op, Op::Same(..)))
-        .map(|(k, _)| k)
-        .collect();
-    let Some(&first) = changes.first() else {
-        return String::new();
-    };
+    let diff = similar::TextDiff::configure()
+        // Past this the diff is still correct, just not minimal.
+        .timeout(std::time::Duration::from_secs(2))
+        .diff_lines(old, new);
     let paint = |code: &str, text: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -269,95 +209,39 @@ fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
         }
     };
     let mut out = String::new();
-    out.push_str(&paint(
-        "1",
-        &format!("--- {name}\n+++ {name} (formatted)\n"),
-    ));
-    // Group changes into hunks: a gap of more than twice the context starts a new hunk.
-    let mut hunks: Vec<(usize, usize)> = Vec::new();
-    let mut start = first;
-    let mut end = first;
-    for &k in changes.iter().skip(1) {
-        if k - end > 2 * CONTEXT + 1 {
-            hunks.push((start, end));
-            start = k;
+    for (k, hunk) in diff
+        .unified_diff()
+        .context_radius(CONTEXT)
+        .iter_hunks()
+        .enumerate()
+    {
+        if k == 0 {
+            out.push_str(&paint(
+                "1",
+                &format!(
+                    "--- {name}\n+++ {name} (formatted)\n",
+                    name = escape_non_printing(name)
+                ),
+            ));
         }
-        end = k;
-    }
-    hunks.push((start, end));
-    for (s, e) in hunks {
-        let lo = s.saturating_sub(CONTEXT);
-        let hi = (e + CONTEXT + 1).min(ops.len());
-        let hunk = ops.get(lo..hi).unwrap_or_default();
-        let (mut old_start, mut new_start) = (None, None);
-        let (mut old_len, mut new_len) = (0, 0);
-        // Where the hunk starts in each file, even when it has no line of that file.
-        let (mut old_pos, mut new_pos) = (0, 0);
-        for op in ops.get(..lo).unwrap_or_default() {
-            match op {
-                Op::Same(..) => {
-                    old_pos += 1;
-                    new_pos += 1;
-                }
-                Op::Del(_) => old_pos += 1,
-                Op::Add(_) => new_pos += 1,
-            }
-        }
-        for op in hunk {
-            match *op {
-                Op::Same(i, j) => {
-                    old_start.get_or_insert(i);
-                    new_start.get_or_insert(j);
-                    old_len += 1;
-                    new_len += 1;
-                }
-                Op::Del(i) => {
-                    old_start.get_or_insert(i);
-                    old_len += 1;
-                }
-                Op::Add(j) => {
-                    new_start.get_or_insert(j);
-                    new_len += 1;
-                }
-            }
-        }
-        let range = |start: Option<usize>, pos: usize, len: usize| {
-            let first = if len == 0 {
-                pos
-            } else {
-                start.unwrap_or(pos) + 1
-            };
-            if len == 1 {
-                format!("{first}")
-            } else {
-                format!("{first},{len}")
-            }
-        };
-        out.push_str(&paint(
-            "36",
-            &format!(
-                "@@ -{} +{} @@",
-                range(old_start, old_pos, old_len),
-                range(new_start, new_pos, new_len)
-            ),
-        ));
+        out.push_str(&paint("36", &hunk.header().to_string()));
         out.push('\n');
-        for op in hunk {
-            let (sign, line, code) = match *op {
-                Op::Same(i, _) => (' ', old_lines.get(i), ""),
-                Op::Del(i) => ('-', old_lines.get(i), "31"),
-                Op::Add(j) => ('+', new_lines.get(j), "32"),
+        for change in hunk.iter_changes() {
+            let (sign, code) = match change.tag() {
+                similar::ChangeTag::Equal => (' ', ""),
+                similar::ChangeTag::Delete => ('-', "31"),
+                similar::ChangeTag::Insert => ('+', "32"),
             };
-            let line = line.copied().unwrap_or("");
+            let line = change.value();
             let body = line.strip_suffix('\n').unwrap_or(line);
-            let text = format!("{sign}{body}");
+            let text = format!("{sign}{}", escape_non_printing(body));
             out.push_str(&if code.is_empty() {
                 text
             } else {
                 paint(code, &text)
             });
             out.push('\n');
-            if !line.ends_with('\n') {
+            if change.missing_newline() {
                 out.push_str("\\ No newline at end of file\n");
             }
         }

@@ -3,6 +3,7 @@
 mod check;
 mod completions;
 mod eval;
+mod explain;
 mod fmt;
 mod serve;
 mod test;

@@ -9,11 +9,14 @@
 //! `--min-coverage`), 2 a test file or policy could not be read or is invalid, or no test file
 //! was found — the other files still run.
 
+use crate::explain;
+use orgscope::diag::escape_non_printing;
 use orgscope::testing::{self, CaseResult, Coverage, TestFile, TEST_FILE_SUFFIX};
 use orgscope::{Decision, Policy};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -80,7 +83,7 @@ pub fn run(args: Args) -> i32 {
         if json {
             emit(out, &JsonLine::Error { file, message });
         } else {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", escape_non_printing(message));
         }
     };
 
@@ -185,7 +188,12 @@ pub fn run(args: Args) -> i32 {
             let n = tests.len();
             let s = if n == 1 { "" } else { "s" };
             let gap = if files_shown > 0 { "\n" } else { "" };
-            let _ = writeln!(out, "{gap}{file_name}: {n} test{s} of {policy_name}");
+            let _ = writeln!(
+                out,
+                "{gap}{}: {n} test{s} of {}",
+                escape_non_printing(&file_name),
+                escape_non_printing(&policy_name)
+            );
             files_shown += 1;
         }
         for t in tests {
@@ -197,7 +205,11 @@ pub fn run(args: Args) -> i32 {
                 passed += 1;
             } else {
                 failed += 1;
-                failures.push(format!("{file_name}: {}", result.name));
+                failures.push(format!(
+                    "{}: {}",
+                    escape_non_printing(&file_name),
+                    escape_non_printing(&result.name)
+                ));
                 if status == PASSED {
                     status = FAILED;
                 }
@@ -245,19 +257,29 @@ pub fn run(args: Args) -> i32 {
         let _ = writeln!(
             out,
             "coverage: {}: {} of {} rules exercised ({})",
-            c.policy(),
+            escape_non_printing(c.policy()),
             c.covered(),
             c.total(),
             c.percent()
         );
-        let uncovered = c.uncovered();
+        let uncovered: Vec<_> = c
+            .uncovered()
+            .into_iter()
+            .map(|u| {
+                (
+                    escape_non_printing(&u.rule).into_owned(),
+                    escape_non_printing(&u.text).into_owned(),
+                )
+            })
+            .collect();
         let width = uncovered
             .iter()
-            .map(|u| u.rule.chars().count())
+            .map(|(rule, _)| rule.chars().count())
             .max()
             .unwrap_or(0);
-        for u in &uncovered {
-            let _ = writeln!(out, "  not exercised: {:<width$}  {}", u.rule, u.text);
+        for (rule, text) in &uncovered {
+            let pad = " ".repeat(width.saturating_sub(rule.chars().count()));
+            let _ = writeln!(out, "  not exercised: {rule}{pad}  {text}");
         }
         if let Some(min) = below {
             let _ = writeln!(out, "  below --min-coverage {min}%");
@@ -291,13 +313,20 @@ pub fn run(args: Args) -> i32 {
 /// One test's lines: `ok  NAME`, or `FAILED  NAME` with the differing fields and the decision.
 fn test_text(r: &CaseResult, explain: bool) -> String {
     if r.passed() {
-        return format!("ok      {}\n", r.name);
+        return format!("ok      {}\n", escape_non_printing(&r.name));
     }
-    let mut s = format!("FAILED  {}\n", r.name);
-    let detail = if explain {
-        r.render_mismatches() + &testing::render_explain(&r.decision)
+    let mut s = format!("FAILED  {}\n", escape_non_printing(&r.name));
+    let mut detail = String::new();
+    for m in &r.mismatches {
+        let _ = writeln!(detail, "{}", escape_non_printing(&m.field));
+        let _ = writeln!(detail, "  expected: {}", explain::show(&m.expected));
+        let _ = writeln!(detail, "  actual:   {}", explain::show(&m.actual));
+    }
+    let decision = serde_json::to_value(&r.decision).unwrap_or_default();
+    detail += &if explain {
+        explain::render(&decision)
     } else {
-        r.render_failure()
+        explain::verdict(&decision)
     };
     for line in detail.lines() {
         s.push_str("        ");

@@ -39,8 +39,8 @@ pub(crate) struct Compiled {
 pub(crate) struct Directory {
     pub names: Vec<Arc<str>>,
     by_key: HashMap<String, OrgIdx>,
-    /// Every org's descendants (empty unless `descendant_access on`).
-    pub descendants: Vec<Vec<OrgIdx>>,
+    /// The hierarchy (empty unless `descendant_access on`).
+    tree: Tree,
 }
 
 impl Directory {
@@ -51,6 +51,11 @@ impl Directory {
 
     pub fn name(&self, i: OrgIdx) -> Option<&Arc<str>> {
         self.names.get(i as usize)
+    }
+
+    /// The descendants of org `i` (none unless `descendant_access on`).
+    pub fn descendants(&self, i: OrgIdx) -> &[OrgIdx] {
+        self.tree.descendants(i)
     }
 }
 
@@ -549,7 +554,7 @@ fn route_rule(c: &Compiled, t: &Target, path: Option<&PathTemplate>, rule: RuleI
 fn directory(o: &Orgs) -> Directory {
     let mut names = Vec::new();
     let mut by_key = HashMap::default();
-    let mut parents: Vec<Option<String>> = Vec::new();
+    let mut parents: Vec<Option<&str>> = Vec::new();
     let mut descendant_access = false;
     for e in &o.entries {
         match e {
@@ -564,35 +569,153 @@ fn directory(o: &Orgs) -> Directory {
                         OrgProp::Id(id) => {
                             by_key.entry(id.clone()).or_insert(idx);
                         }
-                        OrgProp::Parent(n) => parent = Some(n.node.clone()),
+                        OrgProp::Parent(n) => parent = Some(n.node.as_str()),
                     }
                 }
                 parents.push(parent);
             }
         }
     }
-    let mut descendants = vec![Vec::new(); names.len()];
-    if descendant_access {
-        // Walk up from each org, bounded by the org count so a cycle cannot loop forever.
-        for (child, _) in names.iter().enumerate() {
-            let mut cur = parents.get(child).cloned().flatten();
-            for _ in 0..names.len() {
-                let Some(p) = cur.as_ref().and_then(|n| by_key.get(n).copied()) else {
-                    break;
-                };
-                if p as usize == child {
-                    break;
-                }
-                if let Some(d) = descendants.get_mut(p as usize) {
-                    d.push(child as OrgIdx);
-                }
-                cur = parents.get(p as usize).cloned().flatten();
-            }
-        }
-    }
+    let tree = if descendant_access {
+        let parents: Vec<Option<OrgIdx>> = parents
+            .iter()
+            .map(|p| p.and_then(|n| by_key.get(n).copied()))
+            .collect();
+        Tree::new(&parents)
+    } else {
+        Tree::default()
+    };
     Directory {
         names,
         by_key,
-        descendants,
+        tree,
+    }
+}
+
+/// The org hierarchy in depth-first pre-order: an org's descendants are the orgs listed right
+/// after it, so every descendant set is a slice of one array (linear memory, however deep).
+#[derive(Debug, Default)]
+struct Tree {
+    /// Every org, each one before its descendants.
+    preorder: Vec<OrgIdx>,
+    /// Per org: its position in `preorder` and the number of its descendants.
+    span: Vec<(u32, u32)>,
+}
+
+impl Tree {
+    /// The tree of `parents` (indexed by org). Parents out of range are roots; a cycle (which
+    /// the checker rejects) is broken where the walk enters it, so building always terminates.
+    fn new(parents: &[Option<OrgIdx>]) -> Tree {
+        let n = parents.len();
+        // Children as linked lists threaded through two arrays, in declaration order.
+        let mut first_child: Vec<Option<OrgIdx>> = vec![None; n];
+        let mut next_sibling: Vec<Option<OrgIdx>> = vec![None; n];
+        let mut has_parent = vec![false; n];
+        for (child, p) in parents.iter().enumerate().rev() {
+            let Some(p) = p.filter(|&p| (p as usize) < n && p as usize != child) else {
+                continue;
+            };
+            if let (Some(next), Some(first)) =
+                (next_sibling.get_mut(child), first_child.get_mut(p as usize))
+            {
+                *next = *first;
+                *first = Some(child as OrgIdx);
+            }
+            if let Some(h) = has_parent.get_mut(child) {
+                *h = true;
+            }
+        }
+        let mut tree = Tree {
+            preorder: Vec::with_capacity(n),
+            span: vec![(0, 0); n],
+        };
+        let mut visited = vec![false; n];
+        // Roots first; then whatever only a cycle reaches.
+        let roots = (0..n).filter(|&i| !has_parent.get(i).copied().unwrap_or(false));
+        for start in roots.chain(0..n) {
+            tree.walk(start as OrgIdx, &first_child, &next_sibling, &mut visited);
+        }
+        tree
+    }
+
+    /// Appends the subtree of `root` in pre-order, iteratively (a chain can be deep).
+    fn walk(
+        &mut self,
+        root: OrgIdx,
+        first_child: &[Option<OrgIdx>],
+        next_sibling: &[Option<OrgIdx>],
+        visited: &mut [bool],
+    ) {
+        // The orgs entered and not yet left, each with its next child to visit.
+        let mut stack: Vec<(OrgIdx, Option<OrgIdx>)> = Vec::new();
+        let mut enter = |tree: &mut Tree, o: OrgIdx, stack: &mut Vec<_>| {
+            match visited.get_mut(o as usize) {
+                Some(v) if !*v => *v = true,
+                _ => return,
+            }
+            if let Some(s) = tree.span.get_mut(o as usize) {
+                s.0 = tree.preorder.len() as u32;
+            }
+            tree.preorder.push(o);
+            stack.push((o, first_child.get(o as usize).copied().flatten()));
+        };
+        enter(self, root, &mut stack);
+        while let Some((o, next)) = stack.last_mut() {
+            let o = *o;
+            match *next {
+                Some(c) => {
+                    *next = next_sibling.get(c as usize).copied().flatten();
+                    enter(self, c, &mut stack);
+                }
+                None => {
+                    stack.pop();
+                    let end = self.preorder.len() as u32;
+                    if let Some(s) = self.span.get_mut(o as usize) {
+                        s.1 = end - s.0 - 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn descendants(&self, i: OrgIdx) -> &[OrgIdx] {
+        self.span
+            .get(i as usize)
+            .and_then(|&(at, n)| {
+                let from = at as usize + 1;
+                self.preorder.get(from..from + n as usize)
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tree;
+
+    #[test]
+    fn descendants_are_each_orgs_subtree_in_declaration_order() {
+        // 0 ─┬─ 1 ── 3
+        //    └─ 2        4 (root)   5 ⇄ 6 (a cycle)   7 (parent out of range)
+        let t = Tree::new(&[
+            None,
+            Some(0),
+            Some(0),
+            Some(1),
+            None,
+            Some(6),
+            Some(5),
+            Some(99),
+        ]);
+        assert_eq!(t.descendants(0), [1, 3, 2]);
+        assert_eq!(t.descendants(1), [3]);
+        assert!(t.descendants(2).is_empty() && t.descendants(4).is_empty());
+        // The cycle is broken where the walk enters it: one of the two is the other's child.
+        assert_eq!(t.descendants(5), [6]);
+        assert!(t.descendants(6).is_empty() && t.descendants(7).is_empty());
+        assert!(t.descendants(8).is_empty());
+        // A deep chain is walked without recursion.
+        let chain: Vec<_> = (0..100_000).map(|i: u32| i.checked_sub(1)).collect();
+        assert_eq!(Tree::new(&chain).descendants(0).len(), 99_999);
     }
 }

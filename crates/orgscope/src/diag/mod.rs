@@ -216,7 +216,7 @@ pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
         out,
         "{gutter}{} {}:{}:{}",
         blue("-->"),
-        src.name(),
+        printable(src.name()),
         line,
         d.span.col
     );
@@ -313,19 +313,60 @@ fn display_width(c: char) -> usize {
     }
 }
 
-/// Text safe to print on a terminal: tabs become four spaces and other control characters
-/// (a policy file may contain anything, escape sequences included) become U+FFFD.
+/// Text safe to print on a terminal: tabs become four spaces and other non-printing characters
+/// (a policy file may contain anything, escape sequences included) become U+FFFD, one column
+/// each so that the caret stays under its span.
 fn printable(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             let (c, n) = match c {
                 '\t' => (' ', 4),
-                c if c.is_control() => (char::REPLACEMENT_CHARACTER, 1),
+                c if is_non_printing(c) => (char::REPLACEMENT_CHARACTER, 1),
                 c => (c, 1),
             };
             std::iter::repeat(c).take(n)
         })
         .collect()
+}
+
+/// Whether a terminal would not show `c` as itself: control characters (C0, DEL, C1, so line
+/// breaks and escape sequences) and the invisible format characters that can hide or reorder
+/// text (zero-width and bidirectional controls, line and paragraph separators, the BOM).
+pub fn is_non_printing(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// `text` with every non-printing character (see [`is_non_printing`]) escaped, as `\n`, `\r`,
+/// `\t` or `\u{…}`: user text shown to people can then neither start a line of its own nor
+/// carry terminal escapes.
+pub fn escape_non_printing(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_non_printing) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_non_printing(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// The JSON form of a diagnostic (`orgscope check --format json`): one object per line.

@@ -78,7 +78,7 @@ impl<'r> Ctx<'r> {
             let Some(org) = self.resolve(o) else { continue };
             set.insert(org);
             if let (Some(d), Org::Known(i)) = (d, org) {
-                for &c in d.descendants.get(i as usize).map_or(&[][..], Vec::as_slice) {
+                for &c in d.descendants(i) {
                     set.insert(Org::Known(c));
                 }
             }
