@@ -18,7 +18,6 @@ use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeId
 use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
 use crate::request::Request;
 use crate::syntax::ast::{Action, Method};
-use std::sync::Arc;
 use trace::Tracer;
 
 pub use lookup::{EntityLookup, Found, NoEntities};
@@ -118,10 +117,10 @@ pub(crate) fn evaluate(
     };
     let outcome = cx.run();
     let object = outcome.object.and_then(|o| match o {
-        Ok(t) => p.object(t).map(|t| Arc::clone(&t.name)),
-        Err(name) => Some(Arc::from(name)),
+        Ok(t) => p.object(t).map(|t| t.name.to_string()),
+        Err(name) => Some(name.to_string()),
     });
-    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r).cloned());
+    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r)).map(|r| r.to_string());
     let mut trace = cx.trace;
     let verdict = match outcome.verdict {
         // Fail closed: an allow is granted by a rule of the policy, never by its silence.
@@ -186,12 +185,9 @@ fn org_name<'s>(p: &'s Compiled, o: Org<'s>) -> &'s str {
     }
 }
 
-/// The org's name for a decision: shared with the policy when it is in the directory.
-fn org_text(p: &Compiled, o: Org<'_>) -> Arc<str> {
-    match (o, &p.directory) {
-        (Org::Known(i), Some(d)) => d.name(i).cloned().unwrap_or_else(|| Arc::from("")),
-        _ => Arc::from(org_name(p, o)),
-    }
+/// The org's name for a decision, copied: a decision shares no counter with the policy.
+fn org_text(p: &Compiled, o: Org<'_>) -> String {
+    org_name(p, o).to_string()
 }
 
 impl<'r> Ctx<'r> {
