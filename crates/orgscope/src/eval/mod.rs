@@ -95,6 +95,8 @@ struct Ctx<'r> {
     accessible: OrgSet<'r>,
     /// Whether the request may carry its own `entities`.
     inline_entities: bool,
+    /// The request's entities indexed, once a lookup needs it (see `Ctx::find`).
+    entity_index: std::cell::OnceCell<lookup::EntityIndex<'r>>,
 }
 
 /// Evaluates one request against a compiled policy.
@@ -114,6 +116,7 @@ pub(crate) fn evaluate(
         trace: Tracer::new(p, explain),
         accessible: OrgSet::empty(None),
         inline_entities,
+        entity_index: std::cell::OnceCell::new(),
     };
     let outcome = cx.run();
     let object = outcome.object.and_then(|o| match o {
