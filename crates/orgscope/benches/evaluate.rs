@@ -63,6 +63,30 @@ fn bench(c: &mut Criterion) {
         b.iter(|| zuora.evaluate_json(black_box(QUERY), &EvalOptions::default()))
     });
     g.finish();
+
+    // A create's cost per object, from 1 object and 1 entity to 1,000 of each (issue 13: within
+    // 2×). Read each figure divided by its object count.
+    let mut g = c.benchmark_group("create_objects_entities");
+    for n in [1, 1000] {
+        let objects: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"invoiceId": format!("I-{i}")}))
+            .collect();
+        let entities: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"type": "invoice", "id": format!("I-{i}"), "org": "Asia"}))
+            .collect();
+        let req = serde_json::json!({
+            "method": "POST", "path": "/v1/action/create",
+            "body": {"type": "InvoiceItem", "objects": objects},
+            "user": {"id": "u-1", "orgs": ["Asia", "China"]},
+            "entities": entities,
+        });
+        let req = Request::from_json(&req.to_string()).unwrap();
+        assert!(zuora.evaluate(&req).is_allow());
+        g.bench_function(n.to_string(), |b| {
+            b.iter(|| zuora.evaluate(black_box(&req)))
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -4,7 +4,6 @@ use crate::syntax::ast::Action;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
-use std::sync::Arc;
 
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -17,6 +16,10 @@ pub enum Effect {
 }
 
 /// The answer for one request.
+///
+/// It owns its strings (copied from the policy, never shared with it): a decision that held
+/// reference-counted names of the policy would make every thread deciding against one shared
+/// `Policy` write to the same counters, and two threads would decide no faster than one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     /// The request's `id`, echoed (null when it had none).
@@ -28,11 +31,11 @@ pub struct Decision {
     /// The action, when known.
     pub action: Option<Action>,
     /// The object type, when known.
-    pub object: Option<Arc<str>>,
+    pub object: Option<String>,
     /// `file:line:col` of the policy rule that decided.
-    pub rule: Option<Arc<str>>,
+    pub rule: Option<String>,
     /// The orgs the request may see, in directory order (null when not org-scoped or denied).
-    pub visible_orgs: Option<Vec<Arc<str>>>,
+    pub visible_orgs: Option<Vec<String>>,
     /// Whether unlabeled records are visible (false on deny).
     pub include_unlabeled: bool,
     /// For creates (and relabeling updates): one label per object, in request order.
@@ -147,7 +150,7 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Label {
     /// The org (its directory name), or null for shared and unlabeled objects.
-    pub org: Option<Arc<str>>,
+    pub org: Option<String>,
     /// Where the label came from.
     pub source: LabelSource,
     /// For inherited labels: the parent, e.g. `account A-1`.
@@ -183,7 +186,7 @@ pub struct DecisionError {
     /// A readable sentence.
     pub message: String,
     /// `file:line:col` of the rule that decided, when one did.
-    pub rule: Option<Arc<str>>,
+    pub rule: Option<String>,
     /// What would have to change for the request to be allowed, when the engine can say.
     /// Not part of the JSON decision (SPEC §3): `--explain` shows it in the trace.
     #[serde(skip)]
@@ -203,7 +206,7 @@ pub struct Warning {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceStep {
     /// `file:line:col` of the rule consulted, when there is one.
-    pub rule: Option<Arc<str>>,
+    pub rule: Option<String>,
     /// What was consulted.
     pub step: String,
     /// What it concluded.

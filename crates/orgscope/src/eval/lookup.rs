@@ -3,8 +3,16 @@
 use super::{Ctx, Deny, Res, Scope, Target};
 use crate::compile::{RuleId, TypeIdx};
 use crate::decision::{ErrorCode, Label};
+use crate::request::Entity;
 use crate::syntax::ast::Action;
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+
+/// The request's entities by declared type and id.
+pub(super) type EntityIndex<'r> = FxHashMap<(TypeIdx, &'r str), &'r Entity>;
+
+/// Up to this many entities a scan beats building an index.
+const INDEX_FROM: usize = 8;
 
 /// What an embedder's store knows of one existing object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +53,15 @@ impl<'r> Ctx<'r> {
     pub(super) fn find(&self, t: TypeIdx, id: &str) -> (Found<'r>, bool) {
         let p = self.p;
         let name = p.object(t).map(|ty| &*ty.name);
-        // Most entities spell the type as declared: compare before resolving the spelling.
-        let inline = self.req.entities.iter().find(|e| {
-            e.id == id
-                && (name == Some(e.object_type.as_str())
-                    || p.resolve_type(&e.object_type) == Some(t))
-        });
+        let inline = match self.entity_index() {
+            Some(index) => index.get(&(t, id)).copied(),
+            // Most entities spell the type as declared: compare before resolving the spelling.
+            None => self.req.entities.iter().find(|e| {
+                e.id == id
+                    && (name == Some(e.object_type.as_str())
+                        || p.resolve_type(&e.object_type) == Some(t))
+            }),
+        };
         let trusted = match name {
             Some(name) => self.lookup.find(name, id),
             None => Found::Missing,
@@ -70,6 +81,25 @@ impl<'r> Ctx<'r> {
             }
             (trusted, None) => (trusted, false),
         }
+    }
+
+    /// The request's entities by declared type and id (the first of duplicates, as the scan
+    /// finds), built on first use when there are too many to scan for every object of a create.
+    fn entity_index(&self) -> Option<&EntityIndex<'r>> {
+        let entities = &self.req.entities;
+        if entities.len() <= INDEX_FROM {
+            return None;
+        }
+        let p = self.p;
+        Some(self.entity_index.get_or_init(|| {
+            let mut index = EntityIndex::default();
+            for e in entities {
+                if let Some(t) = p.resolve_type(&e.object_type) {
+                    index.entry((t, e.id.as_str())).or_insert(e);
+                }
+            }
+            index
+        }))
     }
 
     /// Whether two org references name the same org (a directory name and its id do).

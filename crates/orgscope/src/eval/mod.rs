@@ -18,7 +18,6 @@ use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeId
 use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
 use crate::request::Request;
 use crate::syntax::ast::{Action, Method};
-use std::sync::Arc;
 use trace::Tracer;
 
 pub use lookup::{EntityLookup, Found, NoEntities};
@@ -96,6 +95,8 @@ struct Ctx<'r> {
     accessible: OrgSet<'r>,
     /// Whether the request may carry its own `entities`.
     inline_entities: bool,
+    /// The request's entities indexed, once a lookup needs it (see `Ctx::find`).
+    entity_index: std::cell::OnceCell<lookup::EntityIndex<'r>>,
 }
 
 /// Evaluates one request against a compiled policy.
@@ -115,13 +116,14 @@ pub(crate) fn evaluate(
         trace: Tracer::new(p, explain),
         accessible: OrgSet::empty(None),
         inline_entities,
+        entity_index: std::cell::OnceCell::new(),
     };
     let outcome = cx.run();
     let object = outcome.object.and_then(|o| match o {
-        Ok(t) => p.object(t).map(|t| Arc::clone(&t.name)),
-        Err(name) => Some(Arc::from(name)),
+        Ok(t) => p.object(t).map(|t| t.name.to_string()),
+        Err(name) => Some(name.to_string()),
     });
-    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r).cloned());
+    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r)).map(|r| r.to_string());
     let mut trace = cx.trace;
     let verdict = match outcome.verdict {
         // Fail closed: an allow is granted by a rule of the policy, never by its silence.
@@ -186,12 +188,9 @@ fn org_name<'s>(p: &'s Compiled, o: Org<'s>) -> &'s str {
     }
 }
 
-/// The org's name for a decision: shared with the policy when it is in the directory.
-fn org_text(p: &Compiled, o: Org<'_>) -> Arc<str> {
-    match (o, &p.directory) {
-        (Org::Known(i), Some(d)) => d.name(i).cloned().unwrap_or_else(|| Arc::from("")),
-        _ => Arc::from(org_name(p, o)),
-    }
+/// The org's name for a decision, copied: a decision shares no counter with the policy.
+fn org_text(p: &Compiled, o: Org<'_>) -> String {
+    org_name(p, o).to_string()
 }
 
 impl<'r> Ctx<'r> {

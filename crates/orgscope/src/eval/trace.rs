@@ -28,7 +28,7 @@ impl<'r> Tracer<'r> {
     pub fn step(&mut self, rule: Option<RuleId>, step: &str, outcome: impl FnOnce() -> String) {
         if let Some(steps) = &mut self.steps {
             steps.push(TraceStep {
-                rule: rule.and_then(|r| self.p.rule(r).cloned()),
+                rule: rule.and_then(|r| self.p.rule(r)).map(|r| r.to_string()),
                 step: step.to_string(),
                 outcome: outcome(),
             });
