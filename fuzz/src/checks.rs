@@ -7,7 +7,7 @@
 //! inside orgscope itself is a finding too). docs/fuzzing.md lists the invariants in prose.
 
 use orgscope::batch::{evaluate_stream, BatchOptions, BatchStats};
-use orgscope::diag::{self, Diagnose as _, Diagnostic, JsonDiagnostic, Source, Style};
+use orgscope::diag::{Diagnose as _, Diagnostic, Source, Style};
 use orgscope::format::FmtError;
 use orgscope::{check_source, parse, EvalOptions, NoEntities, Policy, Request};
 use serde_json::Value;
@@ -148,13 +148,12 @@ pub fn check_diagnostics(src: &Source, diags: &[Diagnostic]) {
             !d.message.starts_with(|c: char| c.is_uppercase()),
             "{d:?}: message starts upper case"
         );
-        let plain = diag::render(d, src, Style::default());
+        let plain = d.render(src, Style::default());
         assert!(
             plain.contains(&format!(":{}:{}", s.line, s.col)),
             "{d:?}: rendering lacks the position:\n{plain}"
         );
-        let _ = diag::render(d, src, Style { color: true });
-        serde_json::to_string(&JsonDiagnostic::new(d, src)).expect("diagnostic serializes");
+        let _ = d.render(src, Style { color: true });
     }
 }
 

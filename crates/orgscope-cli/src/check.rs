@@ -8,7 +8,8 @@
 //! (warnings allowed), 1 when a policy has errors (or warnings, with `--deny-warnings`), 2 when a
 //! file cannot be read — the other files are still checked.
 
-use orgscope::diag::{self, JsonDiagnostic, Style};
+use orgscope::diag::{self, Diagnostic, Severity, Source, Style};
+use serde::Serialize;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -102,7 +103,7 @@ pub fn run(args: Args) -> i32 {
             }
             Format::Text => {
                 for d in &diagnostics {
-                    let _ = writeln!(stderr, "{}", diag::render(d, &src, style));
+                    let _ = writeln!(stderr, "{}", d.render(&src, style));
                 }
                 if let Some(line) = summary(
                     &diag::escape_non_printing(src.name()),
@@ -175,5 +176,39 @@ mod tests {
             summary("p", 0, 1, true).as_deref(),
             Some(": `p`: 1 warning (denied by `--deny-warnings`)")
         );
+    }
+}
+
+/// The JSON form of a diagnostic (`orgscope check --format json`): one object per line.
+#[derive(Debug, Serialize)]
+struct JsonDiagnostic<'a> {
+    /// The policy file.
+    file: &'a str,
+    /// 1-based line.
+    line: u32,
+    /// 1-based column.
+    column: u32,
+    /// `error` or `warning`.
+    severity: Severity,
+    /// Stable code.
+    code: &'a str,
+    /// The message.
+    message: &'a str,
+    /// How to fix it, if known.
+    help: Option<&'a str>,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    /// Borrows `d` for serialization.
+    fn new(d: &'a Diagnostic, src: &'a Source) -> Self {
+        JsonDiagnostic {
+            file: src.name(),
+            line: d.span.line,
+            column: d.span.col,
+            severity: d.severity,
+            code: d.code,
+            message: &d.message,
+            help: d.help.as_deref(),
+        }
     }
 }

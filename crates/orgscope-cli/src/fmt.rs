@@ -79,7 +79,7 @@ pub fn run(args: Args) -> i32 {
         let src = match parse::decode(&name, bytes) {
             Ok(src) => src,
             Err((src, e)) => {
-                let _ = writeln!(stderr, "{}", diag::render(&e.to_diagnostic(), &src, style));
+                let _ = writeln!(stderr, "{}", e.to_diagnostic().render(&src, style));
                 let _ = writeln!(
                     stderr,
                     "error: `{}` was not formatted",
@@ -141,7 +141,7 @@ fn read(input: Option<&Path>) -> std::io::Result<Vec<u8>> {
 fn report(out: &mut impl std::io::Write, src: &Source, e: &FmtError, style: diag::Style) {
     if let FmtError::Syntax(errors) = e {
         for err in errors {
-            let _ = writeln!(out, "{}", diag::render(&err.to_diagnostic(), src, style));
+            let _ = writeln!(out, "{}", err.to_diagnostic().render(src, style));
         }
         let _ = writeln!(
             out,

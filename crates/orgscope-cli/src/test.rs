@@ -11,7 +11,7 @@
 
 use crate::explain;
 use orgscope::diag::escape_non_printing;
-use orgscope::testing::{self, CaseResult, Coverage, TestFile, TEST_FILE_SUFFIX};
+use orgscope::testing::{self, CaseResult, Coverage, TestFile};
 use orgscope::{Decision, Policy};
 use serde::Serialize;
 use serde_json::Value;
@@ -101,7 +101,8 @@ pub fn run(args: Args) -> i32 {
                 walk(&shown, &mut files);
                 if files.len() == before {
                     let message = format!(
-                        "no test files (`*{TEST_FILE_SUFFIX}`) under `{}`",
+                        "no test files (`*{}`) under `{}`",
+                        TestFile::SUFFIX,
                         p.display()
                     );
                     report_error(&mut out, &p.display().to_string(), &message);
@@ -436,7 +437,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             if !name.starts_with('.') && name != "target" {
                 walk(&path, out);
             }
-        } else if name.ends_with(TEST_FILE_SUFFIX)
+        } else if name.ends_with(TestFile::SUFFIX)
             && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
             && !out.contains(&path)
         {

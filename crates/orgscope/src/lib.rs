@@ -70,6 +70,9 @@ pub struct ReadmeDoctests;
 pub use decision::{
     Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
 };
-pub use eval::{EntityLookup, Found, NoEntities};
+pub use eval::{EntityLookup, Found};
+// `EvalOptions::new()` is "no store"; the named empty store serves the CLI.
+#[cfg(feature = "unstable-syntax")]
+pub use eval::NoEntities;
 pub use request::entities::{EntitiesError, EntityStore};
 pub use request::{Entity, Request, Tenant, User, Values};

@@ -1,9 +1,10 @@
 //! The one load path: read → decode → parse → check → compile, into a [`Policy`].
 
 use crate::diag::{self, Diagnose, Diagnostic, Source, Style};
+use crate::eval::NoEntities;
 use crate::syntax::{ast, parse};
 use crate::{check, compile, eval, request};
-use crate::{Decision, EntityLookup, Limits, NoEntities, Request};
+use crate::{Decision, EntityLookup, Limits, Request};
 use std::io::Read as _;
 use std::path::Path;
 
@@ -17,6 +18,7 @@ pub struct Policy {
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read.
     #[error("cannot read `{path}`: {error}")]
@@ -54,7 +56,7 @@ impl PolicyError {
                 diagnostics,
             } => diagnostics
                 .iter()
-                .map(|d| diag::render(d, policy, style))
+                .map(|d| d.render(policy, style))
                 .collect(),
         }
     }

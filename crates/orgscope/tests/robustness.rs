@@ -343,7 +343,7 @@ fn very_long_lines_keep_exact_columns() {
     );
     checks::check_diagnostics(&src, &diags);
     // The line is shown as a window around the caret, which still points at the name.
-    let rendered = orgscope::diag::render(&diags[0], &src, Default::default());
+    let rendered = diags[0].render(&src, Default::default());
     assert!(rendered.len() < 1000, "{} bytes", rendered.len());
     let lines: Vec<&str> = rendered.lines().collect();
     let shown = lines
@@ -382,7 +382,7 @@ fn crlf_line_endings_keep_columns_right() {
         (b[0].span.line, b[0].span.col)
     );
     checks::check_diagnostics(&src, &b);
-    let rendered = orgscope::diag::render(&b[0], &src, Default::default());
+    let rendered = b[0].render(&src, Default::default());
     assert!(!rendered.contains('\r'), "{rendered:?}");
 
     // A syntax error at a line end, and a lone CR.
@@ -399,7 +399,7 @@ fn tabs_count_as_one_column_and_render_aligned() {
     assert_eq!(codes(&diags), ["missing_id_field"]);
     assert_eq!((diags[0].span.line, diags[0].span.col), (2, 20));
     checks::check_diagnostics(&src, &diags);
-    let rendered = orgscope::diag::render(&diags[0], &src, Default::default());
+    let rendered = diags[0].render(&src, Default::default());
     let lines: Vec<&str> = rendered.lines().collect();
     let source_line = lines
         .iter()

@@ -161,6 +161,7 @@ pub struct Label {
 /// Where a label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LabelSource {
     /// The object type's explicit label field (or an org-scoped endpoint's org ID).
     Explicit,

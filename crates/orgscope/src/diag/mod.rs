@@ -4,6 +4,19 @@ use crate::syntax::ast::Span;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+mod diagnose;
+mod escape;
+
+// The conversion of stage errors and the escaping helper serve tools built on the syntax (the
+// CLI); embedders get diagnostics as data and `Diagnostic::render`.
+#[cfg(not(feature = "unstable-syntax"))]
+pub(crate) use diagnose::Diagnose;
+#[cfg(feature = "unstable-syntax")]
+pub use diagnose::Diagnose;
+#[cfg(feature = "unstable-syntax")]
+pub use escape::escape_non_printing;
+pub(crate) use escape::is_non_printing;
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -12,32 +25,6 @@ pub enum Severity {
     Error,
     /// The policy works but breaks a *should* of the guideline.
     Warning,
-}
-
-/// A stage error that can be shown to a policy author.
-pub trait Diagnose: std::fmt::Display {
-    /// The stable code, e.g. `inheritance_cycle`.
-    fn code(&self) -> &'static str;
-    /// Where the problem is.
-    fn span(&self) -> Span;
-    /// How to fix it, when there is something useful to say.
-    fn help(&self) -> Option<String> {
-        None
-    }
-    /// Error unless said otherwise.
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-    /// The uniform form used for rendering.
-    fn to_diagnostic(&self) -> Diagnostic {
-        Diagnostic {
-            severity: self.severity(),
-            code: self.code(),
-            message: self.to_string(),
-            span: self.span(),
-            help: self.help(),
-        }
-    }
 }
 
 /// One problem found in a policy file.
@@ -56,6 +43,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Rendered the way rustc does, against the policy text it points into: header, location,
+    /// source line, caret, help. Non-printing characters are shown escaped.
+    pub fn render(&self, src: &Source, style: Style) -> String {
+        render(self, src, style)
+    }
+
     /// Whether this diagnostic is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -196,7 +189,7 @@ impl Style {
 }
 
 /// Renders a diagnostic the way rustc does: header, location, source line, caret, help.
-pub fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
+fn render(d: &Diagnostic, src: &Source, style: Style) -> String {
     let (word, colour) = match d.severity {
         Severity::Error => ("error", "1;31"),
         Severity::Warning => ("warning", "1;33"),
@@ -327,80 +320,6 @@ fn printable(text: &str) -> String {
             std::iter::repeat(c).take(n)
         })
         .collect()
-}
-
-/// Whether a terminal would not show `c` as itself: control characters (C0, DEL, C1, so line
-/// breaks and escape sequences) and the invisible format characters that can hide or reorder
-/// text (zero-width and bidirectional controls, line and paragraph separators, the BOM).
-pub fn is_non_printing(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{061C}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-        )
-}
-
-/// `text` with every non-printing character (see [`is_non_printing`]) escaped, as `\n`, `\r`,
-/// `\t` or `\u{…}`: user text shown to people can then neither start a line of its own nor
-/// carry terminal escapes.
-pub fn escape_non_printing(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_non_printing) {
-        return text.into();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_non_printing(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.into()
-}
-
-/// The JSON form of a diagnostic (`orgscope check --format json`): one object per line.
-#[derive(Debug, Serialize)]
-pub struct JsonDiagnostic<'a> {
-    /// The policy file.
-    pub file: &'a str,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
-    /// `error` or `warning`.
-    pub severity: Severity,
-    /// Stable code.
-    pub code: &'a str,
-    /// The message.
-    pub message: &'a str,
-    /// How to fix it, if known.
-    pub help: Option<&'a str>,
-}
-
-impl<'a> JsonDiagnostic<'a> {
-    /// Borrows `d` for serialization.
-    pub fn new(d: &'a Diagnostic, src: &'a Source) -> Self {
-        JsonDiagnostic {
-            file: src.name(),
-            line: d.span.line,
-            column: d.span.col,
-            severity: d.severity,
-            code: d.code,
-            message: &d.message,
-            help: d.help.as_deref(),
-        }
-    }
 }
 
 /// Joins words as "`a`, `b` or `c`".

@@ -67,6 +67,7 @@ use comments::{lex_comments, Comment};
 
 /// Why a policy could not be formatted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FmtError {
     /// The policy does not parse; nothing is formatted. Render these like `orgscope check` does.
     #[error("the policy has {} syntax error(s); it was not formatted", .0.len())]

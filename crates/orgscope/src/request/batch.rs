@@ -19,6 +19,7 @@ pub struct BatchOptions {
 
 /// How a batch's input is split into requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// NDJSON, unless the first request is unfinished on its line and the whole input is one
     /// JSON document (a pretty-printed request).

@@ -1,6 +1,6 @@
 //! Test files: reading and validating them, and merging each request over the defaults.
 
-use super::{display, normalize, CaseResult, EXPECT_FIELDS, TEST_FILE_SUFFIX};
+use super::{display, normalized, CaseResult, EXPECT_FIELDS, TEST_FILE_SUFFIX};
 use crate::{EntityStore, Policy};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -37,12 +37,13 @@ pub struct TestCase {
     pub name: String,
     /// The request description, merged over the file's `defaults`.
     pub request: Value,
-    /// Expected decision fields (keys of [`EXPECT_FIELDS`]), in the order written.
+    /// Expected decision fields (any decision field but `trace`, plus `code` and `message`), in the order written.
     pub expect: IndexMap<String, Value>,
 }
 
 /// Why a test file cannot be run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TestFileError {
     /// The file (or its entities file) could not be read.
     #[error("cannot read `{path}`: {error}")]
@@ -110,6 +111,9 @@ struct RawTest {
 }
 
 impl TestFile {
+    /// How the names of test files end; `orgscope test DIR` runs every such file under `DIR`.
+    pub const SUFFIX: &'static str = TEST_FILE_SUFFIX;
+
     /// Reads and parses a test file.
     pub fn load(path: impl AsRef<Path>) -> Result<TestFile, TestFileError> {
         let path = path.as_ref();
@@ -143,12 +147,12 @@ impl TestFile {
         };
         let dir = path.parent().unwrap_or(Path::new(""));
         let policy = match &raw.policy {
-            Some(p) => normalize(&dir.join(p)),
+            Some(p) => normalized(&dir.join(p)),
             None => {
                 let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
                 match file.strip_suffix(TEST_FILE_SUFFIX) {
                     Some(stem) if !stem.is_empty() => {
-                        normalize(&dir.join(format!("{stem}.policy")))
+                        normalized(&dir.join(format!("{stem}.policy")))
                     }
                     _ => {
                         return Err(invalid(format!(
@@ -161,7 +165,7 @@ impl TestFile {
         };
         let entities = raw.entities.map(|e| match e {
             RawEntities::Inline(v) => EntitiesSpec::Inline(v),
-            RawEntities::File(f) => EntitiesSpec::File(normalize(&dir.join(f))),
+            RawEntities::File(f) => EntitiesSpec::File(normalized(&dir.join(f))),
         });
         if raw.tests.is_empty() {
             return Err(invalid(

@@ -46,16 +46,16 @@ mod run;
 
 pub use coverage::{Coverage, UncoveredRule};
 pub use file::{TestCase, TestFile, TestFileError};
-pub use run::{rule_matches, CaseResult, Mismatch};
+pub use run::{CaseResult, Mismatch};
 
 use std::path::{Component, Path, PathBuf};
 
 /// How the names of test files end; `orgscope test DIR` runs every such file under `DIR`.
-pub const TEST_FILE_SUFFIX: &str = ".test.json";
+pub(crate) const TEST_FILE_SUFFIX: &str = ".test.json";
 
 /// The decision fields a test may expect: every field of a decision but `trace`, plus `code`
 /// and `message` (of the decision's first error, or null when it has none).
-pub const EXPECT_FIELDS: [&str; 13] = [
+pub(crate) const EXPECT_FIELDS: [&str; 13] = [
     "decision",
     "status",
     "code",
@@ -73,7 +73,12 @@ pub const EXPECT_FIELDS: [&str; 13] = [
 
 /// A path without `.` components and with `dir/..` pairs removed, textually (symlinks are not
 /// followed), so that one policy reached by two spellings is one policy.
+#[cfg(feature = "unstable-syntax")]
 pub fn normalize(path: &Path) -> PathBuf {
+    normalized(path)
+}
+
+pub(crate) fn normalized(path: &Path) -> PathBuf {
     let mut out: Vec<Component<'_>> = Vec::new();
     for c in path.components() {
         match c {
@@ -98,7 +103,7 @@ fn display(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::file::merge_patch;
-    use super::run::matches;
+    use super::run::{matches, rule_matches};
     use super::*;
     use serde_json::json;
 
@@ -147,10 +152,10 @@ mod tests {
     #[test]
     fn normalize_is_lexical() {
         assert_eq!(
-            normalize(Path::new("./tests/cases/x/../../../policies/a.policy")),
+            normalized(Path::new("./tests/cases/x/../../../policies/a.policy")),
             PathBuf::from("policies/a.policy")
         );
-        assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
+        assert_eq!(normalized(Path::new("../a")), PathBuf::from("../a"));
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub(super) fn matches(expected: &Value, actual: &Value, is_rule: bool) -> bool {
 /// `FILE:LINE:COL` matches when `FILE` is the actual file or its trailing path components,
 /// so `zuora-multi-org.policy:29:3` matches `policies/zuora-multi-org.policy:29:3` whatever the
 /// directory the tests run from.
-pub fn rule_matches(expected: &str, actual: &str) -> bool {
+pub(crate) fn rule_matches(expected: &str, actual: &str) -> bool {
     let (ef, epos) = split_rule(expected);
     let (af, apos) = split_rule(actual);
     match (epos, apos) {
