@@ -4,6 +4,7 @@ mod check;
 mod completions;
 mod eval;
 mod fmt;
+mod sql;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Command {
     Fmt(fmt::Args),
     /// Run policy test files.
     Test(test::Args),
+    /// Decisions as SQL: filters, PostgreSQL row-level security, scoped queries.
+    Sql(sql::Args),
     /// Print shell completions, or the man page.
     Completions(completions::Args),
 }
@@ -49,6 +52,7 @@ fn run() -> i32 {
         Command::Eval(args) => eval::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
+        Command::Sql(args) => sql::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }
