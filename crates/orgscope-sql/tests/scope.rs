@@ -245,3 +245,47 @@ fn multi_org_off_leaves_tables_unfiltered_but_still_checked() {
     let e = scope("SELECT * FROM secrets", &off, &m, Dialect::Postgres).unwrap_err();
     assert_eq!(e.code, "unmapped_table");
 }
+
+/// docs/data.md's worked example: the seed's query job, scoped, on its four accounts.
+#[test]
+fn the_worked_example_of_the_docs_returns_its_rows() {
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, accountnumber TEXT, org_label TEXT, balance INT);
+         INSERT INTO account VALUES (1, 'A-001', 'Asia', 100), (2, 'A-002', 'China', 250),
+                                    (3, 'A-003', 'Japan', 75), (4, 'A-004', NULL, 40);",
+    )
+    .unwrap();
+    let policy = policy();
+    let s = scope(
+        "select accountnumber, balance from account",
+        &query_decision(&policy, "Asia, China"),
+        &mapping(&policy),
+        Dialect::Sqlite,
+    )
+    .unwrap();
+    let params: Vec<String> = s
+        .params
+        .iter()
+        .map(|p| match p {
+            orgscope_sql::Param::Text(t) => t.clone(),
+            orgscope_sql::Param::TextArray(_) => unreachable!("sqlite"),
+        })
+        .collect();
+    let mut stmt = db.prepare(&s.sql).unwrap();
+    let rows: Vec<(String, i64)> = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("A-001".into(), 100),
+            ("A-002".into(), 250),
+            ("A-004".into(), 40)
+        ]
+    );
+}
