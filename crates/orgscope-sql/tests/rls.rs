@@ -174,3 +174,74 @@ fn the_policy_uses_the_org_index() {
     let plan = plan.join("\n");
     assert!(plan.contains("account_org_label_idx"), "{plan}");
 }
+
+/// Median wall time of `run`, over `n` runs.
+fn median(n: usize, mut run: impl FnMut()) -> std::time::Duration {
+    let mut times: Vec<_> = (0..n)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            run();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[n / 2]
+}
+
+/// 1M rows over 500 orgs: row-level security and the filter use the org index and cost about
+/// what a hand-written `WHERE` does. Timing-based, so run on demand:
+/// `cargo test --release -p orgscope-sql --test rls -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn a_million_rows_rls_and_filter_cost_what_a_hand_written_where_does() {
+    let (cluster, mut app) = setup();
+    let mut admin = cluster.connect("postgres");
+    admin
+        .batch_execute(
+            "INSERT INTO account SELECT g, 'org' || (g % 500), g FROM generate_series(10, 1000009) g;
+             ANALYZE account;",
+        )
+        .unwrap();
+    let policy = policy();
+    let d = decision(&policy, Some(&["org7", "org9"]), false);
+    let account = mapping(&policy);
+    let account = account.object(&policy, "account").unwrap();
+    let f = orgscope_sql::filter(&d, account, orgscope_sql::Dialect::Postgres);
+    let orgs: Vec<String> = vec!["org7".into(), "org9".into()];
+    let count = "SELECT count(*), sum(balance) FROM account";
+
+    let mut tx = app.transaction().unwrap();
+    set(&mut tx, &rls::settings(&d).unwrap());
+    let plan: Vec<String> = tx
+        .query(&format!("EXPLAIN {count}"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    println!("row-level security plan:\n{}", plan.join("\n"));
+    assert!(plan.join("\n").contains("account_org_label_idx"));
+    let rls_time = median(51, || {
+        tx.query(count, &[]).unwrap();
+    });
+    tx.commit().unwrap();
+
+    let filtered = format!("{count} WHERE {}", f.sql());
+    let plan: Vec<String> = admin
+        .query(&format!("EXPLAIN {filtered}"), &[&orgs])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    println!("filter plan:\n{}", plan.join("\n"));
+    assert!(plan.join("\n").contains("account_org_label_idx"));
+    let filter_time = median(51, || {
+        admin.query(&filtered, &[&orgs]).unwrap();
+    });
+    let hand = format!("{count} WHERE org_label IN ('org7', 'org9')");
+    let hand_time = median(51, || {
+        admin.query(&hand, &[]).unwrap();
+    });
+    println!("median: hand-written {hand_time:?}, filter {filter_time:?}, row-level security {rls_time:?}");
+    let limit = hand_time.mul_f64(1.2) + std::time::Duration::from_micros(200);
+    assert!(filter_time <= limit && rls_time <= limit);
+}
