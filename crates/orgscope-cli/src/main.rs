@@ -6,6 +6,7 @@ mod eval;
 mod explain;
 mod fmt;
 mod serve;
+mod sql;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Test(test::Args),
     /// Run the decision service (HTTP decide, forward-auth, health, metrics).
     Serve(serve::Args),
+    /// Decisions as SQL: filters, PostgreSQL row-level security, scoped queries.
+    Sql(sql::Args),
     /// Print shell completions, or the man page.
     Completions(completions::Args),
 }
@@ -54,6 +57,7 @@ fn run() -> i32 {
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Sql(args) => sql::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }
