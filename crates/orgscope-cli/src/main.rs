@@ -41,7 +41,7 @@ fn main() {
 
 /// Runs the command line and returns the process exit code.
 fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(join_explain_value(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -56,6 +56,25 @@ fn run() -> i32 {
         Command::Serve(args) => serve::run(args),
         Command::Completions(args) => completions::run(args),
     }
+}
+
+/// `eval --explain text` as `eval --explain=text`: the value of `--explain` is optional, so
+/// clap takes it only after `=`; a following `json` or `text` is joined to it here (a request
+/// file of that name is still read as `./text`). Other subcommands and words are left alone.
+fn join_explain_value(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).map_or(true, |a| a != "eval") {
+        return args;
+    }
+    let mut i = 2;
+    while i + 1 < args.len() && args[i] != "--" {
+        if args[i] == "--explain" && (args[i + 1] == "json" || args[i + 1] == "text") {
+            let value = args.remove(i + 1);
+            args[i].push("=");
+            args[i].push(value);
+        }
+        i += 1;
+    }
+    args
 }
 
 /// Whether to colour output written to stderr.
