@@ -10,6 +10,7 @@ mod test;
 
 use clap::{Parser, Subcommand};
 use orgscope::Limits;
+use std::path::{Path, PathBuf};
 
 /// orgscope — multi-org data visibility policies for HTTP APIs.
 #[derive(Debug, Parser)]
@@ -75,6 +76,60 @@ fn join_explain_value(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
         i += 1;
     }
     args
+}
+
+/// Every file whose name ends with `suffix` under `dir`, sorted, appended to `out` (each once),
+/// skipping hidden directories and `target`. Symbolic links to directories are not entered (no
+/// loops).
+pub(crate) fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let path = dir.join(&*name);
+        let Ok(ty) = e.file_type() else { continue };
+        if ty.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                walk(&path, suffix, out);
+            }
+        } else if name.ends_with(suffix)
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+            && !out.contains(&path)
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The policy files named on a command line: a directory stands for every `*.policy` under it
+/// (sorted); anything else, even unreadable, is kept as named so its error names it. Also the
+/// errors for the directories with no policy file in them.
+pub(crate) fn policy_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = files.len();
+            walk(p, ".policy", &mut files);
+            if files.len() == before {
+                errors.push(format!(
+                    "no policy files (`*.policy`) under `{}`",
+                    orgscope::diag::escape_non_printing(&p.display().to_string())
+                ));
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    (files, errors)
 }
 
 /// Whether to colour output written to stderr.
