@@ -2,4 +2,5 @@
 
 pub mod ast;
 pub(crate) mod grammar;
+mod hint;
 pub mod parse;

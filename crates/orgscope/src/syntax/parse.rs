@@ -18,6 +18,8 @@ pub enum ParseError {
         expected: String,
         /// What was there instead, in words.
         found: String,
+        /// What the author most likely meant, if it can be guessed.
+        help: Option<String>,
     },
     /// The file is not UTF-8.
     #[error("policy file is not valid UTF-8")]
@@ -61,7 +63,7 @@ impl Diagnose for ParseError {
 
     fn help(&self) -> Option<String> {
         match self {
-            ParseError::Syntax { .. } => None,
+            ParseError::Syntax { help, .. } => help.clone(),
             ParseError::InvalidUtf8 { .. } => Some("save the policy as UTF-8 text".to_string()),
             ParseError::TooLarge { .. } => {
                 Some("split the policy, or raise the limit with `--max-policy-bytes`".to_string())
@@ -77,7 +79,7 @@ impl Diagnose for ParseError {
 const MAX_SYNTAX_ERRORS: usize = 100;
 
 /// Top-level keywords: where the parser may resume after a syntax error.
-const ITEM_KEYWORDS: [&str; 9] = [
+pub(super) const ITEM_KEYWORDS: [&str; 9] = [
     "multi_org",
     "orgs",
     "header",
@@ -224,6 +226,10 @@ fn resume_points(text: &str) -> Vec<usize> {
 
 fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseError {
     let text = src.text();
+    let tried: &[Rule] = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
+        pest::error::ErrorVariant::CustomError { .. } => &[],
+    };
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<String> = positives.iter().filter_map(|r| rule_words(*r)).collect();
@@ -250,6 +256,7 @@ fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseE
         span: src.span(at, end),
         expected,
         found,
+        help: crate::syntax::hint::help(tried, rest),
     }
 }
 
@@ -339,6 +346,7 @@ fn collect_items(
                     span,
                     expected: "a well-formed item".to_string(),
                     found: "an item the parser could not read".to_string(),
+                    help: None,
                 }),
             }
         }
