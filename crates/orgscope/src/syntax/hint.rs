@@ -1,4 +1,5 @@
-//! Help for syntax errors: what the author most likely meant, from what was expected and found.
+//! The words of syntax errors: what was expected, and the help (what the author most likely
+//! meant, from what was expected and found).
 
 use crate::check::suggest::edit_distance;
 use crate::syntax::grammar::Rule;
@@ -150,4 +151,41 @@ fn likely_action(word: &str) -> Option<&'static str> {
         _ => None,
     };
     by_meaning.or_else(|| closest(&word, &ACTIONS))
+}
+
+/// Names a grammar rule in words for "expected ..." messages.
+pub(super) fn rule_words(rule: Rule) -> Option<String> {
+    let name = format!("{rule:?}");
+    if let Some(kw) = name.strip_prefix("kw_") {
+        return Some(format!("`{kw}`"));
+    }
+    let words = match rule {
+        Rule::EOI => "end of file",
+        Rule::ident | Rule::object_name => "a name",
+        Rule::string | Rule::string_body => "a string",
+        Rule::number => "a number",
+        Rule::method | Rule::methods => "an HTTP method",
+        Rule::path_template | Rule::path_literal | Rule::path_param | Rule::param_name => "a path",
+        Rule::field | Rule::field_root | Rule::field_seg => "a field such as `body.accountId`",
+        Rule::header_name | Rule::bare_header => "a header name",
+        Rule::multi_org => "`multi_org`",
+        Rule::orgs => "`orgs`",
+        Rule::org => "`org`",
+        Rule::header => "`header`",
+        Rule::object => "`object`",
+        Rule::fallback => "`fallback`",
+        Rule::route => "`route`",
+        Rule::default_route => "`default`",
+        Rule::service => "`service`",
+        Rule::endpoint => "`endpoint`",
+        Rule::fallback_list | Rule::fallback_source => "a fallback source",
+        Rule::action => "an action",
+        Rule::location => "a location",
+        Rule::arrow => "`->`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::comma => "`,`",
+        _ => return None,
+    };
+    Some(words.to_string())
 }

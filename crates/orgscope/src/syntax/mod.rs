@@ -4,3 +4,4 @@ pub mod ast;
 pub(crate) mod grammar;
 mod hint;
 pub mod parse;
+mod unclosed;
