@@ -29,6 +29,14 @@ pub(crate) fn help(expected: &[Rule], rest: &str) -> Option<String> {
         return None;
     }
     let wants = |rules: &[Rule]| expected.iter().any(|r| rules.contains(r));
+    if wants(&[Rule::string]) && !wants(&[Rule::ident]) {
+        let token: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '{' | '}' | '"' | '#'))
+            .take(64)
+            .collect();
+        return Some(format!("quote it: `\"{token}\"`"));
+    }
     if wants(&[Rule::method, Rule::methods]) {
         let upper = word.to_ascii_uppercase();
         if METHODS.contains(&upper.as_str()) {
