@@ -6,7 +6,8 @@
 //! problems (nothing for a clean file). JSON mode writes one `JsonDiagnostic` per line to stdout
 //! and nothing else there; only unreadable files are reported on stderr. Exit status: 0 clean
 //! (warnings allowed), 1 when a policy has errors (or warnings, with `--deny-warnings`), 2 when a
-//! file cannot be read — the other files are still checked.
+//! file cannot be read or a directory holds no policy — the other files are still checked.
+//! A directory stands for every `*.policy` under it, sorted.
 
 use orgscope::diag::{self, Diagnostic, Severity, Source, Style};
 use serde::Serialize;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 /// Arguments of `orgscope check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy files to check.
+    /// Policy files to check; a directory means every `*.policy` under it.
     #[arg(required = true, value_name = "POLICY")]
     files: Vec<PathBuf>,
     /// Output format: rustc-style text on stderr, or one JSON object per diagnostic on stdout.
@@ -73,7 +74,12 @@ pub fn run(args: Args) -> i32 {
     let mut stderr = stderr.lock();
     let limits = args.policy_limits.limits();
     let mut status = CLEAN;
-    for path in &args.files {
+    let (files, missing) = super::policy_files(&args.files);
+    for message in missing {
+        let _ = writeln!(stderr, "{}: {message}", paint(style, "1;31", "error"));
+        status = UNREADABLE;
+    }
+    for path in &files {
         let (src, diagnostics) = match orgscope::check_file_with(path, &limits) {
             Ok((src, checked)) => (src, checked.diagnostics),
             Err(e) => {

@@ -16,8 +16,8 @@ pub struct Args {
     /// Existing objects: a JSON array or NDJSON of `{"type", "id", "org"}`.
     #[arg(long, value_name = "FILE")]
     entities: Option<PathBuf>,
-    /// Explain every decision: `--explain` (or `--explain=json`) adds a `trace` of every rule
-    /// consulted to each JSON decision; `--explain=text` prints, for people, the numbered steps
+    /// Explain every decision: `--explain` (or `--explain json`) adds a `trace` of every rule
+    /// consulted to each JSON decision; `--explain text` prints, for people, the numbered steps
     /// and the decision with why (for a deny, what would have to change) instead of JSON.
     #[arg(
         long,

@@ -3,10 +3,12 @@
 //! Without flags each file's formatted text goes to stdout; `--write` rewrites changed files in
 //! place (through a temporary file in the same directory, renamed over the original, so a file is
 //! never left half-written); `--check` writes nothing and prints a unified diff for each file that
-//! would change. No file (or `-`) means standard input. Every file is processed even after one
-//! fails. Exit status: 0 all done (or, with `--check`, all already formatted), 1 with `--check`
-//! when some file would change, 2 when some file could not be read, does not parse, or failed the
-//! formatter's self-check (such files are never written).
+//! would change; `--list` (`-l`) prints only their names. A directory means every `*.policy`
+//! under it, sorted. No file (or `-`) means standard input. Every file is processed even after one
+//! fails. Exit status: 0 all done (or, with `--check`/`--list`, all already formatted), 1 with
+//! `--check`/`--list` when some file would change, 2 when some file could not be read, does not
+//! parse, or failed the formatter's self-check (such files are never written), or a directory
+//! holds no policy.
 
 use orgscope::diag::{self, escape_non_printing, Diagnose as _, Source};
 use orgscope::format::FmtError;
@@ -17,12 +19,16 @@ use std::path::{Path, PathBuf};
 /// Arguments of `orgscope fmt`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy files to format; `-` or none reads standard input and writes standard output.
+    /// Policy files to format (a directory means every `*.policy` under it); `-` or none reads
+    /// standard input and writes standard output.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Write nothing; print a diff for each file that is not formatted and exit 1 if any is.
     #[arg(long, conflicts_with = "write")]
     check: bool,
+    /// Write nothing; print the name of each file that is not formatted and exit 1 if any is.
+    #[arg(short, long, conflicts_with_all = ["check", "write"])]
+    list: bool,
     /// Rewrite the files in place (only those whose layout changes).
     #[arg(long)]
     write: bool,
@@ -30,7 +36,7 @@ pub struct Args {
 
 /// Exit status: everything formatted (or already formatted).
 const OK: i32 = 0;
-/// Exit status: `--check` found a file that would change.
+/// Exit status: `--check` or `--list` found a file that would change.
 const WOULD_CHANGE: i32 = 1;
 /// Exit status: a file could not be read, parsed, formatted or written.
 const FAILED: i32 = 2;
@@ -45,15 +51,20 @@ pub fn run(args: Args) -> i32 {
     let mut stderr = stderr.lock();
     let style = super::stderr_style();
     let color = stdout_color();
+    let mut status = OK;
+    let (files, missing) = super::policy_files(&args.files);
+    for message in missing {
+        let _ = writeln!(stderr, "error: {message}");
+        status = FAILED;
+    }
     let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
         vec![None]
     } else {
-        args.files
+        files
             .iter()
             .map(|f| (f.as_os_str() != "-").then_some(f.as_path()))
             .collect()
     };
-    let mut status = OK;
     for input in inputs {
         let name = input.map_or_else(|| "<stdin>".to_string(), |p| p.display().to_string());
         if args.write && input.is_none() {
@@ -98,7 +109,14 @@ pub fn run(args: Args) -> i32 {
             }
         };
         let changed = formatted != src.text();
-        if args.check {
+        if args.list {
+            if changed {
+                let _ = writeln!(stdout, "{}", escape_non_printing(&name));
+                if status == OK {
+                    status = WOULD_CHANGE;
+                }
+            }
+        } else if args.check {
             if changed {
                 let _ =
                     stdout.write_all(unified_diff(&name, src.text(), &formatted, color).as_bytes());

@@ -11,6 +11,7 @@ mod test;
 
 use clap::{Parser, Subcommand};
 use orgscope::Limits;
+use std::path::{Path, PathBuf};
 
 /// orgscope — multi-org data visibility policies for HTTP APIs.
 #[derive(Debug, Parser)]
@@ -44,7 +45,7 @@ fn main() {
 
 /// Runs the command line and returns the process exit code.
 fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(join_explain_value(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -60,6 +61,79 @@ fn run() -> i32 {
         Command::Sql(args) => sql::run(args),
         Command::Completions(args) => completions::run(args),
     }
+}
+
+/// `eval --explain text` as `eval --explain=text`: the value of `--explain` is optional, so
+/// clap takes it only after `=`; a following `json` or `text` is joined to it here (a request
+/// file of that name is still read as `./text`). Other subcommands and words are left alone.
+fn join_explain_value(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).map_or(true, |a| a != "eval") {
+        return args;
+    }
+    let mut i = 2;
+    while i + 1 < args.len() && args[i] != "--" {
+        if args[i] == "--explain" && (args[i + 1] == "json" || args[i + 1] == "text") {
+            let value = args.remove(i + 1);
+            args[i].push("=");
+            args[i].push(value);
+        }
+        i += 1;
+    }
+    args
+}
+
+/// Every file whose name ends with `suffix` under `dir`, sorted, appended to `out` (each once),
+/// skipping hidden directories and `target`. Symbolic links to directories are not entered (no
+/// loops).
+pub(crate) fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let path = dir.join(&*name);
+        let Ok(ty) = e.file_type() else { continue };
+        if ty.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                walk(&path, suffix, out);
+            }
+        } else if name.ends_with(suffix)
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+            && !out.contains(&path)
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The policy files named on a command line: a directory stands for every `*.policy` under it
+/// (sorted); anything else, even unreadable, is kept as named so its error names it. Also the
+/// errors for the directories with no policy file in them.
+pub(crate) fn policy_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = files.len();
+            walk(p, ".policy", &mut files);
+            if files.len() == before {
+                errors.push(format!(
+                    "no policy files (`*.policy`) under `{}`",
+                    orgscope::diag::escape_non_printing(&p.display().to_string())
+                ));
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    (files, errors)
 }
 
 /// Whether to colour output written to stderr.

@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `orgscope test`.
 #[derive(Debug, clap::Args)]
@@ -98,7 +98,7 @@ pub fn run(args: Args) -> i32 {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let before = files.len();
-                walk(&shown, &mut files);
+                crate::walk(&shown, TestFile::SUFFIX, &mut files);
                 if files.len() == before {
                     let message = format!(
                         "no test files (`*{}`) under `{}`",
@@ -413,35 +413,5 @@ struct JsonRule<'a> {
 fn emit(out: &mut dyn Write, line: &JsonLine<'_>) {
     if let Ok(text) = serde_json::to_string(line) {
         let _ = writeln!(out, "{text}");
-    }
-}
-
-/// Every `*.test.json` under `dir`, sorted, skipping hidden directories and `target`.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        let path = dir.join(&*name);
-        // `metadata` follows symlinks; a symlinked directory is not entered (no loops).
-        let Ok(ty) = e.file_type() else { continue };
-        if ty.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, out);
-            }
-        } else if name.ends_with(TestFile::SUFFIX)
-            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
-            && !out.contains(&path)
-        {
-            out.push(path);
-        }
     }
 }

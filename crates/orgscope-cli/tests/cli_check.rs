@@ -172,11 +172,16 @@ fn unreadable_file_exits_2_and_the_others_are_still_checked() {
     );
     assert!(err.contains("error[unknown_object_type]"), "{err}");
 
-    // A directory is not a policy file either.
+    // A directory stands for the policies under it; one without any is an error that names it.
     let dirname = dir.display().to_string();
     let out = orgscope(&["check", &dirname, "policies/zuora-multi-org.policy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("broken.policy"), "{}", stderr(&out));
+    let empty = scratch("unreadable-empty");
+    let emptyname = empty.display().to_string();
+    let out = orgscope(&["check", &emptyname, "policies/zuora-multi-org.policy"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains(&format!("cannot read `{dirname}`")));
+    assert!(stderr(&out).contains(&format!("no policy files (`*.policy`) under `{emptyname}`")));
 
     // In JSON mode the read error stays on stderr; stdout has only diagnostics.
     let out = orgscope(&["check", "--format", "json", &missing, &broken]);

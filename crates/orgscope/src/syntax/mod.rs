@@ -2,4 +2,6 @@
 
 pub mod ast;
 pub(crate) mod grammar;
+mod hint;
 pub mod parse;
+mod unclosed;

@@ -18,6 +18,16 @@ pub enum ParseError {
         expected: String,
         /// What was there instead, in words.
         found: String,
+        /// What the author most likely meant, if it can be guessed.
+        help: Option<String>,
+    },
+    /// A block was still open where the next declaration starts.
+    #[error("unclosed `{{` opened at line {opened}")]
+    Unclosed {
+        /// The declaration that starts inside the open block.
+        span: Span,
+        /// The line of the `{` that was never closed.
+        opened: u32,
     },
     /// The file is not UTF-8.
     #[error("policy file is not valid UTF-8")]
@@ -43,7 +53,7 @@ pub enum ParseError {
 impl Diagnose for ParseError {
     fn code(&self) -> &'static str {
         match self {
-            ParseError::Syntax { .. } => "syntax",
+            ParseError::Syntax { .. } | ParseError::Unclosed { .. } => "syntax",
             ParseError::InvalidUtf8 { .. } => "invalid_utf8",
             ParseError::TooLarge { .. } => "policy_too_large",
             ParseError::TooManyErrors(..) => "too_many_errors",
@@ -53,6 +63,7 @@ impl Diagnose for ParseError {
     fn span(&self) -> Span {
         match self {
             ParseError::Syntax { span, .. }
+            | ParseError::Unclosed { span, .. }
             | ParseError::InvalidUtf8 { span }
             | ParseError::TooLarge { span, .. }
             | ParseError::TooManyErrors(_, span) => *span,
@@ -61,7 +72,10 @@ impl Diagnose for ParseError {
 
     fn help(&self) -> Option<String> {
         match self {
-            ParseError::Syntax { .. } => None,
+            ParseError::Syntax { help, .. } => help.clone(),
+            ParseError::Unclosed { .. } => {
+                Some("close it with `}` before this declaration".to_string())
+            }
             ParseError::InvalidUtf8 { .. } => Some("save the policy as UTF-8 text".to_string()),
             ParseError::TooLarge { .. } => {
                 Some("split the policy, or raise the limit with `--max-policy-bytes`".to_string())
@@ -77,7 +91,7 @@ impl Diagnose for ParseError {
 const MAX_SYNTAX_ERRORS: usize = 100;
 
 /// Top-level keywords: where the parser may resume after a syntax error.
-const ITEM_KEYWORDS: [&str; 9] = [
+pub(super) const ITEM_KEYWORDS: [&str; 9] = [
     "multi_org",
     "orgs",
     "header",
@@ -118,7 +132,7 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
         let (result, complete) = parse_from(text, pos, &resume_points);
         match result {
             Ok(pairs) => {
-                collect_items(src, pos, pairs, &mut items, &mut errors);
+                collect_items(src, pos, text.len(), pairs, &mut items, &mut errors);
                 match complete {
                     Some(next) => pos = next,
                     None => break,
@@ -126,6 +140,12 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
             }
             Err(e) => {
                 let at = pos + error_offset(&e);
+                if let Some(next) =
+                    super::unclosed::close_unclosed(src, pos, at, &e, &mut items, &mut errors)
+                {
+                    pos = next;
+                    continue;
+                }
                 errors.push(syntax_error(src, at, &e));
                 if errors.len() >= MAX_SYNTAX_ERRORS {
                     errors.push(ParseError::TooManyErrors(errors.len(), src.span(at, at)));
@@ -143,7 +163,9 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
                 if broken > pos {
                     let prefix = text.get(pos..broken).unwrap_or("");
                     match PolicyParser::parse(Rule::policy, prefix) {
-                        Ok(pairs) => collect_items(src, pos, pairs, &mut items, &mut errors),
+                        Ok(pairs) => {
+                            collect_items(src, pos, broken, pairs, &mut items, &mut errors)
+                        }
                         Err(e) => errors.push(syntax_error(src, pos + error_offset(&e), &e)),
                     }
                 }
@@ -197,7 +219,7 @@ fn parse_from<'t>(
     (PolicyParser::parse(Rule::policy, rest), None)
 }
 
-fn error_offset(e: &pest::error::Error<Rule>) -> usize {
+pub(super) fn error_offset(e: &pest::error::Error<Rule>) -> usize {
     match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
@@ -222,11 +244,18 @@ fn resume_points(text: &str) -> Vec<usize> {
     points
 }
 
-fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseError {
+pub(super) fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseError {
     let text = src.text();
+    let tried: &[Rule] = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
+        pest::error::ErrorVariant::CustomError { .. } => &[],
+    };
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<String> = positives.iter().filter_map(|r| rule_words(*r)).collect();
+            let mut words: Vec<String> = positives
+                .iter()
+                .filter_map(|r| super::hint::rule_words(*r))
+                .collect();
             words.sort();
             words.dedup();
             if words.is_empty() {
@@ -250,6 +279,7 @@ fn syntax_error(src: &Source, at: usize, e: &pest::error::Error<Rule>) -> ParseE
         span: src.span(at, end),
         expected,
         found,
+        help: crate::syntax::hint::help(tried, rest),
     }
 }
 
@@ -279,52 +309,16 @@ fn describe_found(rest: &str) -> (String, usize) {
     (format!("`{c}`"), c.len_utf8())
 }
 
-/// Names a grammar rule in words for "expected ..." messages.
-fn rule_words(rule: Rule) -> Option<String> {
-    let name = format!("{rule:?}");
-    if let Some(kw) = name.strip_prefix("kw_") {
-        return Some(format!("`{kw}`"));
-    }
-    let words = match rule {
-        Rule::EOI => "end of file",
-        Rule::ident | Rule::object_name => "a name",
-        Rule::string | Rule::string_body => "a string",
-        Rule::number => "a number",
-        Rule::method | Rule::methods => "an HTTP method",
-        Rule::path_template | Rule::path_literal | Rule::path_param | Rule::param_name => "a path",
-        Rule::field | Rule::field_root | Rule::field_seg => "a field such as `body.accountId`",
-        Rule::header_name | Rule::bare_header => "a header name",
-        Rule::multi_org => "`multi_org`",
-        Rule::orgs => "`orgs`",
-        Rule::org => "`org`",
-        Rule::header => "`header`",
-        Rule::object => "`object`",
-        Rule::fallback => "`fallback`",
-        Rule::route => "`route`",
-        Rule::default_route => "`default`",
-        Rule::service => "`service`",
-        Rule::endpoint => "`endpoint`",
-        Rule::fallback_list | Rule::fallback_source => "a fallback source",
-        Rule::action => "an action",
-        Rule::location => "a location",
-        Rule::arrow => "`->`",
-        Rule::lbrace => "`{`",
-        Rule::rbrace => "`}`",
-        Rule::comma => "`,`",
-        _ => return None,
-    };
-    Some(words.to_string())
-}
-
-/// Turns a successful parse of `src.text()[offset..]` into items.
-fn collect_items(
+/// Turns a successful parse of `src.text()[offset..]` into items; no span ends past `limit`.
+pub(super) fn collect_items(
     src: &Source,
     offset: usize,
+    limit: usize,
     pairs: pest::iterators::Pairs<'_, Rule>,
     items: &mut Vec<Item>,
     errors: &mut Vec<ParseError>,
 ) {
-    let b = Builder { src, offset };
+    let b = Builder { src, offset, limit };
     for policy in pairs {
         for pair in policy.into_inner() {
             if pair.as_rule() == Rule::EOI {
@@ -339,6 +333,7 @@ fn collect_items(
                     span,
                     expected: "a well-formed item".to_string(),
                     found: "an item the parser could not read".to_string(),
+                    help: None,
                 }),
             }
         }
@@ -378,7 +373,7 @@ fn trim_trivia(text: &str, start: usize, mut end: usize) -> usize {
 }
 
 /// Where a `#` comment starts in one line of policy text, skipping strings.
-fn comment_start(line: &str) -> Option<usize> {
+pub(super) fn comment_start(line: &str) -> Option<usize> {
     let mut in_string = false;
     let mut escaped = false;
     for (i, c) in line.char_indices() {
@@ -397,12 +392,17 @@ fn comment_start(line: &str) -> Option<usize> {
 struct Builder<'s> {
     src: &'s Source,
     offset: usize,
+    /// Where the parsed text ends in the source (before the braces an unclosed block was given).
+    limit: usize,
 }
 
 impl Builder<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        let (start, end) = (self.offset + s.start(), self.offset + s.end());
+        let (start, end) = (
+            self.offset + s.start(),
+            (self.offset + s.end()).min(self.limit),
+        );
         self.src
             .span(start, trim_trivia(self.src.text(), start, end))
     }
