@@ -34,7 +34,10 @@ fn zuora_without_europe() -> &'static Policy {
         let text = ZUORA.replacen("  org Europe", "  # gone", 1);
         // If the shipped policy's layout changes, the property must not quietly compare the
         // policy with itself.
-        assert_ne!(text, ZUORA, "`org Europe` is no longer in the shipped policy");
+        assert_ne!(
+            text, ZUORA,
+            "`org Europe` is no longer in the shipped policy"
+        );
         let policy = Policy::from_source("zuora.policy", &text).unwrap();
         assert!(policy.evaluate(&Request::from_json(
             r#"{"method": "POST", "path": "/query/jobs", "headers": {"Zuora-Org-Ids": "Europe"},
