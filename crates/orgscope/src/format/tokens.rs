@@ -2,21 +2,6 @@
 
 use crate::syntax::ast::*;
 
-/// The grammar's reserved words: never a bare identifier.
-pub(super) const RESERVED: [&str; 11] = [
-    "multi_org",
-    "orgs",
-    "org",
-    "header",
-    "object",
-    "fallback",
-    "route",
-    "default",
-    "legacy",
-    "service",
-    "endpoint",
-];
-
 /// Whether `s` is an identifier that is not a reserved word.
 pub(super) fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
@@ -24,7 +9,7 @@ pub(super) fn is_ident(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED.contains(&s)
+        && !crate::syntax::is_reserved(s)
 }
 
 /// Whether `s` can be written as a bare header name.

@@ -91,7 +91,7 @@ impl Diagnose for ParseError {
 const MAX_SYNTAX_ERRORS: usize = 100;
 
 /// Top-level keywords: where the parser may resume after a syntax error.
-pub(super) const ITEM_KEYWORDS: [&str; 9] = [
+pub(crate) const ITEM_KEYWORDS: [&str; 9] = [
     "multi_org",
     "orgs",
     "header",
