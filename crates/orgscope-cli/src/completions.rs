@@ -125,9 +125,39 @@ fn man_page(mut cmd: clap::Command) -> io::Result<String> {
             page.push_str(".fi\n");
         }
     }
+    page.push_str(TRAILER);
     page.push_str(&fragment(|w| top.render_version_section(w))?);
     Ok(page)
 }
+
+/// The sections clap cannot derive: what the exit status means (the same for every command,
+/// README and docs/diagnostics.md), a first session, and where the rest is documented.
+const TRAILER: &str = r#".SH "EXIT STATUS"
+.TP
+.B 0
+Success: every file is clean (warnings allowed), every request was answered, every test passed.
+.TP
+.B 1
+A policy has an error (or a warning under \fB\-\-deny\-warnings\fR), a request was denied under
+\fB\-\-fail\-on\-deny\fR, a policy test failed or coverage is below \fB\-\-min\-coverage\fR.
+.TP
+.B 2
+A file could not be read, a policy does not load, or the arguments are wrong. The other files are
+still processed.
+.SH EXAMPLES
+.nf
+orgscope check policies/zuora\-multi\-org.policy
+orgscope fmt \-\-check policies
+orgscope eval \-\-policy policies/zuora\-multi\-org.policy requests.ndjson
+orgscope test \-\-coverage policies
+orgscope serve \-\-policy policies/zuora\-multi\-org.policy \-\-listen 127.0.0.1:8181
+orgscope completions man > orgscope.1
+.fi
+.SH "SEE ALSO"
+The language reference (docs/language.md), the author's guide (docs/guide.md), every checker code
+(docs/diagnostics.md), the threat model (docs/security.md), the service (docs/server.md) and SQL
+(docs/data.md), in the orgscope repository.
+"#;
 
 /// One clap_mangen fragment as text, without the preamble it repeats each time.
 fn fragment(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<String> {

@@ -115,6 +115,21 @@ fn man_page_is_roff_and_documents_every_subcommand() {
             "no {section} section"
         );
     }
+    // What clap cannot derive, after the commands and before VERSION.
+    let trailer = [
+        "\n.SH \"EXIT STATUS\"\n",
+        "\n.SH EXAMPLES\n",
+        "\n.SH \"SEE ALSO\"\n",
+        "\n.SH VERSION\n",
+    ];
+    let at: Vec<usize> = trailer
+        .iter()
+        .map(|s| page.find(s).unwrap_or_else(|| panic!("no {s:?}")))
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]) && page.find("\n.SH COMMANDS\n") < Some(at[0]),
+        "{at:?}"
+    );
     for sub in SUBCOMMANDS {
         assert!(
             page.contains(&format!("\n.SS \"orgscope {sub}\"\n")),
