@@ -39,9 +39,14 @@ fn a_store_that_cannot_answer_denies_with_503() {
         assert_eq!(d.errors[0].code.as_str(), "store_unavailable", "{req}");
         // The message names neither the id nor any org.
         let m = &d.errors[0].message;
-        assert!(!m.contains("A-1") && !m.contains("A-404") && !m.contains("Asia"), "{m}");
+        assert!(
+            !m.contains("A-1") && !m.contains("A-404") && !m.contains("Asia"),
+            "{m}"
+        );
     }
     // A decision that needs no stored object does not consult the store.
     let query = json!({"method": "POST", "path": "/query/jobs", "user": {"orgs": ["Asia"]}});
-    assert!(policy.evaluate_json(&query.to_string(), &options).is_allow());
+    assert!(policy
+        .evaluate_json(&query.to_string(), &options)
+        .is_allow());
 }
