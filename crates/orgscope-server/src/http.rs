@@ -169,13 +169,7 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
     let one_document =
         lines.clone().count() <= 1 || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
     if one_document {
-        let id = app.decision_id();
-        let d = app.decide(
-            loaded,
-            Endpoint::Decide,
-            &id,
-            Asked::Json(body.trim_ascii()),
-        );
+        let (id, d) = decide_one(app, loaded, body);
         let mut r = json_reply(StatusCode::OK, serialize(&d));
         set(&mut r, "x-orgscope-decision-id", &id);
         return r;
@@ -187,15 +181,21 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
     ndjson_reply(BoxBody::new(Full::new(Bytes::from(out))))
 }
 
-/// Appends one NDJSON line's decision, with its newline, to `out`; counted in the metrics.
-fn answer_line(app: &App, loaded: &Loaded, line: &[u8], out: &mut Vec<u8>) {
+/// Decides one description of `/v1/decide` under a fresh decision id.
+fn decide_one(app: &App, loaded: &Loaded, bytes: &[u8]) -> (String, Decision) {
     let id = app.decision_id();
     let d = app.decide(
         loaded,
         Endpoint::Decide,
         &id,
-        Asked::Json(line.trim_ascii()),
+        Asked::Json(bytes.trim_ascii()),
     );
+    (id, d)
+}
+
+/// Appends one NDJSON line's decision, with its newline, to `out`; counted in the metrics.
+fn answer_line(app: &App, loaded: &Loaded, line: &[u8], out: &mut Vec<u8>) {
+    let (_, d) = decide_one(app, loaded, line);
     if serde_json::to_writer(&mut *out, &d).is_err() {
         out.extend_from_slice(UNSERIALIZABLE);
     }

@@ -108,6 +108,17 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
+/// A bearer token is answered 401.
+fn assert_token_refused(server: &Server, path: &str, token: &str, what: &str) {
+    let auth = bearer(token);
+    assert_refused(&ask(server, path, &[("authorization", &auth)]), what);
+}
+
+/// The error of a key file that cannot serve `alg`.
+fn bad_key(alg: JwtAlgorithm, file: PathBuf) -> String {
+    Jwt::from_file(alg, &file, None, None, JwtClaims::default()).unwrap_err()
+}
+
 /// A 401 that says nothing about the decision.
 fn assert_refused(r: &Reply, what: &str) {
     assert_eq!(r.status, 401, "{what}: {}", r.text());
@@ -201,14 +212,7 @@ fn rs256_tokens_say_who_the_user_is_and_attacks_are_refused() {
     ] {
         for sig in ["", "x"] {
             let token = format!("{}.{payload}.{sig}", b64(header.as_bytes()));
-            assert_refused(
-                &ask(
-                    &server,
-                    "/v1/accounts/A-Asia",
-                    &[("authorization", &bearer(&token))],
-                ),
-                header,
-            );
+            assert_token_refused(&server, "/v1/accounts/A-Asia", &token, header);
         }
     }
     // HS256 with the RSA public key as the shared secret (the key confusion attack).
@@ -218,34 +222,18 @@ fn rs256_tokens_say_who_the_user_is_and_attacks_are_refused() {
         &EncodingKey::from_secret(&public),
         &claims(),
     );
-    assert_refused(
-        &ask(
-            &server,
-            "/v1/accounts/A-Asia",
-            &[("authorization", &bearer(&confused))],
-        ),
-        "hs/rs",
-    );
+    assert_token_refused(&server, "/v1/accounts/A-Asia", &confused, "hs/rs");
     // Signed by another key; a payload changed after signing.
     let other = sign(Algorithm::RS256, &rsa_key(&dir, "other.pem"), &claims());
-    assert_refused(
-        &ask(
-            &server,
-            "/v1/accounts/A-Asia",
-            &[("authorization", &bearer(&other))],
-        ),
-        "other key",
-    );
+    assert_token_refused(&server, "/v1/accounts/A-Asia", &other, "other key");
     let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
     let mut widened = claims();
     widened["orgs"] = json!(["Asia", "China"]);
     parts[1] = b64(widened.to_string().as_bytes());
-    assert_refused(
-        &ask(
-            &server,
-            "/v1/accounts/A-China",
-            &[("authorization", &bearer(&parts.join(".")))],
-        ),
+    assert_token_refused(
+        &server,
+        "/v1/accounts/A-China",
+        &parts.join("."),
         "tampered",
     );
 
@@ -264,27 +252,13 @@ fn rs256_tokens_say_who_the_user_is_and_attacks_are_refused() {
             c[k] = v.clone();
         }
         let token = sign(Algorithm::RS256, &key, &c);
-        assert_refused(
-            &ask(
-                &server,
-                "/v1/accounts/A-Asia",
-                &[("authorization", &bearer(&token))],
-            ),
-            what,
-        );
+        assert_token_refused(&server, "/v1/accounts/A-Asia", &token, what);
     }
     for missing in ["exp", "iss", "aud"] {
         let mut c = claims();
         c.as_object_mut().unwrap().remove(missing);
         let token = sign(Algorithm::RS256, &key, &c);
-        assert_refused(
-            &ask(
-                &server,
-                "/v1/accounts/A-Asia",
-                &[("authorization", &bearer(&token))],
-            ),
-            missing,
-        );
+        assert_token_refused(&server, "/v1/accounts/A-Asia", &token, missing);
     }
     // Garbage never panics.
     for junk in ["", ".", "..", "a.b.c", "Bearer", "e30.e30.e30"] {
@@ -321,14 +295,7 @@ fn es256_and_hs256_keys_and_claim_paths() {
     assert_eq!(r.header("x-orgscope-visible-orgs"), Some("Asia,China"));
     // An RS256 token to an ES256 service, even from a valid key pair.
     let rs = sign(Algorithm::RS256, &rsa_key(&dir, "rsa.pem"), &c);
-    assert_refused(
-        &ask(
-            &server,
-            "/v1/accounts/A-China",
-            &[("authorization", &bearer(&rs))],
-        ),
-        "rs to es",
-    );
+    assert_token_refused(&server, "/v1/accounts/A-China", &rs, "rs to es");
     drop(server);
 
     let server = start(
@@ -346,44 +313,16 @@ fn es256_and_hs256_keys_and_claim_paths() {
     assert_eq!(r.status, 200, "{}", r.text());
     let wrong = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdeX");
     let token = sign(Algorithm::HS256, &wrong, &claims());
-    assert_refused(
-        &ask(
-            &server,
-            "/v1/accounts/A-Asia",
-            &[("authorization", &bearer(&token))],
-        ),
-        "wrong secret",
-    );
+    assert_token_refused(&server, "/v1/accounts/A-Asia", &token, "wrong secret");
     // HS384 with the right secret: not the pinned algorithm.
     let token = sign(Algorithm::HS384, &secret, &claims());
-    assert_refused(
-        &ask(
-            &server,
-            "/v1/accounts/A-Asia",
-            &[("authorization", &bearer(&token))],
-        ),
-        "hs384",
-    );
+    assert_token_refused(&server, "/v1/accounts/A-Asia", &token, "hs384");
 
     // Keys that cannot work are refused at start.
     std::fs::write(dir.path("short"), "tooshort").unwrap();
-    let e = Jwt::from_file(
-        JwtAlgorithm::Hs256,
-        &dir.path("short"),
-        None,
-        None,
-        JwtClaims::default(),
-    )
-    .unwrap_err();
+    let e = bad_key(JwtAlgorithm::Hs256, dir.path("short"));
     assert!(e.contains("at least 32"), "{e}");
-    let e = Jwt::from_file(
-        JwtAlgorithm::Rs256,
-        &dir.path("ec.pub.pem"),
-        None,
-        None,
-        JwtClaims::default(),
-    )
-    .unwrap_err();
+    let e = bad_key(JwtAlgorithm::Rs256, dir.path("ec.pub.pem"));
     assert!(e.contains("not a Rs256 key"), "{e}");
 }
 
