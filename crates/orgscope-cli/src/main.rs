@@ -32,7 +32,7 @@ enum Command {
     /// Run policy test files.
     Test(test::Args),
     /// Run the decision service (HTTP decide, forward-auth, health, metrics).
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// Decisions as SQL: filters, PostgreSQL row-level security, scoped queries.
     Sql(sql::Args),
     /// Print shell completions, or the man page.
@@ -57,7 +57,7 @@ fn run() -> i32 {
         Command::Eval(args) => eval::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Sql(args) => sql::run(args),
         Command::Completions(args) => completions::run(args),
     }

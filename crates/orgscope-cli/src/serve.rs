@@ -1,6 +1,6 @@
 //! `orgscope serve`: run the decision service (the `orgscope-server` crate) from flags.
 
-use orgscope_server::{Config, IdentityHeaders};
+use orgscope_server::{Config, DecisionLog, IdentityHeaders, Jwt, JwtAlgorithm, JwtClaims};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +15,10 @@ pub struct Args {
     /// with the policy.
     #[arg(long, value_name = "FILE")]
     entities: Option<PathBuf>,
+    /// Trusted entity stores (SQLite, PostgreSQL) per object type, a TOML file (docs/server.md);
+    /// read again with the policy. Object types it does not configure use `--entities`.
+    #[arg(long, value_name = "FILE")]
+    stores: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]
     listen: SocketAddr,
@@ -23,6 +27,43 @@ pub struct Args {
     /// flag every forward-auth request is answered 401.
     #[arg(long)]
     trust_identity_headers: bool,
+    /// Verify `Authorization: Bearer` JWTs with this key (HS256: the secret's bytes; RS256,
+    /// ES256: a PEM public key); the token then says who the user is.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "trust_identity_headers",
+        requires = "jwt_alg"
+    )]
+    jwt_key: Option<PathBuf>,
+    /// The one algorithm tokens may use: HS256, RS256 or ES256.
+    #[arg(long, value_name = "ALG", requires = "jwt_key")]
+    jwt_alg: Option<JwtAlgorithm>,
+    /// Required `iss` of tokens.
+    #[arg(long, value_name = "ISSUER", requires = "jwt_key")]
+    jwt_issuer: Option<String>,
+    /// Required `aud` of tokens.
+    #[arg(long, value_name = "AUDIENCE", requires = "jwt_key")]
+    jwt_audience: Option<String>,
+    /// Claim with the user's id (a name, or a JSON pointer such as `/ext/user`).
+    #[arg(long, value_name = "CLAIM", default_value = "sub")]
+    jwt_claim_user: String,
+    /// Claim with the user's orgs: an array of strings or a comma-separated string.
+    #[arg(long, value_name = "CLAIM", default_value = "orgs")]
+    jwt_claim_orgs: String,
+    /// Claim with the user's default org.
+    #[arg(long, value_name = "CLAIM", default_value = "default_org")]
+    jwt_claim_default_org: String,
+    /// Claim with the tenant's Multi-Org switch (a boolean).
+    #[arg(long, value_name = "CLAIM", default_value = "multi_org")]
+    jwt_claim_multi_org: String,
+    /// Write one NDJSON event per decision to this file (`-`: stdout).
+    #[arg(long, value_name = "PATH")]
+    decision_log: Option<PathBuf>,
+    /// A request field never shown in the decision log: a JSON pointer such as `/body/ssn` or
+    /// `/headers/cookie` (repeatable).
+    #[arg(long, value_name = "POINTER", requires = "decision_log")]
+    mask: Vec<String>,
     /// Header with the user's id.
     #[arg(long, value_name = "NAME", default_value = "x-auth-user")]
     user_header: String,
@@ -64,8 +105,33 @@ pub fn run(args: Args) -> i32 {
             return 2;
         }
     };
+    let jwt = match &args.jwt_key {
+        None => None,
+        Some(key) => {
+            let claims = JwtClaims {
+                user: args.jwt_claim_user.clone(),
+                orgs: args.jwt_claim_orgs.clone(),
+                default_org: args.jwt_claim_default_org.clone(),
+                multi_org: args.jwt_claim_multi_org.clone(),
+            };
+            let alg = args.jwt_alg.unwrap_or(JwtAlgorithm::Rs256);
+            let issuer = args.jwt_issuer.as_deref();
+            match Jwt::from_file(alg, key, issuer, args.jwt_audience.as_deref(), claims) {
+                Ok(j) => Some(j),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+        }
+    };
     let mut config = Config::new(args.policy);
     config.entities = args.entities;
+    config.stores = args.stores;
+    config.jwt = jwt;
+    config.decision_log = args
+        .decision_log
+        .map(|path| DecisionLog::new(path, args.mask.clone()));
     config.listen = args.listen;
     config.limits = args.policy_limits.with(&args.request_limits);
     config.identity = identity;

@@ -626,3 +626,57 @@ fn nginx_keeps_404_and_drops_forged_scope() {
     );
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn quick_start_serves_from_sqlite_and_logs_decisions() {
+    let dir = TempDir::new("quick-start");
+    let log = dir.path("decisions.ndjson");
+    let log_arg = log.display().to_string();
+    let service = Service::start(&[
+        "--policy",
+        "policies/zuora-multi-org.policy",
+        "--stores",
+        "examples/zuora-stores.toml",
+        "--decision-log",
+        &log_arg,
+        "--mask",
+        "/user/id",
+    ]);
+    let d = decide(
+        service.addr,
+        "application/json",
+        r#"{"method": "POST", "path": "/v1/invoices", "body": {"accountId": "A-1"},
+            "user": {"id": "secret-user-42", "orgs": ["Asia"]}}"#,
+    )
+    .json();
+    assert_eq!(d["labels"][0]["org"], "Asia", "{d}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(!text.contains("secret-user-42"), "{text}");
+    let event: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(event["decision"]["decision"], "allow");
+    assert_eq!(event["request"]["user"]["id"], "***");
+}
+
+#[test]
+fn jwt_and_identity_headers_are_exclusive_flags() {
+    let out = common::orgscope()
+        .args(["serve", "--policy", "policies/zuora-multi-org.policy"])
+        .args([
+            "--jwt-key",
+            "x.pem",
+            "--jwt-alg",
+            "RS256",
+            "--trust-identity-headers",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = common::orgscope()
+        .args(["serve", "--policy", "policies/zuora-multi-org.policy"])
+        .args(["--jwt-key", "no-such-key.pem", "--jwt-alg", "RS256"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-key.pem"));
+}

@@ -1,7 +1,8 @@
 //! Forward-auth (nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`): the
 //! original request, as the gateway describes it in headers, becomes a typed [`Request`].
 
-use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use crate::jwt::Jwt;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use indexmap::IndexMap;
 use orgscope::{Decision, Request, Tenant, User, Values};
 
@@ -57,6 +58,20 @@ impl Flavour {
     }
 }
 
+/// The header a JWT comes in (a static, so the description can borrow it).
+static BEARER_HEADER: HeaderName = AUTHORIZATION;
+
+/// Who may say who the user is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Who<'a> {
+    /// Nobody is configured: every request is 401.
+    Nobody,
+    /// A trusted authentication layer's headers.
+    Headers(&'a IdentityHeaders),
+    /// A verified JWT in `Authorization: Bearer`.
+    Jwt(&'a Jwt),
+}
+
 /// Why no request description could be built.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -85,25 +100,15 @@ const HOP_BY_HOP: [&str; 10] = [
 pub(crate) fn describe(
     headers: &HeaderMap,
     flavour: Flavour,
-    identity: Option<&IdentityHeaders>,
+    who: Who<'_>,
     id: &str,
 ) -> Result<Request, Refusal> {
-    let Some(identity) = identity else {
-        return Err(Refusal::Unauthenticated(
-            "no identity source is configured (`--trust-identity-headers`)",
-        ));
-    };
-    let user = user(headers, identity)?;
-    let multi_org = match identity_header(headers, &identity.multi_org)? {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(other) => {
-            return Err(Refusal::Invalid(format!(
-                "header `{}` must be `true` or `false`, not `{other}`",
-                identity.multi_org
-            )))
-        }
+    let (user, multi_org) = identify(headers, who)?;
+    // What said who the user is never reaches the policy (nor the decision log).
+    let identity_headers: Vec<&HeaderName> = match who {
+        Who::Headers(h) => vec![&h.user, &h.orgs, &h.default_org, &h.multi_org],
+        Who::Jwt(_) => vec![&BEARER_HEADER],
+        Who::Nobody => Vec::new(),
     };
     let method = required(headers, flavour.method_header())?;
     let uri = required(headers, flavour.uri_header())?;
@@ -120,13 +125,7 @@ pub(crate) fn describe(
             || n == "x-forwarded-method"
             || n == "x-forwarded-uri"
             || n == "x-forwarded-host"
-            || [
-                &identity.user,
-                &identity.orgs,
-                &identity.default_org,
-                &identity.multi_org,
-            ]
-            .contains(&name)
+            || identity_headers.contains(&name)
             || connection_listed(headers, n)
     };
     for (name, value) in headers {
@@ -171,6 +170,40 @@ fn check_path(path: &str) -> Result<(), Refusal> {
         )));
     }
     Ok(())
+}
+
+/// The user and the tenant's Multi-Org switch, from the one configured source.
+pub(crate) fn identify(headers: &HeaderMap, who: Who<'_>) -> Result<(User, Option<bool>), Refusal> {
+    match who {
+        Who::Nobody => Err(Refusal::Unauthenticated(
+            "no identity source is configured (`--trust-identity-headers` or `--jwt-key`)",
+        )),
+        Who::Jwt(jwt) => {
+            let invalid = || Refusal::Unauthenticated("a valid bearer token is required");
+            let value = single(headers, AUTHORIZATION.as_str()).map_err(|_| invalid())?;
+            let token = value
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim())
+                .ok_or_else(invalid)?;
+            jwt.identify(token).map_err(|_| invalid())
+        }
+        Who::Headers(identity) => {
+            let user = user(headers, identity)?;
+            let multi_org = match identity_header(headers, &identity.multi_org)? {
+                None => None,
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                Some(other) => {
+                    return Err(Refusal::Invalid(format!(
+                        "header `{}` must be `true` or `false`, not `{other}`",
+                        identity.multi_org
+                    )))
+                }
+            };
+            Ok((user, multi_org))
+        }
+    }
 }
 
 fn user(headers: &HeaderMap, identity: &IdentityHeaders) -> Result<User, Refusal> {

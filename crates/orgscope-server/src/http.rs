@@ -2,6 +2,7 @@
 //! health, readiness and metrics.
 
 use crate::forward_auth::{self, Flavour, Refusal};
+use crate::log::Asked;
 use crate::metrics::Endpoint;
 use crate::state::{App, Loaded};
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use orgscope::{Decision, EvalOptions};
+use orgscope::Decision;
 use serde_json::json;
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -124,15 +125,6 @@ fn set(r: &mut Reply, name: &'static str, value: &str) {
     }
 }
 
-/// Evaluates one description as JSON text (or bytes that are not UTF-8: an `invalid_request`).
-fn evaluate(loaded: &Loaded, bytes: &[u8]) -> Decision {
-    let options = EvalOptions::new().entities(loaded.entities());
-    match std::str::from_utf8(bytes) {
-        Ok(text) => loaded.policy.evaluate_json(text, &options),
-        Err(_) => Decision::invalid_request(None, "the request is not valid UTF-8".to_string()),
-    }
-}
-
 /// What is sent should a decision fail to serialize (it cannot): still a deny.
 const UNSERIALIZABLE: &[u8] = br#"{"decision":"deny","status":500}"#;
 
@@ -177,10 +169,7 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
     let one_document =
         lines.clone().count() <= 1 || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
     if one_document {
-        let start = Instant::now();
-        let id = app.decision_id();
-        let d = evaluate(loaded, body.trim_ascii());
-        app.metrics.decision(Endpoint::Decide, &d, start.elapsed());
+        let (id, d) = decide_one(app, loaded, body);
         let mut r = json_reply(StatusCode::OK, serialize(&d));
         set(&mut r, "x-orgscope-decision-id", &id);
         return r;
@@ -192,11 +181,21 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
     ndjson_reply(BoxBody::new(Full::new(Bytes::from(out))))
 }
 
+/// Decides one description of `/v1/decide` under a fresh decision id.
+fn decide_one(app: &App, loaded: &Loaded, bytes: &[u8]) -> (String, Decision) {
+    let id = app.decision_id();
+    let d = app.decide(
+        loaded,
+        Endpoint::Decide,
+        &id,
+        Asked::Json(bytes.trim_ascii()),
+    );
+    (id, d)
+}
+
 /// Appends one NDJSON line's decision, with its newline, to `out`; counted in the metrics.
 fn answer_line(app: &App, loaded: &Loaded, line: &[u8], out: &mut Vec<u8>) {
-    let start = Instant::now();
-    let d = evaluate(loaded, line.trim_ascii());
-    app.metrics.decision(Endpoint::Decide, &d, start.elapsed());
+    let (_, d) = decide_one(app, loaded, line);
     if serde_json::to_writer(&mut *out, &d).is_err() {
         out.extend_from_slice(UNSERIALIZABLE);
     }
@@ -348,12 +347,19 @@ fn forward_auth(
             Flavour::Forwarded
         };
         let id = app.decision_id();
-        let identity = app.config.identity.as_ref();
-        let decision = match forward_auth::describe(req.headers(), flavour, identity, &id) {
-            Ok(request) => loaded
-                .policy
-                .evaluate_with(&request, &EvalOptions::new().entities(loaded.entities())),
-            Err(Refusal::Invalid(m)) => Decision::invalid_request(Some(id.clone().into()), m),
+        let decision = match forward_auth::describe(req.headers(), flavour, app.who(), &id) {
+            Ok(request) => app.decide(
+                &loaded,
+                Endpoint::ForwardAuth,
+                &id,
+                Asked::Request(&request),
+            ),
+            Err(Refusal::Invalid(m)) => {
+                let d = Decision::invalid_request(Some(id.clone().into()), m);
+                app.metrics
+                    .decision(Endpoint::ForwardAuth, &d, start.elapsed());
+                d
+            }
             Err(Refusal::Unauthenticated(m)) => {
                 app.metrics.unauthenticated();
                 let mut r = plain(StatusCode::UNAUTHORIZED, &format!("{m}\n"));
@@ -362,8 +368,6 @@ fn forward_auth(
                 return r;
             }
         };
-        app.metrics
-            .decision(Endpoint::ForwardAuth, &decision, start.elapsed());
         let mut r = if decision.is_allow() {
             let mut r = plain(StatusCode::OK, "");
             for (name, value) in forward_auth::scope_headers(&decision) {

@@ -19,10 +19,15 @@
 
 mod forward_auth;
 mod http;
+mod jwt;
+mod log;
 mod metrics;
 mod state;
+mod stores;
 
 pub use forward_auth::IdentityHeaders;
+pub use jwt::{Jwt, JwtAlgorithm, JwtClaims};
+pub use log::DecisionLog;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -47,6 +52,10 @@ pub struct Config {
     /// The trusted entities file (a JSON array or NDJSON of `{type, id, org}`), reloaded with
     /// the policy.
     pub entities: Option<PathBuf>,
+    /// Trusted entity stores (SQLite, PostgreSQL) per object type: a TOML file
+    /// (docs/server.md), read again with the policy. Types it does not configure use
+    /// `entities`.
+    pub stores: Option<PathBuf>,
     /// Where to listen.
     pub listen: SocketAddr,
     /// Limits for the policy and for each request description (one NDJSON line).
@@ -54,6 +63,10 @@ pub struct Config {
     /// The identity headers of a trusted authentication layer; `None` (the default) answers
     /// every forward-auth request 401.
     pub identity: Option<IdentityHeaders>,
+    /// Verified bearer tokens say who the user is (not together with `identity`).
+    pub jwt: Option<Jwt>,
+    /// One NDJSON event per decision, with fields masked.
+    pub decision_log: Option<DecisionLog>,
     /// Largest body of one `/v1/decide` request (a whole NDJSON batch), in bytes.
     pub max_body_bytes: usize,
     /// Largest request head (request line and headers), in bytes.
@@ -72,9 +85,12 @@ impl Config {
         Config {
             policy: policy.into(),
             entities: None,
+            stores: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8181)),
             limits: Limits::default(),
             identity: None,
+            jwt: None,
+            decision_log: None,
             max_body_bytes: 64 << 20,
             max_header_bytes: 64 << 10,
             max_concurrency: 1024,
@@ -100,7 +116,7 @@ impl Server {
         let rt = runtime()?;
         let listener = rt.block_on(TcpListener::bind(config.listen))?;
         let addr = listener.local_addr()?;
-        let app = Arc::new(App::new(config));
+        let app = Arc::new(App::new(config, rt.handle().clone())?);
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = app.clone();
         let thread = std::thread::Builder::new()
@@ -158,7 +174,7 @@ pub fn run(config: Config) -> io::Result<()> {
     rt.block_on(async {
         let listener = TcpListener::bind(config.listen).await?;
         eprintln!("orgscope: listening on http://{}", listener.local_addr()?);
-        let app = Arc::new(App::new(config));
+        let app = Arc::new(App::new(config, tokio::runtime::Handle::current())?);
         let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -230,11 +246,12 @@ async fn serve(
     Ok(())
 }
 
-/// Reloads when the policy or entities file changes (its modification time or size), polling:
+/// Reloads when the policy, entities or stores file changes (its modification time or size), polling:
 /// portable, and a file replaced by a rename (as Kubernetes updates a ConfigMap) is seen too.
 async fn watch(app: Arc<App>, every: Duration) {
     let files: Vec<PathBuf> = std::iter::once(app.config.policy.clone())
         .chain(app.config.entities.clone())
+        .chain(app.config.stores.clone())
         .collect();
     let stamps = |files: &[PathBuf]| files.iter().map(|f| state::stamp(f)).collect::<Vec<_>>();
     let mut seen = stamps(&files);

@@ -1,14 +1,18 @@
 //! What serves: the compiled policy and its trusted store, loaded together, swapped atomically.
 
-use crate::metrics::Metrics;
+use crate::forward_auth::Who;
+use crate::log::{Asked, Sink};
+use crate::metrics::{Endpoint, Metrics};
+use crate::stores::{RequestLookup, Stores};
 use crate::Config;
 use arc_swap::ArcSwapOption;
-use orgscope::{EntityLookup, EntityStore, NoEntities, Policy};
+use orgscope::{Decision, EntityStore, EvalOptions, Policy};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 /// One compiled policy with its store: immutable once built, shared by every request.
@@ -16,18 +20,10 @@ use tokio::sync::Semaphore;
 pub(crate) struct Loaded {
     pub(crate) policy: Policy,
     store: Option<EntityStore>,
-    /// The first 12 hex digits of the SHA-256 of the policy's sources (and the entities file).
+    stores: Option<Stores>,
+    /// The first 12 hex digits of the SHA-256 of the policy's sources (and the entities and
+    /// stores files).
     pub(crate) revision: String,
-}
-
-impl Loaded {
-    /// The trusted store decisions consult.
-    pub(crate) fn entities(&self) -> &dyn EntityLookup {
-        match &self.store {
-            Some(s) => s,
-            None => &NoEntities,
-        }
-    }
 }
 
 /// The service's shared state: the serving policy (read once per request, lock-free), the
@@ -44,16 +40,28 @@ pub(crate) struct App {
     reloading: Mutex<()>,
     next_id: AtomicU64,
     id_prefix: String,
+    /// The runtime PostgreSQL connections run on.
+    handle: Handle,
+    log: Option<Sink>,
 }
 
 impl App {
-    pub(crate) fn new(config: Config) -> App {
+    pub(crate) fn new(config: Config, handle: Handle) -> std::io::Result<App> {
+        if config.identity.is_some() && config.jwt.is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "identity headers and JWT are two identity sources: configure one",
+            ));
+        }
+        let log = config.decision_log.as_ref().map(Sink::open).transpose()?;
         // Decision ids unique across restarts and replicas: the start time and pid, then a counter.
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let seed = Sha256::digest(format!("{nanos}:{}", std::process::id()));
-        App {
+        Ok(App {
+            handle,
+            log,
             reloading: Mutex::new(()),
             permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
             config,
@@ -61,7 +69,45 @@ impl App {
             metrics: Metrics::default(),
             next_id: AtomicU64::new(1),
             id_prefix: hex(&seed, 8),
+        })
+    }
+
+    /// Who may say who the user is.
+    pub(crate) fn who(&self) -> Who<'_> {
+        match (&self.config.jwt, &self.config.identity) {
+            (Some(jwt), _) => Who::Jwt(jwt),
+            (None, Some(headers)) => Who::Headers(headers),
+            (None, None) => Who::Nobody,
         }
+    }
+
+    /// The one path from a request to a decision, for every front door: the policy with its
+    /// trusted stores (cached for this request only), then the metrics and the decision log.
+    pub(crate) fn decide(
+        &self,
+        loaded: &Loaded,
+        endpoint: Endpoint,
+        id: &str,
+        asked: Asked<'_>,
+    ) -> Decision {
+        let start = Instant::now();
+        let lookup = RequestLookup::new(loaded.store.as_ref(), loaded.stores.as_ref());
+        let options = EvalOptions::new().entities(&lookup);
+        let d = match asked {
+            Asked::Json(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => loaded.policy.evaluate_json(text, &options),
+                Err(_) => {
+                    Decision::invalid_request(None, "the request is not valid UTF-8".to_string())
+                }
+            },
+            Asked::Request(r) => loaded.policy.evaluate_with(r, &options),
+        };
+        let took = start.elapsed();
+        self.metrics.decision(endpoint, &d, took);
+        if let Some(log) = &self.log {
+            log.write(id, &loaded.revision, asked, &d, took);
+        }
+        d
     }
 
     /// The policy serving now, if one has loaded.
@@ -82,7 +128,7 @@ impl App {
             .reloading
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let result = load(&self.config);
+        let result = load(&self.config, &self.handle);
         self.metrics.reload(result.is_ok());
         match result {
             Ok(loaded) => {
@@ -104,8 +150,9 @@ impl App {
     }
 }
 
-/// Parses, checks and compiles the policy, then loads the entities file against it.
-fn load(config: &Config) -> Result<Loaded, String> {
+/// Parses, checks and compiles the policy, then loads the entities file and opens the stores
+/// against it.
+fn load(config: &Config, handle: &Handle) -> Result<Loaded, String> {
     let policy = Policy::from_file_with(&config.policy, config.limits)
         .map_err(|e| e.render(orgscope::diag::Style { color: false }))?;
     let mut hash = Sha256::new();
@@ -121,9 +168,19 @@ fn load(config: &Config) -> Result<Loaded, String> {
             Some(store)
         }
     };
+    let stores = match &config.stores {
+        None => None,
+        Some(path) => {
+            let (stores, text) = Stores::open(path, &policy, handle)?;
+            hash.update([1]);
+            hash.update(text.as_bytes());
+            Some(stores)
+        }
+    };
     Ok(Loaded {
         policy,
         store,
+        stores,
         revision: hex(&hash.finalize(), 6),
     })
 }

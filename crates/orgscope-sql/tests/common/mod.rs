@@ -68,4 +68,5 @@ pub const HOSTILE: &[&str] = &[
     "名前 🚀",
     "semi;colon",
 ];
+#[path = "../../../../testsupport/pg.rs"]
 pub mod pg;

@@ -247,6 +247,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// No route matches and the policy has no default.
     NoRoute,
+    /// A trusted store could not answer (down, slow or failing): nothing is allowed.
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -255,6 +257,7 @@ impl ErrorCode {
         match self {
             ErrorCode::OrgAccessDenied => 403,
             ErrorCode::NotFound | ErrorCode::ParentNotFound | ErrorCode::NoRoute => 404,
+            ErrorCode::StoreUnavailable => 503,
             _ => 400,
         }
     }
@@ -276,6 +279,7 @@ impl ErrorCode {
             ErrorCode::OrgIdHeaderForbidden => "org_id_header_forbidden",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::NoRoute => "no_route",
+            ErrorCode::StoreUnavailable => "store_unavailable",
         }
     }
 }

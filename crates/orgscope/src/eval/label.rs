@@ -4,7 +4,7 @@ use super::{org_name, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::Org;
 use crate::compile::{FieldPath, ObjectType, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
-use crate::eval::lookup::Found;
+use crate::eval::lookup::{self, Found};
 use crate::syntax::ast::FallbackSource;
 use serde_json::Value;
 
@@ -320,6 +320,9 @@ impl<'r> Ctx<'r> {
             };
             let (found, contradicted) = self.find(inh.parent, &id);
             let org = match found {
+                Found::Unavailable => {
+                    return Err(lookup::store_unavailable(&parent.name, inh.rule))
+                }
                 Found::Missing => return Err(not_found()),
                 Found::Unlabeled => None,
                 // An opaque org outside the user's orgs is never visible.

@@ -23,13 +23,17 @@ pub enum Found<'a> {
     Unlabeled,
     /// The object exists in this org (a name or id of the directory, or an opaque org).
     Org(Cow<'a, str>),
+    /// The store could not answer (down, slow, failing): the decision is a
+    /// `store_unavailable` deny with status 503, whatever else the request says.
+    Unavailable,
 }
 
 /// Looks up existing objects' orgs; implement it over your own store.
 ///
 /// Consulted for parents of creates and targets of reads, updates and deletes. A trusted
 /// source: what it knows wins over the request's own `entities`, and a request that
-/// contradicts it is denied.
+/// contradicts it is denied. A store that cannot answer says [`Found::Unavailable`]: the
+/// decision is then a 503 deny, never an answer from the request's own entities.
 pub trait EntityLookup {
     /// The org of the object of type `object_type` (the policy's type name) with this id.
     fn find(&self, object_type: &str, id: &str) -> Found<'_>;
@@ -43,6 +47,16 @@ impl EntityLookup for NoEntities {
     fn find(&self, _: &str, _: &str) -> Found<'_> {
         Found::Missing
     }
+}
+
+/// The deny when the trusted store cannot answer about an object of `type_name` (the id is not
+/// named: whether it exists is exactly what nobody could tell).
+pub(super) fn store_unavailable(type_name: &str, rule: RuleId) -> Deny {
+    Deny::new(
+        ErrorCode::StoreUnavailable,
+        format!("the store of {type_name} objects cannot answer now"),
+        Some(rule),
+    )
 }
 
 impl<'r> Ctx<'r> {
@@ -67,6 +81,7 @@ impl<'r> Ctx<'r> {
             None => Found::Missing,
         };
         match (trusted, inline) {
+            (Found::Unavailable, _) => (Found::Unavailable, false),
             (Found::Missing, Some(e)) => match &e.org {
                 Some(o) => (Found::Org(Cow::Borrowed(o.as_str())), false),
                 None => (Found::Unlabeled, false),
@@ -156,6 +171,7 @@ impl<'r> Ctx<'r> {
         }
         let (found, contradicted) = self.find(t, &id);
         let current = match found {
+            Found::Unavailable => return Err(store_unavailable(&ty.name, route.rule)),
             Found::Missing => return Err(not_found()),
             Found::Unlabeled => None,
             Found::Org(_) if ty.shared => None,

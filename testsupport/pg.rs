@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster for tests: `initdb` in a temporary directory, `pg_ctl start`
 //! on a free port, `pg_ctl stop -m immediate` and the directory removed on drop. Run as root
 //! (CI), the server runs as the `postgres` user (or `nobody`), since PostgreSQL refuses root.
+//! Shared by the tests of several crates, each including it with `#[path]`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -105,11 +106,19 @@ impl Cluster {
                 "--locale=C".as_ref(),
             ],
         );
+        cluster.resume();
+        cluster
+    }
+
+    /// Starts the server (again, after [`Cluster::stop`]) on the same port and data.
+    pub fn resume(&self) {
+        let data = self.data();
         let opts = format!(
-            "-k {} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off",
-            cluster.dir.display()
+            "-k {} -p {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.dir.display(),
+            self.port
         );
-        cluster.run(
+        self.run(
             "pg_ctl",
             &[
                 "-D".as_ref(),
@@ -117,12 +126,27 @@ impl Cluster {
                 "-o".as_ref(),
                 opts.as_ref(),
                 "-l".as_ref(),
-                cluster.dir.join("log").as_os_str(),
+                self.dir.join("log").as_os_str(),
                 "-w".as_ref(),
                 "start".as_ref(),
             ],
         );
-        cluster
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
+    pub fn stop(&self) {
+        let _ = self.command("pg_ctl").args(self.stop_args()).output();
+    }
+
+    fn stop_args(&self) -> [std::ffi::OsString; 6] {
+        [
+            "-D".into(),
+            self.data().into_os_string(),
+            "-m".into(),
+            "immediate".into(),
+            "-w".into(),
+            "stop".into(),
+        ]
     }
 
     /// Runs a PostgreSQL program, as the server user when we are root; its output goes to a
@@ -178,16 +202,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let data = self.data();
-        let args: [&std::ffi::OsStr; 6] = [
-            "-D".as_ref(),
-            data.as_os_str(),
-            "-m".as_ref(),
-            "immediate".as_ref(),
-            "-w".as_ref(),
-            "stop".as_ref(),
-        ];
-        let _ = self.command("pg_ctl").args(args).output();
+        self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
