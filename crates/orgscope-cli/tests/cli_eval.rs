@@ -366,7 +366,7 @@ fn lookalike_headers_are_refused_only_with_the_switch() {
     };
     let input = [
         ask("asia", "Zuora-Org-Id", "Asia", r#"["Asia","China"]"#),
-        ask("china", "zuora-org-idS", "China", r#"["Asia"]"#),
+        ask("china", "ZUORA-ORG-IDX", "China", r#"["Asia"]"#),
         ask("narnia", "Zuora-Org-Id", "Narnia", "[]"),
         ask("working", "Zuora-Working-Orgs", "Asia", r#"["Asia"]"#),
         ask("declared", "Zuora-Org-Ids", "Asia", r#"["Asia","China"]"#),
@@ -501,15 +501,21 @@ fn several_request_files_and_json_arrays_of_requests() {
         ds[2]
     );
 
-    // An array that never closes is one deny, naming where it broke.
-    let out = eval(&["--policy", ZUORA], format!("[\n  {QUERY},\n").as_bytes());
+    // An array that is not the whole input does not swallow its lines: each is answered.
+    let out = eval(
+        &["--policy", ZUORA],
+        format!("[\n  {QUERY},\n{DENIED}\n").as_bytes(),
+    );
     let ds = decisions(&out);
-    assert_eq!(ds.len(), 1, "{ds:?}");
+    assert_eq!(ds.len(), 3, "{ds:?}");
     let msg = ds[0]["errors"][0]["message"].as_str().unwrap();
     assert!(
-        msg.starts_with("the requests from line 1 are not a JSON array: line 3"),
+        msg.starts_with("the requests from line 1 are not a JSON array: line 1"),
         "{msg}"
     );
+    let msg = ds[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("line 2"), "{msg}");
+    assert_eq!(ds[2]["id"], "d");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

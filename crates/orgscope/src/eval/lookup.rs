@@ -69,7 +69,7 @@ impl<'r> Ctx<'r> {
         match (trusted, inline) {
             (Found::Missing, Some(e)) => match &e.org {
                 Some(o) => {
-                    self.warn_outside(e, o);
+                    self.explain_outside(e, o);
                     (Found::Org(Cow::Borrowed(o.as_str())), false)
                 }
                 None => (Found::Unlabeled, false),
@@ -89,21 +89,23 @@ impl<'r> Ctx<'r> {
     /// The request's entities by declared type and id (the first of duplicates, as the scan
     /// finds), built on first use when there are too many to scan for every object of a create.
     /// A request entity in an org the user cannot access (or one that does not exist: the same
-    /// words, so no directory oracle) is answered like a missing object; say why.
-    fn warn_outside(&mut self, e: &'r Entity, org: &'r str) {
+    /// words) is answered like a missing object. The explain trace says why; the decision does
+    /// not, so it stays the same as for a missing object.
+    fn explain_outside(&mut self, e: &'r Entity, org: &'r str) {
         if self
             .resolve(org)
             .is_some_and(|o| self.accessible.contains(o))
         {
             return;
         }
-        self.trace.warn(
-            "entity_org_not_accessible",
+        self.trace.step(None, "request entity", || {
             format!(
-                "the request's entity {} `{}` is in org `{}`, which the user cannot access: it is treated as not found",
-                e.object_type, e.id, org.trim()
-            ),
-        );
+                "{} `{}` is in org `{}`, which the user cannot access: it counts as not found",
+                e.object_type,
+                e.id,
+                org.trim()
+            )
+        });
     }
 
     fn entity_index(&self) -> Option<&EntityIndex<'r>> {

@@ -209,8 +209,14 @@ impl Stream<'_> {
         let Some((start, doc)) = self.doc.take() else {
             return Ok(());
         };
+        // An array answers element by element only when it is the whole input; otherwise
+        // every line is answered, as for NDJSON.
         if doc.trim_ascii_start().starts_with(b"[") {
-            return self.array(out, &doc, start);
+            if elements(&doc).is_ok() {
+                return self.array(out, &doc, start);
+            }
+            self.doc = Some((start, doc));
+            return self.replay(out);
         }
         let lines_are_requests = doc.split(|&b| b == b'\n').skip(1).any(is_object);
         let d = match intake(&doc, &self.limits, start) {
@@ -232,6 +238,10 @@ impl Stream<'_> {
         for (n, part) in doc.split(|&b| b == b'\n').enumerate() {
             let part = part.trim_ascii();
             if part.is_empty() {
+                continue;
+            }
+            if part.starts_with(b"[") {
+                self.array(out, part, start + n)?;
                 continue;
             }
             let d = self.decide(part, start + n);
