@@ -181,7 +181,7 @@ pub fn run(args: Args) -> i32 {
             .filter(|t| {
                 args.filter
                     .as_ref()
-                    .map_or(true, |f| t.name.contains(f.as_str()))
+                    .is_none_or(|f| t.name.contains(f.as_str()))
             })
             .collect();
         let policy_name = file.policy.display().to_string();

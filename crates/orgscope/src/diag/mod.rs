@@ -322,7 +322,7 @@ fn printable(text: &str) -> String {
                 c if is_non_printing(c) => (char::REPLACEMENT_CHARACTER, 1),
                 c => (c, 1),
             };
-            std::iter::repeat(c).take(n)
+            std::iter::repeat_n(c, n)
         })
         .collect()
 }

@@ -259,10 +259,8 @@ fn unknown_field(text: &str, test: &str, k: &str) -> String {
     let key = serde_json::to_string(k).unwrap_or_default();
     let from = text.find(&name).unwrap_or(0);
     let line = text.get(from..).and_then(|rest| rest.find(&key)).map(|at| {
-        1 + text.as_bytes()[..from + at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
+        let before = text.get(..from + at).unwrap_or_default();
+        1 + before.matches('\n').count()
     });
     let closest = EXPECT_FIELDS
         .iter()
