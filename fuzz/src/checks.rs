@@ -394,12 +394,14 @@ pub fn fmt_roundtrip(data: &[u8]) {
 /// - the output is a sequence of JSON values, each followed by a newline, each a decision that
 ///   passes [`check_decision`]; their count and denies equal the returned [`BatchStats`];
 /// - with N non-blank input lines, 1 ≤ decisions ≤ N when N > 0, and no output when N = 0
-///   (each decision answers at least one line of its own; every line is answered);
+///   (each decision answers at least one line of its own; every line is answered), unless a
+///   line opens a JSON array, whose requests are answered one by one;
 /// - the output does not depend on how the reader splits the input (a 1..=16 byte
 ///   `BufReader` gives the same bytes as reading the whole slice).
 ///
-/// When no non-blank line can open a multi-line document (a line is *closed* when, trimmed, it
-/// does not start with `{`, or `serde_json` rejects it for a reason other than its end), the
+/// When no non-blank line can open a multi-line document or an array (a line is *closed* when,
+/// trimmed, it does not start with `{` or `[`, or `serde_json` rejects it for a reason other
+/// than its end, and it is not an array), the
 /// input is plain NDJSON and the stream must be exactly one compact output line per non-blank
 /// input line, in order, each equal to `Policy::evaluate_json` of that line (ignoring error
 /// messages, which name the line) and, for a non-UTF-8 line, an `invalid_request` deny.
@@ -433,7 +435,7 @@ pub fn batch_stream(data: &[u8]) {
         }
         if lines.is_empty() {
             assert!(out.is_empty(), "output for blank input");
-        } else {
+        } else if !lines.iter().any(|l| l.starts_with(b"[")) {
             assert!(
                 (1..=lines.len()).contains(&decisions.len()),
                 "{} decisions for {} non-blank lines",
@@ -463,6 +465,9 @@ fn run_stream(policy: &Policy, data: &[u8], capacity: Option<usize>) -> (Vec<u8>
 
 /// Whether a trimmed, non-blank line cannot be the start or middle of a multi-line document.
 fn is_closed(line: &[u8]) -> bool {
+    if line.starts_with(b"[") {
+        return false;
+    }
     if !line.starts_with(b"{") {
         return true;
     }

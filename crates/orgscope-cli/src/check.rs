@@ -194,6 +194,11 @@ struct JsonDiagnostic<'a> {
     line: u32,
     /// 1-based column.
     column: u32,
+    /// 1-based line where the span ends.
+    end_line: u32,
+    /// 1-based column just past the span's last character (the span is empty when it equals
+    /// `line`/`column`).
+    end_column: u32,
     /// `error` or `warning`.
     severity: Severity,
     /// Stable code.
@@ -207,10 +212,13 @@ struct JsonDiagnostic<'a> {
 impl<'a> JsonDiagnostic<'a> {
     /// Borrows `d` for serialization.
     fn new(d: &'a Diagnostic, src: &'a Source) -> Self {
+        let (end_line, end_column) = src.end_of(d.span);
         JsonDiagnostic {
             file: src.name(),
             line: d.span.line,
             column: d.span.col,
+            end_line,
+            end_column,
             severity: d.severity,
             code: d.code,
             message: &d.message,

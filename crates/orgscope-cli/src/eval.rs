@@ -1,11 +1,11 @@
 //! `orgscope eval`: evaluate request descriptions (one JSON document, or NDJSON) into decisions.
 
 use crate::explain;
-use orgscope::batch::{evaluate_stream, BatchOptions, InputFormat};
+use orgscope::batch::{evaluate_stream, BatchOptions, BatchStats, InputFormat};
 use orgscope::{EntityLookup, EntityStore, NoEntities, Policy};
 use serde_json::Value;
-use std::io::{self, BufReader, Write};
-use std::path::PathBuf;
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `orgscope eval`.
 #[derive(Debug, clap::Args)]
@@ -35,9 +35,10 @@ pub struct Args {
     /// come only from `--entities`.
     #[arg(long)]
     no_inline_entities: bool,
-    /// Request file (one JSON object, or NDJSON); `-` or nothing reads standard input.
+    /// Request files, read in order (each one JSON object, NDJSON, or a JSON array of
+    /// requests); `-` or nothing reads standard input.
     #[arg(value_name = "REQUEST")]
-    input: Option<PathBuf>,
+    inputs: Vec<PathBuf>,
     /// How the input is split into requests: `ndjson` (a line is a request), `json` (the whole
     /// input is one request), or `auto`: NDJSON, unless the first line is unfinished and the
     /// whole input is one JSON document (then nothing is answered before the input ends).
@@ -48,6 +49,15 @@ pub struct Args {
         default_value = "auto"
     )]
     format: Format,
+    /// How each decision is written: `compact` (one JSON line, NDJSON) or `pretty` (indented
+    /// over several lines), whatever the layout of the request.
+    #[arg(
+        long = "format",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "compact"
+    )]
+    output: Output,
     #[command(flatten)]
     policy_limits: super::PolicyLimits,
     #[command(flatten)]
@@ -63,6 +73,15 @@ enum Format {
     Json,
     /// One request per line.
     Ndjson,
+}
+
+/// How `--format` writes each decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    /// One JSON line per decision.
+    Compact,
+    /// Indented JSON.
+    Pretty,
 }
 
 /// How `--explain` shows the trace.
@@ -111,10 +130,11 @@ pub fn run(args: Args) -> i32 {
             Format::Json => InputFormat::Json,
             Format::Ndjson => InputFormat::Ndjson,
         },
+        pretty: args.output == Output::Pretty,
     };
     let stdout = io::stdout();
     let output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let output: Box<dyn Write> = match args.explain {
+    let mut output: Box<dyn Write> = match args.explain {
         Some(Explain::Text) => Box::new(TextExplain {
             inner: output,
             buf: Vec::new(),
@@ -122,34 +142,89 @@ pub fn run(args: Args) -> i32 {
         }),
         _ => Box::new(output),
     };
-    let result = match args.input.as_deref() {
-        None => evaluate_stream(&policy, entities, io::stdin().lock(), output, options),
-        Some(p) if p.as_os_str() == "-" => {
-            evaluate_stream(&policy, entities, io::stdin().lock(), output, options)
-        }
-        Some(path) => match std::fs::File::open(path) {
-            Ok(f) => evaluate_stream(
-                &policy,
-                entities,
-                BufReader::with_capacity(64 * 1024, f),
-                output,
-                options,
-            ),
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
-                return 2;
-            }
-        },
+    let stdin = [PathBuf::from("-")];
+    let inputs = if args.inputs.is_empty() {
+        &stdin[..]
+    } else {
+        &args.inputs[..]
     };
+    let mut denies = 0;
+    let result = inputs.iter().try_for_each(|path| {
+        let stats = evaluate_file(path, |input| {
+            evaluate_stream(&policy, entities, input, &mut output, options)
+        })?;
+        denies += stats.denies;
+        Ok::<_, io::Error>(())
+    });
     match result {
-        Ok(stats) if args.fail_on_deny && stats.denies > 0 => 1,
-        Ok(_) => 0,
+        Ok(()) if args.fail_on_deny && denies > 0 => 1,
+        Ok(()) => 0,
         // A reader that went away (`orgscope eval … | head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             eprintln!("error: {e}");
             2
         }
+    }
+}
+
+/// Runs `f` over the requests in `path` (`-`: standard input, announced on a terminal). A read
+/// error names the file it came from.
+fn evaluate_file(
+    path: &Path,
+    f: impl FnOnce(&mut dyn BufRead) -> io::Result<BatchStats>,
+) -> io::Result<BatchStats> {
+    let named =
+        |e: io::Error, what: &str| io::Error::new(e.kind(), format!("cannot read {what}: {e}"));
+    if path.as_os_str() == "-" {
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            eprintln!("orgscope: reading requests from standard input (end with Ctrl-D)");
+        }
+        let mut input = Named {
+            inner: stdin.lock(),
+            name: "standard input".to_string(),
+        };
+        return f(&mut input);
+    }
+    let file = std::fs::File::open(path).map_err(|e| named(e, &format!("`{}`", path.display())))?;
+    let mut input = Named {
+        inner: BufReader::with_capacity(64 * 1024, file),
+        name: format!("`{}`", path.display()),
+    };
+    f(&mut input)
+}
+
+/// A reader whose errors say what was being read.
+struct Named<R> {
+    inner: R,
+    name: String,
+}
+
+impl<R: BufRead> io::Read for Named<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| self.error(e))
+    }
+}
+
+impl<R: BufRead> BufRead for Named<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        // Asked twice because a borrow returned from one arm of a `match` outlives the other
+        // (a known borrow-checker limit); the second call returns what the first buffered.
+        match self.inner.fill_buf() {
+            Ok(_) => self.inner.fill_buf(),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n)
+    }
+}
+
+impl<R> Named<R> {
+    fn error(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))
     }
 }
 

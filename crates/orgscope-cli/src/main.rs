@@ -67,7 +67,7 @@ fn run() -> i32 {
 /// clap takes it only after `=`; a following `json` or `text` is joined to it here (a request
 /// file of that name is still read as `./text`). Other subcommands and words are left alone.
 fn join_explain_value(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    if args.get(1).map_or(true, |a| a != "eval") {
+    if args.get(1).is_none_or(|a| a != "eval") {
         return args;
     }
     let mut i = 2;

@@ -181,7 +181,7 @@ pub fn run(args: Args) -> i32 {
             .filter(|t| {
                 args.filter
                     .as_ref()
-                    .map_or(true, |f| t.name.contains(f.as_str()))
+                    .is_none_or(|f| t.name.contains(f.as_str()))
             })
             .collect();
         let policy_name = file.policy.display().to_string();
@@ -318,6 +318,9 @@ fn test_text(r: &CaseResult, explain: bool) -> String {
     }
     let mut s = format!("FAILED  {}\n", escape_non_printing(&r.name));
     let mut detail = String::new();
+    for p in &r.problems {
+        let _ = writeln!(detail, "{}", escape_non_printing(p));
+    }
     for m in &r.mismatches {
         let _ = writeln!(detail, "{}", escape_non_printing(&m.field));
         let _ = writeln!(detail, "  expected: {}", explain::show(&m.expected));
@@ -344,6 +347,7 @@ fn test_json<'a>(file: &'a str, policy: &'a str, r: &'a CaseResult) -> JsonLine<
         policy,
         name: &r.name,
         result: if failed { "failed" } else { "ok" },
+        problems: failed.then_some(&r.problems[..]).filter(|p| !p.is_empty()),
         mismatches: failed.then(|| {
             r.mismatches
                 .iter()
@@ -373,6 +377,8 @@ enum JsonLine<'a> {
         policy: &'a str,
         name: &'a str,
         result: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problems: Option<&'a [String]>,
         #[serde(skip_serializing_if = "Option::is_none")]
         mismatches: Option<Vec<JsonMismatch<'a>>>,
         #[serde(skip_serializing_if = "Option::is_none")]

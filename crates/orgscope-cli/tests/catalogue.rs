@@ -39,8 +39,9 @@ const CASES: &[Case] = &[
     },
     Case {
         policy: "zuora-multi-org",
-        name: "a JSON array, not an object",
-        request: r#"[1,2]"#,
+        // A JSON array is a batch of requests, each answered on its own: here, one.
+        name: "a JSON array of something other than requests",
+        request: r#"[1]"#,
         code: "invalid_request",
         status: 400,
         message: r#"the request on line 1 is not a JSON object"#,

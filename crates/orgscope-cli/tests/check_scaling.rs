@@ -49,7 +49,7 @@ fn long_templates(n: usize, overlap: bool) -> String {
 /// segment and differs from it at its second.
 fn alternating(n: usize) -> String {
     let template = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             format!("/l{i}/x")
         } else {
             format!("/{{p}}/y{i}")
@@ -71,7 +71,7 @@ fn alternating(n: usize) -> String {
 fn padded_pair(n: usize) -> String {
     let mut out = String::from("object account\n");
     for i in 0..n {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             out += &format!("route GET /m{i}/x -> query account\n");
         } else {
             out += &format!("route GET /{{p}}/y{i} -> query account\n");

@@ -103,6 +103,11 @@ fn json_format_is_one_object_per_diagnostic_on_stdout() {
     assert_eq!(warning["file"], p.as_str());
     assert_eq!(warning["line"], 2);
     assert_eq!(warning["column"], 15);
+    // `tenants`, columns 15 to 21: the end is just past the span.
+    assert_eq!(
+        (&warning["end_line"], &warning["end_column"]),
+        (&2.into(), &22.into())
+    );
     assert_eq!(warning["severity"], "warning");
     assert_eq!(warning["code"], "deprecated_term");
     assert!(warning["help"].is_string());
@@ -111,6 +116,10 @@ fn json_format_is_one_object_per_diagnostic_on_stdout() {
     assert_eq!(error["code"], "unknown_object_type");
     assert_eq!(error["line"], 2);
     assert_eq!(error["column"], 32);
+    assert_eq!(
+        (&error["end_line"], &error["end_column"]),
+        (&2.into(), &38.into())
+    );
     assert_eq!(error["message"], "unknown object type `acount`");
     assert_eq!(error["help"], "did you mean `account`?");
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{decisions, orgscope, run};
+use common::{decisions, orgscope, run, stderr, stdout};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -354,4 +354,230 @@ fn updates_recheck_a_new_parent_and_clear_labels_only_where_allowed() {
     assert_eq!(ds[4]["decision"], "allow", "{}", ds[4]);
     assert_eq!(ds[4]["labels"][0]["org"], Value::Null);
     assert_eq!(codes[5], "not_found");
+}
+
+#[test]
+fn lookalike_headers_are_refused_only_with_the_switch() {
+    const STRICT: &str = "crates/orgscope-cli/tests/cases/check/ok_lookalike_headers.policy";
+    let ask = |id: &str, header: &str, value: &str, orgs: &str| {
+        format!(
+            r#"{{"id":"{id}","method":"POST","path":"/query/jobs","headers":{{"{header}":"{value}"}},"user":{{"orgs":{orgs}}}}}"#
+        )
+    };
+    let input = [
+        ask("asia", "Zuora-Org-Id", "Asia", r#"["Asia","China"]"#),
+        ask("china", "ZUORA-ORG-IDX", "China", r#"["Asia"]"#),
+        ask("narnia", "Zuora-Org-Id", "Narnia", "[]"),
+        ask("working", "Zuora-Working-Orgs", "Asia", r#"["Asia"]"#),
+        ask("declared", "Zuora-Org-Ids", "Asia", r#"["Asia","China"]"#),
+    ]
+    .join("\n");
+    let out = eval(&["--policy", STRICT], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let ds = decisions(&out);
+    let rule = format!("{STRICT}:5:3");
+    for d in &ds[..4] {
+        assert_eq!(d["decision"], "deny", "{d}");
+        assert_eq!(d["status"], 400);
+        assert_eq!(d["errors"][0]["code"], "invalid_request");
+        assert_eq!(d["rule"], rule.as_str());
+        assert_eq!(d["visible_orgs"], Value::Null);
+    }
+    assert_eq!(
+        ds[0]["errors"][0]["message"],
+        "header `zuora-org-id` is not declared: it looks like `Zuora-Org-Ids`"
+    );
+    assert_eq!(
+        ds[3]["errors"][0]["message"],
+        "header `zuora-working-orgs` is not declared: it looks like `Zuora-Working-Org`"
+    );
+    // Whatever the header names and whoever asks, the same answer: no existence oracle.
+    let body = |d: &Value| {
+        let mut d = d.clone();
+        d["id"] = Value::Null;
+        d.to_string()
+    };
+    assert_eq!(body(&ds[0]), body(&ds[2]));
+    assert_eq!(ds[4]["decision"], "allow");
+    assert_eq!(ds[4]["visible_orgs"], serde_json::json!(["Asia"]));
+
+    // The shipped policy leaves the switch off: the look-alike is ignored, with a warning.
+    let out = eval(&["--policy", ZUORA], input.as_bytes());
+    let ds = decisions(&out);
+    assert_eq!(ds[0]["decision"], "allow");
+    assert_eq!(ds[0]["visible_orgs"], serde_json::json!(["Asia", "China"]));
+    assert_eq!(ds[0]["warnings"][0]["code"], "org_header_misspelled");
+}
+
+/// Every JSON value on standard output, however it is laid out.
+fn values(out: &Output) -> Vec<Value> {
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .map(|v| v.expect("a decision is JSON"))
+        .collect()
+}
+
+fn ids(ds: &[Value]) -> Vec<String> {
+    ds.iter()
+        .map(|d| d["id"].to_string().replace('"', ""))
+        .collect()
+}
+
+#[test]
+fn decisions_are_one_line_each_whatever_the_input_layout_unless_pretty_is_asked() {
+    let pretty =
+        "{\n  \"id\": \"p\",\n  \"action\": \"query\",\n  \"user\": {\"orgs\": [\"Asia\"]}\n}\n";
+    let out = eval(&["--policy", ZUORA], pretty.as_bytes());
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert_eq!(decisions(&out)[0]["id"], "p");
+    for format in [&["--format", "pretty"][..], &["--format=pretty"]] {
+        let out = eval(
+            &[&["--policy", ZUORA][..], format].concat(),
+            pretty.as_bytes(),
+        );
+        assert!(stdout(&out).lines().count() > 1, "{}", stdout(&out));
+        assert_eq!(values(&out)[0]["id"], "p");
+        let out = eval(
+            &[&["--policy", ZUORA][..], format].concat(),
+            format!("{QUERY}\n{DENIED}\n").as_bytes(),
+        );
+        assert_eq!(ids(&values(&out)), ["q", "d"]);
+        assert!(stdout(&out).lines().count() > 2);
+    }
+    let out = eval(
+        &["--policy", ZUORA, "--format", "compact"],
+        pretty.as_bytes(),
+    );
+    assert_eq!(stdout(&out).lines().count(), 1);
+    let out = eval(&["--policy", ZUORA, "--format", "yaml"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("possible values: compact, pretty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn several_request_files_and_json_arrays_of_requests() {
+    let dir = std::env::temp_dir().join(format!("orgscope-eval-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let one = file("one.json", QUERY);
+    let lines = file("lines.ndjson", &format!("{DENIED}\n{QUERY}\n"));
+    let array = file("array.json", &format!("[\n  {QUERY},\n  {DENIED}\n]\n"));
+    let inline = file(
+        "inline.ndjson",
+        &format!("[{QUERY}, {DENIED}]\n{QUERY}\n[]\n"),
+    );
+    let out = eval(&["--policy", ZUORA, &one, &lines, &array, &inline], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ds = decisions(&out);
+    assert_eq!(ids(&ds), ["q", "d", "q", "q", "d", "q", "d", "q"]);
+    assert_eq!(ds[4]["decision"], "deny");
+
+    // Each element is a request of its own: a bad one is refused, naming its line, and the
+    // others are answered. Duplicate keys are still refused inside an array.
+    let mixed = format!("[\n  {QUERY},\n  7,\n  {{\"id\": \"dup\", \"user\": {{\"orgs\": []}}, \"user\": {{\"orgs\": [\"Asia\"]}}}}\n]\n");
+    let out = eval(&["--policy", ZUORA], mixed.as_bytes());
+    let ds = decisions(&out);
+    assert_eq!(ds.len(), 3, "{ds:?}");
+    assert_eq!(ds[0]["decision"], "allow");
+    assert_eq!(
+        ds[1]["errors"][0]["message"],
+        "the request on line 3 is not a JSON object"
+    );
+    assert_eq!(ds[2]["errors"][0]["code"], "invalid_request");
+    assert!(
+        ds[2]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 4"),
+        "{}",
+        ds[2]
+    );
+
+    // An array that is not the whole input does not swallow its lines: each is answered.
+    let out = eval(
+        &["--policy", ZUORA],
+        format!("[\n  {QUERY},\n{DENIED}\n").as_bytes(),
+    );
+    let ds = decisions(&out);
+    assert_eq!(ds.len(), 3, "{ds:?}");
+    let msg = ds[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("the requests from line 1 are not a JSON array: line 1"),
+        "{msg}"
+    );
+    let msg = ds[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("line 2"), "{msg}");
+    assert_eq!(ds[2]["id"], "d");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_io_error_names_the_file() {
+    let dir = std::env::temp_dir().join(format!("orgscope-eval-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ok = dir.join("ok.json");
+    std::fs::write(&ok, QUERY).unwrap();
+    let (ok, dir_arg) = (ok.to_str().unwrap(), dir.to_str().unwrap());
+    let missing = format!("{dir_arg}/missing.json");
+    let out = eval(&["--policy", ZUORA, ok, &missing], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        ids(&decisions(&out)),
+        ["q"],
+        "the files before it are answered"
+    );
+    assert!(
+        stderr(&out).starts_with(&format!("error: cannot read `{missing}`: No such file")),
+        "{}",
+        stderr(&out)
+    );
+    let out = eval(&["--policy", ZUORA, dir_arg], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!("error: cannot read `{dir_arg}`: Is a directory")),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn standard_input_on_a_terminal_is_announced() {
+    // `script` runs the binary on a pseudo-terminal; its standard input ends with `^D`.
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("`script` (util-linux) is needed to give orgscope a terminal");
+    }
+    let bin = env!("CARGO_BIN_EXE_orgscope");
+    let cmd = format!("{bin} eval --policy {ZUORA}");
+    let out = common::run_with_input(
+        {
+            let mut c = orgscope_in_root("script");
+            c.args(["-qec", &cmd, "/dev/null"]);
+            c
+        },
+        format!("{QUERY}\n\u{4}").as_bytes(),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("reading requests from standard input"),
+        "{text}"
+    );
+    assert!(text.contains("\"id\":\"q\""), "{text}");
+    // From a pipe, nothing is announced.
+    let out = eval(&["--policy", ZUORA], QUERY.as_bytes());
+    assert_eq!(stderr(&out), "");
+}
+
+fn orgscope_in_root(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(common::ROOT).env("NO_COLOR", "1");
+    c
 }

@@ -96,3 +96,121 @@ fn check_and_fmt_recurse_into_directories() {
         );
     }
 }
+
+/// The `--format json` diagnostics of `orgscope check FILE`: (code, line) of each.
+fn diagnostics(file: &str) -> Vec<(String, u64)> {
+    let out = run(&["check", "--format", "json", file], b"");
+    stdout(&out)
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_syntax_error_is_one_error_and_an_unclosed_brace_hides_nothing() {
+    let cases = "crates/orgscope-cli/tests/cases/check";
+    // `object workspace` has a stray word; its four references are not "unknown".
+    assert_eq!(
+        diagnostics(&format!("{cases}/err_syntax_no_cascade.policy")),
+        [("syntax".to_string(), 6)]
+    );
+    let got = diagnostics(&format!("{cases}/err_syntax_unclosed_then_five.policy"));
+    let want = [
+        ("syntax", 6),
+        ("unknown_object_type", 8),
+        ("unknown_object_type", 9),
+        ("unknown_object_type", 10),
+        ("unknown_path_param", 11),
+        ("unknown_object_type", 12),
+    ];
+    let mut got = got;
+    got.sort_by_key(|(_, line)| *line);
+    let want: Vec<(String, u64)> = want.iter().map(|(c, l)| (c.to_string(), *l)).collect();
+    assert_eq!(got, want);
+}
+
+const IDS: &str = r#"orgs { org Asia id "a-1" org China id "c-2" }
+header Zuora-Org-Ids { role visibility list subset_of user.orgs }
+header Zuora-Working-Org { role working_org single member_of user.orgs }
+object account { label body.organizationLabel fallback working_org }
+object invoice { inherit account via body.accountId }
+route POST /query/jobs -> query
+route POST /v1/accounts -> create account
+route POST /v1/invoices -> create invoice
+"#;
+
+#[test]
+fn traces_name_orgs_and_an_entity_outside_the_directory_is_reported() {
+    let dir = tree("ids", &[("ids.policy", IDS), ("ents.ndjson", "{\"type\":\"account\",\"id\":\"A-2\",\"org\":\"c-2\"}\n{\"type\":\"account\",\"id\":\"A-1\",\"org\":\"Narnia\"}\n")]);
+    let policy = dir.join("ids.policy");
+    let policy = policy.to_str().unwrap();
+    let query = r#"{"method":"POST","path":"/query/jobs","headers":{"Zuora-Org-Ids":"a-1, c-2","Zuora-Working-Org":"c-2"},"user":{"orgs":["a-1","c-2"]}}"#;
+    let out = run(
+        &["eval", "--policy", policy, "--explain", "text"],
+        query.as_bytes(),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("`Zuora-Org-Ids` narrows the visible set to Asia, China"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`Zuora-Working-Org` names accessible org `China`"),
+        "{text}"
+    );
+    assert!(!text.contains("a-1") && !text.contains("c-2"), "{text}");
+    let create = r#"{"method":"POST","path":"/v1/accounts","body":{"organizationLabel":"a-1"},"user":{"orgs":["a-1"]}}"#;
+    let out = run(
+        &["eval", "--policy", policy, "--explain", "text"],
+        create.as_bytes(),
+    );
+    assert!(
+        stdout(&out).contains("labels the object `Asia`"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A trusted entities file naming an org the directory does not have: an error with its line.
+    let ents = dir.join("ents.ndjson");
+    let out = run(
+        &[
+            "eval",
+            "--policy",
+            policy,
+            "--entities",
+            ents.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("error: entities file `{}`: line 2: org `Narnia` is not in the policy's `orgs` directory\n", ents.display())
+    );
+
+    // A request's own entity in such an org: the explain trace says why it counts as not
+    // found; the decision is the one for a missing parent (no directory oracle).
+    let invoice = |entities: &str| {
+        format!(
+            r#"{{"method":"POST","path":"/v1/invoices","body":{{"accountId":"A-1"}},"user":{{"orgs":["a-1"]}},"entities":{entities}}}"#
+        )
+    };
+    let with = invoice(r#"[{"type":"account","id":"A-1","org":"Narnia"}]"#);
+    let out = run(
+        &["eval", "--policy", policy, "--explain", "text"],
+        with.as_bytes(),
+    );
+    assert!(
+        stdout(&out).contains("request entity: account `A-1` is in org `Narnia`, which the user cannot access: it counts as not found"),
+        "{}",
+        stdout(&out)
+    );
+    let plain = |req: &str| stdout(&run(&["eval", "--policy", policy], req.as_bytes()));
+    assert_eq!(plain(&with), plain(&invoice("[]")));
+}

@@ -453,7 +453,7 @@ fn split_whitespace_runs(text: &str) -> Vec<String> {
     let mut escaped = false;
     for c in text.chars() {
         let is_space = !in_string && !in_comment && matches!(c, ' ' | '\t' | '\r' | '\n');
-        let in_run = pieces.len() % 2 == 0;
+        let in_run = pieces.len().is_multiple_of(2);
         if is_space != in_run {
             pieces.push(String::new());
         }
@@ -497,7 +497,7 @@ fn respace(text: &str, choices: &[u8]) -> (String, usize) {
     let mut out = String::new();
     let mut added = 0;
     for (k, piece) in split_whitespace_runs(text).into_iter().enumerate() {
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             out.push_str(&piece);
             continue;
         }

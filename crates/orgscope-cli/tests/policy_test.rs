@@ -226,31 +226,41 @@ fn json_format() {
 }
 
 #[test]
-fn an_invalid_test_file_is_exit_2_and_named() {
-    let out = orgscope(&[
-        "test",
-        "crates/orgscope-cli/tests/cases/policytest/unknown_expect_field.json",
-    ]);
+fn a_bad_key_fails_its_test_with_its_line_and_the_others_still_run() {
+    let file = "crates/orgscope-cli/tests/cases/policytest/unknown_expect_field.json";
+    let out = orgscope(&["test", file]);
     snapshot("unknown_expect_field", &out);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
 
-    let out = orgscope(&[
-        "test",
-        "--format",
-        "json",
-        "crates/orgscope-cli/tests/cases/policytest/unknown_expect_field.json",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = orgscope(&["test", "--format", "json", file]);
+    assert_eq!(out.status.code(), Some(1));
     let lines: Vec<Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines[0]["type"], "error");
-    assert!(lines[0]["message"]
+    assert_eq!(lines[0]["type"], "test");
+    assert_eq!(lines[0]["result"], "failed");
+    assert_eq!(
+        lines[0]["problems"],
+        serde_json::json!([
+            "line 7: unknown expected field `visibl_orgs`; did you mean `visible_orgs`?"
+        ])
+    );
+    assert_eq!(lines[0]["mismatches"], serde_json::json!([]));
+    // The second test matches on every known field, but its own typos fail it, each named.
+    assert_eq!(lines[1]["result"], "failed");
+    let problems = lines[1]["problems"].as_array().unwrap();
+    assert_eq!(
+        problems[0],
+        "line 12: unknown expected field `stauts`; did you mean `status`?"
+    );
+    assert!(problems[1]
         .as_str()
         .unwrap()
-        .contains("unknown expected field `visibl_orgs`"));
-    assert_eq!(lines[1]["errors"], 1);
+        .starts_with("line 12: unknown expected field `zzz`; a test may expect `decision`"));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["errors"], 0);
+    assert_eq!(summary["failed"], 2);
 }
 
 #[test]

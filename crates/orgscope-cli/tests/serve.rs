@@ -392,7 +392,7 @@ fn forwardable(request: &Value) -> bool {
     };
     let only = |v: &Value, keys: &[&str]| {
         v.as_object()
-            .map_or(true, |o| o.keys().all(|k| keys.contains(&k.as_str())))
+            .is_none_or(|o| o.keys().all(|k| keys.contains(&k.as_str())))
     };
     let o = request.as_object().unwrap();
     request["method"]

@@ -76,7 +76,7 @@ impl TableName {
             Some((s, n)) => (Some(s), n),
             None => (None, text),
         };
-        (ident::is_plain(name) && schema.map_or(true, ident::is_plain)).then(|| TableName {
+        (ident::is_plain(name) && schema.is_none_or(ident::is_plain)).then(|| TableName {
             schema: schema.map(str::to_string),
             name: name.to_string(),
         })

@@ -112,6 +112,14 @@ impl Policy {
         })
     }
 
+    /// Whether `org` names an org of the directory, by name or id (any org, without one).
+    pub(crate) fn knows_org(&self, org: &str) -> bool {
+        self.compiled
+            .directory
+            .as_ref()
+            .is_none_or(|d| d.resolve(org.trim()).is_some())
+    }
+
     /// The declared name of an object type, given its name or an alias.
     pub fn type_name(&self, name: &str) -> Option<&str> {
         let t = self.compiled.resolve_type(name)?;

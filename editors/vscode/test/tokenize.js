@@ -500,7 +500,7 @@ const SNIPPETS = [
     ],
   },
   {
-    src: 'multi_org { default disabled when_disabled ignore }',
+    src: 'multi_org { default disabled when_disabled ignore lookalike_headers reject }',
     tokens: [
       ['multi_org', 'keyword.declaration.multi-org.orgscope'],
       ['{', 'punctuation.section.block.begin.orgscope'],
@@ -508,6 +508,8 @@ const SNIPPETS = [
       ['disabled', 'constant.language.disabled.orgscope'],
       ['when_disabled', 'keyword.other.property.when-disabled.orgscope'],
       ['ignore', 'constant.language.ignore.orgscope'],
+      ['lookalike_headers', 'keyword.other.property.lookalike-headers.orgscope'],
+      ['reject', 'constant.language.reject.orgscope'],
       ['}', 'punctuation.section.block.end.orgscope'],
     ],
   },

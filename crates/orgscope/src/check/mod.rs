@@ -31,7 +31,7 @@ use crate::syntax::ast::*;
 use crate::terms;
 use crate::Limits;
 use paths::Budget;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Every code the checker reports, the limit checks' included: the catalogue docs and fixtures
 /// are tested against this list.
@@ -48,7 +48,14 @@ pub fn check_with(policy: &Policy, limits: &Limits) -> Vec<CheckError> {
         suggestion_budget: suggest::SUGGESTION_BUDGET,
         overlap_budget: Budget::new(limits.max_overlap_steps),
         list_header: None,
-        working_org_header: false,
+        // A header that did not parse may have been the working-org header.
+        working_org_header: policy.broken.iter().any(|b| b.keyword == "header"),
+        broken_types: policy
+            .broken
+            .iter()
+            .filter(|b| b.keyword == "object")
+            .filter_map(|b| b.name.clone())
+            .collect(),
     };
     c.run(policy);
     c.errors
@@ -63,6 +70,8 @@ struct Checker {
     list_header: Option<String>,
     /// Whether a header has role `working_org`, the only source of a working org.
     working_org_header: bool,
+    /// Object types whose declaration has a syntax error: declared, as far as references go.
+    broken_types: HashSet<String>,
 }
 
 /// The items of one kind, in order.
@@ -99,7 +108,7 @@ impl Checker {
     }
 
     fn run(&mut self, policy: &Policy) {
-        if policy.items.is_empty() {
+        if policy.items.is_empty() && policy.broken.is_empty() {
             self.push(CheckError::EmptyPolicy {
                 span: Span {
                     start: 0,
@@ -197,6 +206,7 @@ impl Checker {
             let kw = match p.node {
                 MultiOrgProp::Default(_) => "default",
                 MultiOrgProp::WhenDisabled(_) => "when_disabled",
+                MultiOrgProp::LookalikeHeaders(_) => "lookalike_headers",
             };
             self.once(&mut seen, kw, p.span, || {
                 "the `multi_org` block".to_string()

@@ -105,6 +105,7 @@ impl Checker {
                                     parents.insert(name, &inh.parent);
                                 }
                             }
+                            None if self.broken_types.contains(&inh.parent.node) => {}
                             None => {
                                 let suggestion = self.suggest(
                                     &inh.parent.node,

@@ -149,7 +149,7 @@ impl<'p> PathIndex<'p> {
                     .get(&wild)
                     .and_then(|v| v.get(&project(segments, &wild)));
                 if let Some(&i) = found {
-                    if best.map_or(true, |(_, b)| i < b) {
+                    if best.is_none_or(|(_, b)| i < b) {
                         best = Some((m, i));
                     }
                 }

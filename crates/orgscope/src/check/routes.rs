@@ -151,7 +151,7 @@ impl Checker {
         if let Some(o) = &t.object {
             match &o.node {
                 ObjectRef::Named(name) => {
-                    if !types.contains_key(name.as_str()) {
+                    if !types.contains_key(name.as_str()) && !self.broken_types.contains(name) {
                         let mut names: Vec<&str> = types.keys().copied().collect();
                         names.sort_unstable();
                         let suggestion = self.suggest(name, names);

@@ -34,7 +34,7 @@ impl Checker {
             }
             self.suggestion_budget -= 1;
             let d = edit_distance(name, cand);
-            if d <= limit && best.map_or(true, |(bd, _)| d < bd) {
+            if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, cand));
             }
         }

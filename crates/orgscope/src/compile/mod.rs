@@ -22,6 +22,8 @@ pub(crate) struct Compiled {
     pub rules: Vec<Arc<str>>,
     pub multi_org_default: bool,
     pub when_disabled: DisabledMode,
+    /// `lookalike_headers`, with the rule that set it.
+    pub lookalike_headers: (DisabledMode, Option<RuleId>),
     pub multi_org_rule: Option<RuleId>,
     pub directory: Option<Directory>,
     pub headers: Vec<HeaderRule>,
@@ -306,6 +308,7 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
         rules: Vec::new(),
         multi_org_default: true,
         when_disabled: DisabledMode::Reject,
+        lookalike_headers: (DisabledMode::Ignore, None),
         multi_org_rule: None,
         directory: None,
         headers: Vec::new(),
@@ -414,6 +417,9 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
                     match p.node {
                         MultiOrgProp::Default(on) => c.multi_org_default = on,
                         MultiOrgProp::WhenDisabled(mode) => c.when_disabled = mode,
+                        MultiOrgProp::LookalikeHeaders(mode) => {
+                            c.lookalike_headers = (mode, Some(rules.add(p.span)))
+                        }
                     }
                 }
             }

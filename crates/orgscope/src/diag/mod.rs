@@ -130,6 +130,11 @@ impl Source {
         }
     }
 
+    /// 1-based line and column (in characters) where `span` ends: just past its last character.
+    pub fn end_of(&self, span: Span) -> (u32, u32) {
+        self.line_col(span.end.max(span.start))
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
@@ -317,7 +322,7 @@ fn printable(text: &str) -> String {
                 c if is_non_printing(c) => (char::REPLACEMENT_CHARACTER, 1),
                 c => (c, 1),
             };
-            std::iter::repeat(c).take(n)
+            std::iter::repeat_n(c, n)
         })
         .collect()
 }

@@ -60,8 +60,9 @@ impl<'r> Ctx<'r> {
         if let Some((raw, rule)) = explicit {
             let org = self.label_org(&raw, rule, scope)?;
             self.agrees(&raw, org, inherited.as_ref(), rule)?;
+            let p = self.p;
             self.trace.decide(rule, "explicit label", || {
-                format!("labels the object `{}`", raw.trim())
+                format!("labels the object `{}`", org_name(p, org))
             });
             return Ok(self.label(org, LabelSource::Explicit, None));
         }

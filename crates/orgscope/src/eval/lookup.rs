@@ -64,7 +64,7 @@ impl<'r> Ctx<'r> {
     /// flag says whether the request's entities contradict what the store knows; the store's
     /// answer stands either way, and callers deny a contradiction only once the object is
     /// visible, so the answer never reveals the stored org.
-    pub(super) fn find(&self, t: TypeIdx, id: &str) -> (Found<'r>, bool) {
+    pub(super) fn find(&mut self, t: TypeIdx, id: &str) -> (Found<'r>, bool) {
         let p = self.p;
         let name = p.object(t).map(|ty| &*ty.name);
         let inline = match self.entity_index() {
@@ -83,7 +83,10 @@ impl<'r> Ctx<'r> {
         match (trusted, inline) {
             (Found::Unavailable, _) => (Found::Unavailable, false),
             (Found::Missing, Some(e)) => match &e.org {
-                Some(o) => (Found::Org(Cow::Borrowed(o.as_str())), false),
+                Some(o) => {
+                    self.explain_outside(e, o);
+                    (Found::Org(Cow::Borrowed(o.as_str())), false)
+                }
                 None => (Found::Unlabeled, false),
             },
             (trusted, Some(e)) => {
@@ -100,6 +103,26 @@ impl<'r> Ctx<'r> {
 
     /// The request's entities by declared type and id (the first of duplicates, as the scan
     /// finds), built on first use when there are too many to scan for every object of a create.
+    /// A request entity in an org the user cannot access (or one that does not exist: the same
+    /// words) is answered like a missing object. The explain trace says why; the decision does
+    /// not, so it stays the same as for a missing object.
+    fn explain_outside(&mut self, e: &'r Entity, org: &'r str) {
+        if self
+            .resolve(org)
+            .is_some_and(|o| self.accessible.contains(o))
+        {
+            return;
+        }
+        self.trace.step(None, "request entity", || {
+            format!(
+                "{} `{}` is in org `{}`, which the user cannot access: it counts as not found",
+                e.object_type,
+                e.id,
+                org.trim()
+            )
+        });
+    }
+
     fn entity_index(&self) -> Option<&EntityIndex<'r>> {
         let entities = &self.req.entities;
         if entities.len() <= INDEX_FROM {

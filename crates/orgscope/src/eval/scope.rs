@@ -1,6 +1,6 @@
 //! The Multi-Org scope: the user's orgs, the visibility and working-org headers, Multi-Org off.
 
-use super::{Allowed, Ctx, Deny, Res, Scope, Target};
+use super::{org_name, Allowed, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{HeaderRule, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
@@ -169,16 +169,18 @@ impl<'r> Ctx<'r> {
     /// Multi-Org headers: the visibility filter and the working org.
     pub(super) fn header_scope(&mut self) -> Res<Scope<'r>> {
         let p = self.p;
+        self.lookalike_headers()?;
         let mut filter: Option<(&HeaderRule, OrgSet<'r>)> = None;
         if let Some(h) = p.header(p.visibility) {
             if let Some(requested) = self.header_orgs(h)? {
                 self.trace.decided = Some(h.rule);
                 self.trace
                     .step(Some(h.access_rule), "visibility header", || {
+                        let names: Vec<_> = requested.iter().map(|o| org_name(p, o)).collect();
                         format!(
-                            "`{}` narrows the visible set to {} org(s)",
+                            "`{}` narrows the visible set to {}",
                             h.name,
-                            requested.len()
+                            names.join(", ")
                         )
                     });
                 filter = Some((h, requested));
@@ -194,7 +196,7 @@ impl<'r> Ctx<'r> {
                 }
                 self.trace
                     .step(Some(h.access_rule), "working org header", || {
-                        format!("`{}` names an accessible org", h.name)
+                        format!("`{}` names accessible org `{}`", h.name, org_name(p, org))
                     });
                 working = Some(org);
             }
@@ -203,7 +205,6 @@ impl<'r> Ctx<'r> {
             Some((_, requested)) => requested,
             None => self.accessible.clone(),
         };
-        self.warn_misspelled_headers();
         Ok(Scope {
             visible,
             working,
@@ -211,10 +212,11 @@ impl<'r> Ctx<'r> {
         })
     }
 
-    /// A header one edit away from a declared org header is ignored like any other, which
-    /// silently widens a query to every accessible org: say so (naming only what the request
-    /// sent and what the policy declares).
-    fn warn_misspelled_headers(&mut self) {
+    /// A header one edit away from a declared org header would be ignored like any other,
+    /// silently widening a query to every accessible org. Under `lookalike_headers reject` it is
+    /// a malformed description, refused before any org is looked at; otherwise a warning.
+    /// Either way the message names only what the request sent and what the policy declares.
+    fn lookalike_headers(&mut self) -> Res<()> {
         let p = self.p;
         for k in self.req.headers.keys() {
             let near = p.headers.iter().find(|h| {
@@ -223,16 +225,25 @@ impl<'r> Ctx<'r> {
                     && h.name.len().abs_diff(k.len()) <= 1
                     && crate::check::suggest::edit_distance(k, &h.name) == 1
             });
-            if let Some(h) = near {
-                self.trace.warn(
+            let Some(h) = near else { continue };
+            match p.lookalike_headers {
+                (DisabledMode::Reject, rule) => {
+                    return Err(Deny::invalid(
+                        format!("header `{k}` is not declared: it looks like `{}`", h.name),
+                        rule,
+                    )
+                    .hint(format!("send `{}`, or leave the header out", h.name)));
+                }
+                (DisabledMode::Ignore, _) => self.trace.warn(
                     "org_header_misspelled",
                     format!(
                         "header `{k}` was ignored: it is not the declared `{}`",
                         h.name
                     ),
-                );
+                ),
             }
         }
+        Ok(())
     }
 
     /// The rule that scopes a request no other rule decided: the visibility header's

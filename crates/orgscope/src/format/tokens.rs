@@ -60,6 +60,8 @@ pub(super) fn multi_org_prop(p: MultiOrgProp) -> String {
         MultiOrgProp::Default(false) => "default disabled".into(),
         MultiOrgProp::WhenDisabled(DisabledMode::Reject) => "when_disabled reject".into(),
         MultiOrgProp::WhenDisabled(DisabledMode::Ignore) => "when_disabled ignore".into(),
+        MultiOrgProp::LookalikeHeaders(DisabledMode::Reject) => "lookalike_headers reject".into(),
+        MultiOrgProp::LookalikeHeaders(DisabledMode::Ignore) => "lookalike_headers ignore".into(),
     }
 }
 

@@ -4,6 +4,7 @@
 use super::intake::intake;
 use crate::limits::Limits;
 use crate::{Decision, EntityLookup, EvalOptions, Policy, Request};
+use serde::de::IgnoredAny;
 use std::io::{self, BufRead, Write};
 
 /// How a batch is evaluated.
@@ -15,6 +16,9 @@ pub struct BatchOptions {
     pub no_inline_entities: bool,
     /// How the input is split into requests.
     pub input: InputFormat,
+    /// Pretty-print each decision over several lines; by default each is one compact line,
+    /// whatever the layout of its request.
+    pub pretty: bool,
 }
 
 /// How a batch's input is split into requests.
@@ -43,14 +47,15 @@ pub struct BatchStats {
 /// Evaluates every request in `input`, writing one decision per request to `output`.
 ///
 /// With [`InputFormat::Auto`] (the default) and [`InputFormat::Ndjson`], a line is a request:
-/// every non-blank line gets exactly one answer, a compact JSON line, in order, and a line that
-/// is not a valid request (bad or unfinished JSON, unknown fields, invalid UTF-8, over the
-/// policy's [`crate::Limits`]) gets an `invalid_request` deny naming its line while the batch
-/// goes on. Each line is parsed once. The one exception, in `Auto` only: when the first request
-/// is unfinished on its line, the input is held (up to `max_request_bytes`) until its end, and
-/// if the whole input is one JSON document it is one request, answered by one pretty-printed
-/// decision; otherwise its lines are answered one by one. [`InputFormat::Json`] reads the whole
-/// input as one request. Memory stays bounded by `max_request_bytes` whatever the input. Output
+/// every non-blank line gets exactly one answer, in order, and a line that is not a valid
+/// request (bad or unfinished JSON, unknown fields, invalid UTF-8, over the policy's
+/// [`crate::Limits`]) gets an `invalid_request` deny naming its line while the batch goes on.
+/// Each line is parsed once. The one exception, in `Auto` only: when the first request is
+/// unfinished on its line, the input is held (up to `max_request_bytes`) until its end, and if
+/// the whole input is one JSON document it is one request; otherwise its lines are answered one
+/// by one. [`InputFormat::Json`] reads the whole input as one request. A JSON array of requests
+/// (on one line, or as the whole input) is answered element by element. Each answer is one
+/// compact JSON line, or a pretty-printed decision with [`BatchOptions::pretty`]. Memory stays bounded by `max_request_bytes` whatever the input. Output
 /// is flushed whenever the input has nothing more buffered, so a process feeding requests one
 /// at a time gets each answer at once (with `Auto`, from its first complete line on).
 pub fn evaluate_stream<R: BufRead, W: Write>(
@@ -75,8 +80,12 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
     let max = stream.limits.max_request_bytes;
     if options.input == InputFormat::Json {
         read_capped(&mut input, &mut line, max, false)?;
-        let d = stream.decide(&line, 1);
-        stream.emit(&mut output, &d, line.trim_ascii().contains(&b'\n'))?;
+        if line.trim_ascii_start().starts_with(b"[") {
+            stream.array(&mut output, &line, 1)?;
+        } else {
+            let d = stream.decide(&line, 1);
+            stream.emit(&mut output, &d)?;
+        }
         output.flush()?;
         return Ok(stream.stats);
     }
@@ -144,16 +153,52 @@ impl Stream<'_> {
             return Ok(());
         }
         let first = !std::mem::replace(&mut self.started, true);
+        let hold = first && self.options.input == InputFormat::Auto;
+        if trimmed.starts_with(b"[") {
+            if hold && unfinished(trimmed) {
+                self.doc = Some((self.line_no, line.to_vec()));
+                return Ok(());
+            }
+            return self.array(out, trimmed, self.line_no);
+        }
         match intake(trimmed, &self.limits, self.line_no) {
             Ok(req) => {
                 let d = self.answer(&req);
-                self.emit(out, &d, false)
+                self.emit(out, &d)
             }
-            Err(r) if first && r.unfinished && self.options.input == InputFormat::Auto => {
+            Err(r) if hold && r.unfinished => {
                 self.doc = Some((self.line_no, line.to_vec()));
                 Ok(())
             }
-            Err(r) => self.emit(out, &r.decision(), false),
+            Err(r) => self.emit(out, &r.decision()),
+        }
+    }
+
+    /// Answers a JSON array of requests starting on input line `line`, element by element;
+    /// text that is not a whole JSON array gets one `invalid_request` deny.
+    fn array<W: Write>(&mut self, out: &mut W, bytes: &[u8], line: usize) -> io::Result<()> {
+        match elements(bytes) {
+            Ok(elements) => {
+                for (at, element) in elements {
+                    let before = bytes.get(..at).unwrap_or_default();
+                    let n = line + before.iter().filter(|&&b| b == b'\n').count();
+                    let d = self.decide(element, n);
+                    self.emit(out, &d)?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let full = e.to_string();
+                let what = full
+                    .rsplit_once(" at line ")
+                    .map_or(full.as_str(), |(m, _)| m);
+                let message = format!(
+                    "the requests from line {line} are not a JSON array: line {}, column {}: {what}",
+                    line + e.line().saturating_sub(1),
+                    e.column(),
+                );
+                self.emit(out, &Decision::invalid_request(None, message))
+            }
         }
     }
 
@@ -164,6 +209,15 @@ impl Stream<'_> {
         let Some((start, doc)) = self.doc.take() else {
             return Ok(());
         };
+        // An array answers element by element only when it is the whole input; otherwise
+        // every line is answered, as for NDJSON.
+        if doc.trim_ascii_start().starts_with(b"[") {
+            if elements(&doc).is_ok() {
+                return self.array(out, &doc, start);
+            }
+            self.doc = Some((start, doc));
+            return self.replay(out);
+        }
         let lines_are_requests = doc.split(|&b| b == b'\n').skip(1).any(is_object);
         let d = match intake(&doc, &self.limits, start) {
             Ok(req) if !lines_are_requests => self.answer(&req),
@@ -173,7 +227,7 @@ impl Stream<'_> {
                 return self.replay(out);
             }
         };
-        self.emit(out, &d, true)
+        self.emit(out, &d)
     }
 
     /// Answers each line of the held input on its own, as NDJSON.
@@ -186,8 +240,12 @@ impl Stream<'_> {
             if part.is_empty() {
                 continue;
             }
+            if part.starts_with(b"[") {
+                self.array(out, part, start + n)?;
+                continue;
+            }
             let d = self.decide(part, start + n);
-            self.emit(out, &d, false)?;
+            self.emit(out, &d)?;
         }
         Ok(())
     }
@@ -208,13 +266,13 @@ impl Stream<'_> {
         self.policy.evaluate_with(req, &options)
     }
 
-    fn emit<W: Write>(&mut self, out: &mut W, d: &Decision, pretty: bool) -> io::Result<()> {
+    fn emit<W: Write>(&mut self, out: &mut W, d: &Decision) -> io::Result<()> {
         self.stats.decisions += 1;
         if !d.is_allow() {
             self.stats.denies += 1;
         }
         self.scratch.clear();
-        let r = if pretty {
+        let r = if self.options.pretty {
             serde_json::to_writer_pretty(&mut self.scratch, d)
         } else {
             d.write_compact(&mut self.scratch)
@@ -223,6 +281,42 @@ impl Stream<'_> {
         self.scratch.push(b'\n');
         out.write_all(&self.scratch)
     }
+}
+
+/// Whether `bytes` end inside a JSON value: the first line of a multi-line document.
+fn unfinished(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(bytes).is_err_and(|e| e.is_eof())
+}
+
+/// The elements of the JSON array `bytes`, each with its offset, unparsed: every request is
+/// then read by [`intake`] from its own bytes, so duplicate keys are still refused.
+fn elements(bytes: &[u8]) -> Result<Vec<(usize, &[u8])>, serde_json::Error> {
+    serde_json::from_slice::<Vec<IgnoredAny>>(bytes)?;
+    let skip = |at: &mut usize| {
+        while bytes.get(*at).is_some_and(|b| b.is_ascii_whitespace()) {
+            *at += 1;
+        }
+    };
+    // Checked above: whitespace, `[`, then values separated by commas up to `]`.
+    let mut at = 0;
+    skip(&mut at);
+    at += 1;
+    skip(&mut at);
+    let mut out = Vec::new();
+    while bytes.get(at).is_some_and(|&b| b != b']') {
+        let rest = bytes.get(at..).unwrap_or_default();
+        let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<IgnoredAny>();
+        values.next().transpose()?;
+        let end = at + values.byte_offset();
+        out.push((at, bytes.get(at..end).unwrap_or_default()));
+        at = end;
+        skip(&mut at);
+        if bytes.get(at) == Some(&b',') {
+            at += 1;
+            skip(&mut at);
+        }
+    }
+    Ok(out)
 }
 
 /// Whether a line holds one whole JSON object.

@@ -88,6 +88,12 @@ impl EntityStore {
                 e.object_type
             )));
         };
+        if let Some(org) = e.org.as_deref().filter(|o| !policy.knows_org(o)) {
+            return Err(Problem::Other(format!(
+                "org `{}` is not in the policy's `orgs` directory",
+                org.trim()
+            )));
+        }
         let ids = self.by_type.entry(ty.to_string()).or_default();
         match ids.entry(e.id) {
             Entry::Occupied(o) => Err(Problem::Duplicate(ty.to_string(), o.key().clone())),

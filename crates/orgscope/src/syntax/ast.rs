@@ -90,6 +90,19 @@ pub type Name = Spanned<String>;
 pub struct Policy {
     /// Top-level items in source order.
     pub items: Vec<Item>,
+    /// Top-level declarations that did not parse, in source order.
+    pub broken: Vec<Broken>,
+}
+
+/// A top-level declaration with a syntax error, dropped from [`Policy::items`]. The checker
+/// takes what it declares as declared, so one syntax error does not cascade into "unknown"
+/// errors at every reference to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// Its keyword: `object`, `header`, `orgs`...
+    pub keyword: String,
+    /// The name after the keyword, when it has one.
+    pub name: Option<String>,
 }
 
 /// One top-level declaration.
@@ -145,12 +158,16 @@ pub enum MultiOrgProp {
     Default(bool),
     /// `when_disabled reject|ignore`: what to do with org headers when Multi-Org is off.
     WhenDisabled(DisabledMode),
+    /// `lookalike_headers reject|ignore`: what to do with a header one edit away from a
+    /// declared org header, which is otherwise ignored and so widens a query.
+    LookalikeHeaders(DisabledMode),
 }
 
-/// What a request with Multi-Org off does with org headers.
+/// What a request does with org headers it should not send (Multi-Org off, or a look-alike of
+/// a declared org header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisabledMode {
-    /// Deny with `multi_org_disabled`.
+    /// Deny (`multi_org_disabled`, or `invalid_request` for a look-alike header).
     Reject,
     /// Drop the headers and go on (the decision carries a warning).
     Ignore,

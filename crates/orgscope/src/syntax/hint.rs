@@ -102,6 +102,7 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_enabled => "enabled",
         Rule::kw_disabled => "disabled",
         Rule::kw_when_disabled => "when_disabled",
+        Rule::kw_lookalike_headers => "lookalike_headers",
         Rule::kw_reject => "reject",
         Rule::kw_ignore => "ignore",
         Rule::kw_descendant_access => "descendant_access",

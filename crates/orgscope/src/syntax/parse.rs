@@ -5,6 +5,7 @@ use crate::syntax::ast::*;
 use crate::syntax::grammar::{PolicyParser, Rule};
 use pest::iterators::Pair;
 use pest::Parser as _;
+use std::collections::HashSet;
 
 /// A problem that stops a policy file from being read as the language.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -179,7 +180,39 @@ pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
     }
     // Prefix re-parses can report an error twice at the same place; keep one.
     errors.dedup_by(|a, b| a.span().start == b.span().start && a.code() == b.code());
-    (Policy { items }, errors)
+    let broken = if errors.is_empty() {
+        Vec::new()
+    } else {
+        broken(text, &items, &resume_points)
+    };
+    (Policy { items, broken }, errors)
+}
+
+/// The declarations starting at a resume point that no parsed item starts at: those a syntax
+/// error dropped.
+fn broken(text: &str, items: &[Item], resume_points: &[usize]) -> Vec<Broken> {
+    let parsed: HashSet<usize> = items.iter().map(|i| i.span().start).collect();
+    resume_points
+        .iter()
+        .filter(|p| !parsed.contains(p))
+        .filter_map(|&p| {
+            let line = text.get(p..)?.split('\n').next()?;
+            let mut words = line.split(|c: char| c.is_whitespace() || c == '{');
+            let keyword = words.next()?;
+            let keyword = if keyword == "legacy" {
+                "service"
+            } else {
+                keyword
+            };
+            let name = words
+                .find(|w| !w.is_empty() && *w != "service")
+                .map(|w| w.trim_matches('"').to_string());
+            Some(Broken {
+                keyword: keyword.to_string(),
+                name,
+            })
+        })
+        .collect()
 }
 
 /// How much text one parse attempt looks at, at least (it ends at the next resume point).
@@ -490,6 +523,11 @@ impl Builder<'_> {
         let prop = match p.as_rule() {
             Rule::mo_default => MultiOrgProp::Default(value == Rule::kw_enabled),
             Rule::mo_when_disabled => MultiOrgProp::WhenDisabled(if value == Rule::kw_ignore {
+                DisabledMode::Ignore
+            } else {
+                DisabledMode::Reject
+            }),
+            Rule::mo_lookalike => MultiOrgProp::LookalikeHeaders(if value == Rule::kw_ignore {
                 DisabledMode::Ignore
             } else {
                 DisabledMode::Reject

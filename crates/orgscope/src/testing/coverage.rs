@@ -91,18 +91,35 @@ impl Coverage {
         format!("{}.{}%", tenths / 10, tenths % 10)
     }
 
-    /// The rules no recorded decision exercised, in source order.
+    /// The rules no recorded decision exercised, in source order. A rule inside a line (one
+    /// source of `fallback a, b, c`) is named by its own text, in its line.
     pub fn uncovered(&self) -> Vec<UncoveredRule> {
         self.rules
             .iter()
-            .filter(|(r, _, _)| !self.hit.contains(r))
-            .map(|(r, line, _)| UncoveredRule {
-                rule: r.clone(),
-                text: self
-                    .lines
-                    .get((*line as usize).saturating_sub(1))
-                    .map_or("", |l| l.trim())
-                    .to_string(),
+            .enumerate()
+            .filter(|(_, (r, _, _))| !self.hit.contains(r))
+            .map(|(i, (r, line, col))| {
+                let text = self.lines.get((*line as usize).saturating_sub(1));
+                let text = text.map_or("", |l| l.as_str());
+                let start = (*col as usize).saturating_sub(1);
+                let indent = text.len() - text.trim_start().len();
+                let text = match text.get(start..) {
+                    Some(rest) if start > indent => {
+                        // Up to the next rule on the same line, if any.
+                        let end = match self.rules.get(i + 1) {
+                            Some((_, l, c)) if l == line && c > col => (c - col) as usize,
+                            _ => rest.len(),
+                        };
+                        let own = rest.get(..end).unwrap_or(rest);
+                        let own = own.trim_end_matches([' ', '\t', ',', '}']);
+                        format!("`{own}` in `{}`", text.trim())
+                    }
+                    _ => text.trim().to_string(),
+                };
+                UncoveredRule {
+                    rule: r.clone(),
+                    text,
+                }
             })
             .collect()
     }

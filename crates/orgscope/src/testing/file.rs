@@ -39,6 +39,9 @@ pub struct TestCase {
     pub request: Value,
     /// Expected decision fields (any decision field but `trace`, plus `code` and `message`), in the order written.
     pub expect: IndexMap<String, Value>,
+    /// What is wrong with the test itself (an unknown expected field, with its line): such a
+    /// test fails, and the file's other tests still run.
+    pub problems: Vec<String>,
 }
 
 /// Why a test file cannot be run.
@@ -189,23 +192,19 @@ impl TestFile {
                      {{\"decision\": \"allow\"}}"
                 )));
             }
-            if let Some(k) = t
+            let problems = t
                 .expect
                 .keys()
-                .find(|k| !EXPECT_FIELDS.contains(&k.as_str()))
-            {
-                let known: Vec<String> = EXPECT_FIELDS.iter().map(|f| format!("`{f}`")).collect();
-                return Err(invalid(format!(
-                    "{at}: unknown expected field `{k}`; a test may expect {}",
-                    crate::diag::one_of(&known)
-                )));
-            }
+                .filter(|k| !EXPECT_FIELDS.contains(&k.as_str()))
+                .map(|k| unknown_field(text, &t.name, k))
+                .collect();
             let mut request = defaults.clone();
             merge_patch(&mut request, &Value::Object(t.request.clone()));
             tests.push(TestCase {
                 name: t.name.clone(),
                 request,
                 expect: t.expect.clone(),
+                problems,
             });
         }
         Ok(TestFile {
@@ -251,6 +250,32 @@ impl TestFile {
             .map(|t| t.run(policy, &entities))
             .collect())
     }
+}
+
+/// "line N: unknown expected field `k`", with the closest known field or the list of them. The
+/// line is that of the first `"k"` after the test's name (names are unique in a file).
+fn unknown_field(text: &str, test: &str, k: &str) -> String {
+    let name = serde_json::to_string(test).unwrap_or_default();
+    let key = serde_json::to_string(k).unwrap_or_default();
+    let from = text.find(&name).unwrap_or(0);
+    let line = text.get(from..).and_then(|rest| rest.find(&key)).map(|at| {
+        let before = text.get(..from + at).unwrap_or_default();
+        1 + before.matches('\n').count()
+    });
+    let closest = EXPECT_FIELDS
+        .iter()
+        .map(|f| (crate::check::suggest::edit_distance(k, f), f))
+        .filter(|&(d, _)| d <= (k.chars().count() / 3).max(1))
+        .min_by_key(|&(d, _)| d);
+    let help = match closest {
+        Some((_, f)) => format!("did you mean `{f}`?"),
+        None => {
+            let known: Vec<String> = EXPECT_FIELDS.iter().map(|f| format!("`{f}`")).collect();
+            format!("a test may expect {}", crate::diag::one_of(&known))
+        }
+    };
+    let at = line.map_or(String::new(), |l| format!("line {l}: "));
+    format!("{at}unknown expected field `{k}`; {help}")
 }
 
 /// Applies a JSON merge patch (RFC 7396) to `target`.

@@ -166,9 +166,15 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(
-            err(r#"{"tests": [{"name": "a", "expect": {"visibl_orgs": []}}]}"#)
-                .contains("tests[0] \"a\": unknown expected field `visibl_orgs`")
+        // An unknown expected field is the test's own problem, not the file's.
+        let file = TestFile::parse(
+            "p.test.json",
+            "{\"tests\": [\n{\"name\": \"a\",\n \"expect\": {\"visibl_orgs\": []}}]}",
+        )
+        .unwrap();
+        assert_eq!(
+            file.tests[0].problems,
+            ["line 3: unknown expected field `visibl_orgs`; did you mean `visible_orgs`?"]
         );
         assert!(err(r#"{"tests": [{"name": "a", "expect": {}}]}"#).contains("\"expect\" is empty"));
         assert!(err(r#"{"tests": [{"name": "a", "expect": {"status": 200}}, {"name": "a", "expect": {"status": 200}}]}"#)

@@ -1,6 +1,6 @@
 //! Running one test: evaluating its request and comparing the expected decision fields.
 
-use super::TestCase;
+use super::{TestCase, EXPECT_FIELDS};
 use crate::{Decision, EntityLookup, EvalOptions, Policy, Request};
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,7 +21,12 @@ impl TestCase {
         let actual = serde_json::to_value(&decision).unwrap_or(Value::Null);
         let first_error = actual.get("errors").and_then(|e| e.get(0));
         let mut mismatches = Vec::new();
-        for (field, expected) in &self.expect {
+        // An unknown field is one of the test's `problems` already.
+        let known = self
+            .expect
+            .iter()
+            .filter(|(f, _)| EXPECT_FIELDS.contains(&f.as_str()));
+        for (field, expected) in known {
             let field = field.as_str();
             let got = match field {
                 "code" | "message" => first_error.and_then(|e| e.get(field)),
@@ -38,6 +43,7 @@ impl TestCase {
         }
         CaseResult {
             name: self.name.clone(),
+            problems: self.problems.clone(),
             mismatches,
             decision,
         }
@@ -49,6 +55,8 @@ impl TestCase {
 pub struct CaseResult {
     /// The test's name.
     pub name: String,
+    /// What is wrong with the test itself (an unknown expected field): it fails.
+    pub problems: Vec<String>,
     /// Expected fields that did not match, in the order the test names them; empty when it
     /// passed.
     pub mismatches: Vec<Mismatch>,
@@ -70,7 +78,7 @@ pub struct Mismatch {
 impl CaseResult {
     /// Whether every expected field matched.
     pub fn passed(&self) -> bool {
-        self.mismatches.is_empty()
+        self.mismatches.is_empty() && self.problems.is_empty()
     }
 }
 
