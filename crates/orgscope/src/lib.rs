@@ -49,6 +49,9 @@ mod limits;
 mod policy;
 mod request;
 mod syntax;
+#[cfg(feature = "unstable-syntax")]
+pub mod terms;
+#[cfg(not(feature = "unstable-syntax"))]
 mod terms;
 pub mod testing;
 
