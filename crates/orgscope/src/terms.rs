@@ -52,7 +52,7 @@ pub fn is_org_id_name(name: &str) -> bool {
 
 /// Lower case without `_` and `-`: how requests name object types (by name or alias), so how
 /// declared names and aliases must differ.
-pub(crate) fn type_key(name: &str) -> String {
+pub fn type_key(name: &str) -> String {
     name.chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
