@@ -339,9 +339,8 @@ impl Linter<'_> {
 
     /// Deprecated terms in a path template's segments and parameters.
     fn template_terms(&mut self, path: &str, pos: Pos) {
-        // A quoted key (JSON) starts one character before its text.
-        let quote = usize::from(matches!(self.doc.char_at(pos), Some('"' | '\'')));
-        let mut off = quote;
+        let pos = self.unquoted(pos);
+        let mut off = 0;
         for seg in path.split('/') {
             let inner = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
             match inner {
@@ -473,8 +472,17 @@ impl Linter<'_> {
     }
 
     fn deprecated_at_name(&mut self, name: &str, at: Pos) {
-        let quote = usize::from(matches!(self.doc.char_at(at), Some('"' | '\'')));
-        self.deprecated(name, at, quote);
+        let at = self.unquoted(at);
+        self.deprecated(name, at, 0);
+    }
+
+    /// `pos`, moved past the opening quote of a quoted scalar (JSON's keys and strings).
+    fn unquoted(&self, mut pos: Pos) -> Pos {
+        if matches!(self.doc.char_at(pos), Some('"' | '\'')) {
+            pos.index += 1;
+            pos.col += 1;
+        }
+        pos
     }
 
     /// A body schema's top-level properties, through `$ref`, `allOf`, `oneOf` and `anyOf`.
@@ -539,7 +547,7 @@ impl Linter<'_> {
     /// The guideline's rules for one operation.
     fn rules(&mut self, o: &Operation, service: &str) {
         let endpoint = o.endpoint();
-        let span_of = |l: &Self, i: &OrgId| l.doc.span(i.pos, i.name.chars().count());
+        let span_of = |l: &Self, i: &OrgId| l.doc.span(l.unquoted(i.pos), i.name.chars().count());
         if o.scoped {
             match o.org_ids.first() {
                 None => self.push(LintError::OrgIdMissingLocation {
