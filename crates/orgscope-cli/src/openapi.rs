@@ -160,9 +160,8 @@ fn load(path: &Path, config: &Config) -> Result<Document, (Option<Source>, Strin
         };
         return Err(unread(e.code(), format!("`{name}`: {e}")));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        unread("openapi_unreadable", format!("cannot read `{name}`: {e}"))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| unread("openapi_unreadable", format!("cannot read `{name}`: {e}")))?;
     Document::load(&name, text.clone(), config).map_err(|e: LoadError| {
         let (line, col) = e.at.unwrap_or((1, 1));
         let d = Diagnostic {
@@ -221,7 +220,8 @@ pub fn lint(args: LintArgs) -> i32 {
             }
         };
         let linted = orgscope_openapi::lint(&doc, &config);
-        let mut diags: Vec<Diagnostic> = linted.errors.iter().map(Diagnose::to_diagnostic).collect();
+        let mut diags: Vec<Diagnostic> =
+            linted.errors.iter().map(Diagnose::to_diagnostic).collect();
         if let Some(src) = &policy {
             let drift = orgscope_openapi::drift(&linted, &doc, src);
             if !drift.syntax.is_empty() {
@@ -292,7 +292,11 @@ fn write(reports: &[Report], format: Format, deny_warnings: bool) {
                             let _ = writeln!(stderr, "{}", d.render(src, style));
                         }
                         None => {
-                            let _ = writeln!(stderr, "error: {}\n", diag::escape_non_printing(&d.message));
+                            let _ = writeln!(
+                                stderr,
+                                "error: {}\n",
+                                diag::escape_non_printing(&d.message)
+                            );
                         }
                     }
                 }
@@ -310,7 +314,11 @@ fn write(reports: &[Report], format: Format, deny_warnings: bool) {
                     .into_iter()
                     .flatten()
                     .collect();
-                let word = if errors > 0 || deny_warnings { "error" } else { "warning" };
+                let word = if errors > 0 || deny_warnings {
+                    "error"
+                } else {
+                    "warning"
+                };
                 let _ = writeln!(
                     stderr,
                     "{word}: `{}`: {}",
@@ -346,11 +354,7 @@ pub fn import(args: ImportArgs) -> i32 {
         }
     };
     let linted = orgscope_openapi::lint(&doc, &config);
-    if let Some(e) = linted
-        .errors
-        .iter()
-        .find(|e| e.code() == "openapi_version")
-    {
+    if let Some(e) = linted.errors.iter().find(|e| e.code() == "openapi_version") {
         write(
             &[Report {
                 name: doc.source().name().to_string(),

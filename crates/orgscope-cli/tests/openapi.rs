@@ -76,7 +76,8 @@ fn imported_declarations_check_clean_and_show_no_drift() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
-    let policy = std::env::temp_dir().join(format!("orgscope-import-{}.policy", std::process::id()));
+    let policy =
+        std::env::temp_dir().join(format!("orgscope-import-{}.policy", std::process::id()));
     std::fs::write(&policy, &out.stdout).expect("write policy");
     let check = orgscope()
         .args(["check", "--deny-warnings"])
@@ -89,8 +90,16 @@ fn imported_declarations_check_clean_and_show_no_drift() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let fmt = orgscope().args(["fmt", "--check"]).arg(&policy).output().expect("run");
-    assert_eq!(fmt.status.code(), Some(0), "import is not in the canonical layout");
+    let fmt = orgscope()
+        .args(["fmt", "--check"])
+        .arg(&policy)
+        .output()
+        .expect("run");
+    assert_eq!(
+        fmt.status.code(),
+        Some(0),
+        "import is not in the canonical layout"
+    );
     let lint = orgscope()
         .args(["lint", "openapi", "--policy"])
         .arg(&policy)
@@ -140,7 +149,11 @@ fn sarif_is_a_2_1_0_log_with_every_finding() {
 
 /// The real documents, and the arguments they are linted with.
 const REAL: [(&str, &str, &[&str]); 4] = [
-    ("github", "@octokit/openapi/generated/api.github.com.json", &[]),
+    (
+        "github",
+        "@octokit/openapi/generated/api.github.com.json",
+        &[],
+    ),
     (
         "github (configured)",
         "@octokit/openapi/generated/api.github.com.json",
@@ -170,7 +183,12 @@ fn real_public_apis() {
             let code = v["code"].as_str().unwrap_or("").to_string();
             *by_code.entry(code.clone()).or_default() += 1;
             first.entry(code).or_insert_with(|| {
-                format!("{}:{} {}", v["line"], v["column"], v["message"].as_str().unwrap_or(""))
+                format!(
+                    "{}:{} {}",
+                    v["line"],
+                    v["column"],
+                    v["message"].as_str().unwrap_or("")
+                )
             });
         }
         report += &format!("{name}: exit {}\n", out.status.code().unwrap_or(-1));

@@ -107,7 +107,11 @@ impl Document {
 
     /// The character at `pos`.
     fn char_at(&self, pos: Pos) -> Option<char> {
-        self.source.text().get(self.byte(pos.index)..)?.chars().next()
+        self.source
+            .text()
+            .get(self.byte(pos.index)..)?
+            .chars()
+            .next()
     }
 
     /// The span of `chars` characters from `pos`.

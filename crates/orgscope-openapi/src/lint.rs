@@ -2,7 +2,7 @@
 //! org-ID locations across path, query, header, cookie and body (`$ref`s resolved), then the
 //! same rules `orgscope check` applies to a policy's endpoints, and deprecated terms.
 
-use crate::errors::{Loc, LintError};
+use crate::errors::{LintError, Loc};
 use crate::tree::{NodeId, Pos, Tree};
 use crate::{Config, Document};
 use orgscope::terms::{self, type_key, Spelling};
@@ -129,7 +129,15 @@ pub fn lint(doc: &Document, config: &Config) -> Linted {
                     continue;
                 }
                 let Some(op) = l.deref(m.value) else { continue };
-                let mut o = l.operation(&entry.key, entry.pos, m.key.as_str(), m.pos, item, op, shared);
+                let mut o = l.operation(
+                    &entry.key,
+                    entry.pos,
+                    m.key.as_str(),
+                    m.pos,
+                    item,
+                    op,
+                    shared,
+                );
                 o.legacy = flag(tree, op, "x-orgscope-legacy")
                     .or(legacy)
                     .unwrap_or(false);
@@ -304,7 +312,10 @@ impl Linter<'_> {
             n == k || n == bare
         }) || terms::spelling(name) == Some(Spelling::Variant)
         {
-            return Some((Class::Variant, k == type_key(&c.list_name) || k.ends_with('s')));
+            return Some((
+                Class::Variant,
+                k == type_key(&c.list_name) || k.ends_with('s'),
+            ));
         }
         for a in &c.aliases {
             let a = type_key(a);
@@ -594,7 +605,11 @@ impl Linter<'_> {
                 Loc::Cookie => self.push(LintError::OrgIdCookie { span }),
                 loc => {
                     let c = self.config;
-                    let expected = if o.scoped || !i.plural { &c.name } else { &c.list_name };
+                    let expected = if o.scoped || !i.plural {
+                        &c.name
+                    } else {
+                        &c.list_name
+                    };
                     let ok = if o.scoped {
                         i.name == c.name
                     } else {

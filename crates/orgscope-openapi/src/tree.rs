@@ -208,11 +208,9 @@ impl Tree {
                     }
                     Some(id)
                 }
-                Event::Alias(anchor) => Some(
-                    *anchors
-                        .get(&anchor)
-                        .ok_or(TreeError::Alias { pos: at })?,
-                ),
+                Event::Alias(anchor) => {
+                    Some(*anchors.get(&anchor).ok_or(TreeError::Alias { pos: at })?)
+                }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                     if stack.len() >= limits.max_depth {
                         return Err(TreeError::TooDeep {
@@ -315,7 +313,12 @@ impl Tree {
     }
 }
 
-fn push(nodes: &mut Vec<Node>, kind: Kind, pos: Pos, limits: &TreeLimits) -> Result<NodeId, TreeError> {
+fn push(
+    nodes: &mut Vec<Node>,
+    kind: Kind,
+    pos: Pos,
+    limits: &TreeLimits,
+) -> Result<NodeId, TreeError> {
     if nodes.len() >= limits.max_nodes {
         return Err(TreeError::TooManyNodes {
             pos,
@@ -346,5 +349,22 @@ mod tests {
         let b = t.entry(a, "b").unwrap();
         assert_eq!((b.pos.line, b.pos.col), (2, 2));
         assert_eq!(t.items(b.value).len(), 2);
+    }
+
+    #[test]
+    fn limits_refuse_too_many_nodes_and_aliases_to_enclosing_anchors() {
+        let limits = TreeLimits {
+            max_nodes: 10,
+            ..TreeLimits::default()
+        };
+        let many = format!("[{}]", vec!["1"; 20].join(", "));
+        assert!(matches!(
+            Tree::load(&many, &limits),
+            Err(TreeError::TooManyNodes { .. })
+        ));
+        assert!(matches!(
+            Tree::load("a: &x [1, *x]", &TreeLimits::default()),
+            Err(TreeError::Alias { .. })
+        ));
     }
 }

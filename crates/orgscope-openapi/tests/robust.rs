@@ -13,7 +13,10 @@ fn run(text: String) {
     if let Ok(doc) = Document::load("p.yaml", text, &config) {
         let linted = lint(&doc, &config);
         let _ = import(&linted, &doc);
-        let policy = Source::new("p.policy", "service s {\n  endpoint GET /a/{b} { unscoped }\n}\n");
+        let policy = Source::new(
+            "p.policy",
+            "service s {\n  endpoint GET /a/{b} { unscoped }\n}\n",
+        );
         let _ = drift(&linted, &doc, &policy);
     }
 }
