@@ -139,7 +139,7 @@ impl Concept {
 }
 
 /// Reads and loads one document; the error is a diagnostic, with the text when it was read.
-fn load(path: &Path, config: &Config) -> Result<Document, (Option<Source>, String, Diagnostic)> {
+fn load(path: &Path, config: &Config) -> Result<Document, Box<Report>> {
     let name = shown(path);
     let unread = |code, message: String| {
         let d = Diagnostic {
@@ -149,7 +149,11 @@ fn load(path: &Path, config: &Config) -> Result<Document, (Option<Source>, Strin
             span: Span::default(),
             help: None,
         };
-        (None, name.clone(), d)
+        Box::new(Report {
+            name: name.clone(),
+            source: None,
+            diags: vec![d],
+        })
     };
     // Too large to read: refused before reading.
     let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -177,7 +181,11 @@ fn load(path: &Path, config: &Config) -> Result<Document, (Option<Source>, Strin
             },
             help: Some("orgscope reads OpenAPI documents as YAML 1.2 (JSON included)".into()),
         };
-        (Some(Source::new(name.clone(), text)), name.clone(), d)
+        Box::new(Report {
+            name: name.clone(),
+            source: Some(Source::new(name.clone(), text)),
+            diags: vec![d],
+        })
     })
 }
 
@@ -209,13 +217,9 @@ pub fn lint(args: LintArgs) -> i32 {
     for path in &args.files {
         let doc = match load(path, &config) {
             Ok(doc) => doc,
-            Err((source, name, d)) => {
+            Err(report) => {
                 status = UNREADABLE;
-                reports.push(Report {
-                    name,
-                    source,
-                    diags: vec![d],
-                });
+                reports.push(*report);
                 continue;
             }
         };
@@ -340,16 +344,8 @@ pub fn import(args: ImportArgs) -> i32 {
     };
     let doc = match load(&args.file, &config) {
         Ok(doc) => doc,
-        Err((source, name, d)) => {
-            write(
-                &[Report {
-                    name,
-                    source,
-                    diags: vec![d],
-                }],
-                Format::Text,
-                false,
-            );
+        Err(report) => {
+            write(&[*report], Format::Text, false);
             return UNREADABLE;
         }
     };
