@@ -5,6 +5,7 @@ mod completions;
 mod eval;
 mod explain;
 mod fmt;
+mod openapi;
 mod serve;
 mod sql;
 mod test;
@@ -37,6 +38,10 @@ enum Command {
     Sql(sql::Args),
     /// Print shell completions, or the man page.
     Completions(completions::Args),
+    /// Lint API descriptions against the organization-ID guideline.
+    Lint(openapi::LintArgs),
+    /// Write policy declarations from an API description.
+    Import(openapi::ImportArgs),
 }
 
 fn main() {
@@ -60,6 +65,8 @@ fn run() -> i32 {
         Command::Serve(args) => serve::run(*args),
         Command::Sql(args) => sql::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Lint(args) => openapi::lint(args),
+        Command::Import(args) => openapi::import(args),
     }
 }
 

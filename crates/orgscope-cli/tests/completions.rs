@@ -4,7 +4,15 @@ mod common;
 
 use std::process::{Command, Output, Stdio};
 
-const SUBCOMMANDS: [&str; 5] = ["check", "eval", "fmt", "test", "completions"];
+const SUBCOMMANDS: [&str; 7] = [
+    "check",
+    "eval",
+    "fmt",
+    "test",
+    "completions",
+    "lint",
+    "import",
+];
 
 fn orgscope(args: &[&str]) -> Output {
     common::run(args, b"")

@@ -5,6 +5,9 @@
 //!
 //! - `check/**/<name>.policy`: `orgscope check [ARGS] <path>`; the snapshot is the exit status
 //!   and stderr. Extra arguments, if any, go in `<name>.args` (whitespace-separated).
+//! - `openapi/**/<name>.yaml` or `.json`: `orgscope lint openapi [ARGS] <path>`, or under
+//!   `openapi/import/`, `orgscope import openapi [ARGS] <path>`; the snapshot is the exit
+//!   status, stdout, then stderr. Extra arguments as for `check`.
 //!
 //! Other feature directories and extensions are not cases of this runner (add a `Case` variant
 //! and an arm in `Case::from_path` for a new kind). The binary runs in the crate root with a
@@ -29,6 +32,15 @@ enum Case {
         /// Extra arguments before the path.
         args: Vec<String>,
     },
+    /// `orgscope lint openapi` (or `import openapi`) on an OpenAPI document.
+    Openapi {
+        /// The document, relative to the crate root.
+        doc: PathBuf,
+        /// `lint` or `import`.
+        command: &'static str,
+        /// Extra arguments before the path.
+        args: Vec<String>,
+    },
 }
 
 impl Case {
@@ -44,15 +56,19 @@ impl Case {
             return None;
         }
         match (feature, ext) {
-            ("check", "policy") => {
-                let args = std::fs::read_to_string(abs.with_extension("args"))
-                    .map(|s| s.split_whitespace().map(str::to_string).collect())
-                    .unwrap_or_default();
-                Some(Case::Check {
-                    policy: rel.to_path_buf(),
-                    args,
-                })
-            }
+            ("check", "policy") => Some(Case::Check {
+                policy: rel.to_path_buf(),
+                args: args_of(&abs),
+            }),
+            ("openapi", "yaml" | "json") => Some(Case::Openapi {
+                doc: rel.to_path_buf(),
+                command: if rel.components().any(|c| c.as_os_str() == "import") {
+                    "import"
+                } else {
+                    "lint"
+                },
+                args: args_of(&abs),
+            }),
             // Another kind of case: add a `Case` variant and an arm here, e.g.
             // `("eval", "json")` for request descriptions. Other directories under
             // `tests/cases/` (`fmt`, `policytest`) have runners of their own.
@@ -63,6 +79,7 @@ impl Case {
     fn path(&self) -> &Path {
         match self {
             Case::Check { policy, .. } => policy,
+            Case::Openapi { doc, .. } => doc,
         }
     }
 
@@ -93,8 +110,31 @@ impl Case {
                     String::from_utf8_lossy(&out.stderr)
                 )
             }
+            Case::Openapi { doc, command, args } => {
+                let out = orgscope()
+                    .args([command, "openapi"])
+                    .args(args)
+                    .arg(doc)
+                    .output()
+                    .expect("run orgscope");
+                format!(
+                    "exit: {}\n{}{}",
+                    out.status
+                        .code()
+                        .map_or("signal".to_string(), |c| c.to_string()),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            }
         }
     }
+}
+
+/// The extra arguments in the `.args` file next to a case, if any.
+fn args_of(abs: &Path) -> Vec<String> {
+    std::fs::read_to_string(abs.with_extension("args"))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// Every file under `dir`, recursively, relative to the crate root, sorted.

@@ -49,6 +49,9 @@ mod limits;
 mod policy;
 mod request;
 mod syntax;
+#[cfg(feature = "unstable-syntax")]
+pub mod terms;
+#[cfg(not(feature = "unstable-syntax"))]
 mod terms;
 pub mod testing;
 
@@ -60,7 +63,7 @@ pub use syntax::ast::{Action, Span};
 #[cfg(feature = "unstable-syntax")]
 pub use policy::{check_file_with, check_source, check_source_with, Checked};
 #[cfg(feature = "unstable-syntax")]
-pub use syntax::{ast, parse};
+pub use syntax::{ast, is_reserved, parse};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../../../README.md")]

@@ -5,7 +5,7 @@ use crate::compile::orgset::OrgSet;
 use crate::compile::EndpointRule;
 use crate::decision::ErrorCode;
 use crate::syntax::ast::Location;
-use crate::terms;
+use crate::terms::{self, spelling, Spelling};
 use serde_json::Value;
 
 impl<'r> Ctx<'r> {
@@ -202,41 +202,6 @@ impl<'r> Ctx<'r> {
                 self.trace.warn("deprecated_org_id_term", m);
             }
         }
-    }
-}
-
-/// How a name spells the org ID, when it does.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Spelling {
-    /// `organizationId(s)` or `Organization-ID` in any case, with or without `-`, `_` or an
-    /// `X-` prefix.
-    Variant,
-    /// A deprecated term for the org concept (`tenantId`, `X-Tenant`, `appId`…).
-    Alias,
-}
-
-fn spelling(name: &str) -> Option<Spelling> {
-    // Compared without allocating: this runs for every query parameter, body field and header.
-    let mut key = name
-        .bytes()
-        .filter(|b| *b != b'-' && *b != b'_')
-        .map(|b| b.to_ascii_lowercase())
-        .peekable();
-    if key.peek() == Some(&b'x') {
-        key.next();
-    }
-    let mut expected = b"organizationids".iter();
-    let mut len = 0;
-    let org_id = key.all(|b| {
-        len += 1;
-        expected.next() == Some(&b)
-    }) && len >= "organizationid".len();
-    if org_id {
-        Some(Spelling::Variant)
-    } else if terms::is_deprecated(name) {
-        Some(Spelling::Alias)
-    } else {
-        None
     }
 }
 

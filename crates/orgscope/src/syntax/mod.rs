@@ -8,6 +8,6 @@ mod unclosed;
 
 /// The grammar's reserved words, never a bare identifier: the top-level keywords (where the parser
 /// resumes after an error) and the two that open a nested declaration.
-pub(crate) fn is_reserved(word: &str) -> bool {
+pub fn is_reserved(word: &str) -> bool {
     parse::ITEM_KEYWORDS.contains(&word) || matches!(word, "org" | "endpoint")
 }
