@@ -431,6 +431,22 @@ impl Mapping {
             }
             mapping.unscoped.push(table);
         }
+        for f in &raw.query.functions {
+            let name = f.get_ref().to_ascii_lowercase();
+            let plain = name.split('.').all(ident::is_plain) && name.split('.').count() <= 2;
+            if !plain {
+                errors.bad_ident(f, "function");
+            } else if is_dangerous(&name) {
+                errors.push(
+                    "dangerous_function",
+                    f.span(),
+                    format!("`{}` reads outside the query and cannot be allowed", f.get_ref()),
+                    "functions that read files, settings, other databases or run SQL text would bypass scoping",
+                );
+            } else {
+                mapping.functions.push(name);
+            }
+        }
         // Only a mapping without errors is complete enough to say what it lacks: a misspelt
         // key would otherwise be reported twice.
         let complete = errors.list.is_empty();
@@ -446,22 +462,6 @@ impl Mapping {
                     format!("object type `{name}` is labeled by the policy but not mapped"),
                     &format!("filters, row-level security and scoped queries cannot reach its rows; add `[objects.{name}]` with its table and org column"),
                 );
-            }
-        }
-        for f in &raw.query.functions {
-            let name = f.get_ref().to_ascii_lowercase();
-            let plain = name.split('.').all(ident::is_plain) && name.split('.').count() <= 2;
-            if !plain {
-                errors.bad_ident(f, "function");
-            } else if is_dangerous(&name) {
-                errors.push(
-                    "dangerous_function",
-                    f.span(),
-                    format!("`{}` reads outside the query and cannot be allowed", f.get_ref()),
-                    "functions that read files, settings, other databases or run SQL text would bypass scoping",
-                );
-            } else {
-                mapping.functions.push(name);
             }
         }
         mapping
