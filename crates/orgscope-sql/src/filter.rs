@@ -106,7 +106,7 @@ pub(crate) enum Visibility {
     /// No row (a deny, or nothing visible).
     Nothing,
     /// The rows the condition selects, with its bind parameters; org names only in those.
-    Rows(Expr, Vec<Param>),
+    Rows(Box<Expr>, Vec<Param>),
 }
 
 /// The condition a decision puts on an org column written as `column`, built as an AST so a
@@ -122,7 +122,7 @@ pub(crate) fn visibility(decision: &Decision, column: Expr, style: Placeholders)
     let is_null = || Expr::IsNull(Box::new(column.clone()));
     if orgs.is_empty() {
         return match unlabeled {
-            true => Visibility::Rows(is_null(), Vec::new()),
+            true => Visibility::Rows(Box::new(is_null()), Vec::new()),
             false => Visibility::Nothing,
         };
     }
@@ -156,7 +156,7 @@ pub(crate) fn visibility(decision: &Decision, column: Expr, style: Placeholders)
         ),
     };
     if !unlabeled {
-        return Visibility::Rows(test, params);
+        return Visibility::Rows(Box::new(test), params);
     }
     // Parenthesized, so the predicate can be AND-ed into any WHERE.
     let either = Expr::BinaryOp {
@@ -164,5 +164,5 @@ pub(crate) fn visibility(decision: &Decision, column: Expr, style: Placeholders)
         op: BinaryOperator::Or,
         right: Box::new(is_null()),
     };
-    Visibility::Rows(Expr::Nested(Box::new(either)), params)
+    Visibility::Rows(Box::new(Expr::Nested(Box::new(either))), params)
 }

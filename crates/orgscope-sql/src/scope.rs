@@ -415,7 +415,7 @@ impl Scoper<'_> {
             Visibility::Nothing => Some(Expr::value(Value::Boolean(false))),
             Visibility::Rows(expr, params) => {
                 self.params = Some(params);
-                Some(expr)
+                Some(*expr)
             }
         }
     }
