@@ -8,11 +8,17 @@
 //! (warnings allowed), 1 when a policy has errors (or warnings, with `--deny-warnings`), 2 when a
 //! file cannot be read or a directory holds no policy — the other files are still checked.
 //! A directory stands for every `*.policy` under it, sorted.
+//!
+//! A policy's SQL mapping (docs/data.md) is checked with it: `--sql-mapping FILE` for a single
+//! policy, otherwise `NAME.sql.toml` beside `NAME.policy` when it exists. Its diagnostics are
+//! reported like the policy's, against the mapping file, once the policy itself has no errors.
 
 use orgscope::diag::{self, Diagnostic, Severity, Source, Style};
+use orgscope::{Limits, Policy};
+use orgscope_sql::Mapping;
 use serde::Serialize;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `orgscope check`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +35,10 @@ pub struct Args {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// The SQL mapping of the (single) policy; by default `NAME.sql.toml` beside `NAME.policy`,
+    /// when it exists.
+    #[arg(long, value_name = "MAP")]
+    sql_mapping: Option<PathBuf>,
     #[command(flatten)]
     policy_limits: super::PolicyLimits,
 }
@@ -79,56 +89,142 @@ pub fn run(args: Args) -> i32 {
         let _ = writeln!(stderr, "{}: {message}", paint(style, "1;31", "error"));
         status = UNREADABLE;
     }
+    if args.sql_mapping.is_some() && files.len() != 1 {
+        let _ = writeln!(
+            stderr,
+            "{}: `--sql-mapping` needs exactly one policy file",
+            paint(style, "1;31", "error")
+        );
+        return UNREADABLE;
+    }
+    let mut out = Report {
+        format: args.format,
+        style,
+        deny_warnings: args.deny_warnings,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
     for path in &files {
         let (src, diagnostics) = match orgscope::check_file_with(path, &limits) {
             Ok((src, checked)) => (src, checked.diagnostics),
             Err(e) => {
-                let _ = writeln!(
-                    stderr,
-                    "{}: cannot read `{}`: {e}",
-                    paint(style, "1;31", "error"),
-                    diag::escape_non_printing(&path.display().to_string())
-                );
+                out.unreadable(path, &e);
                 status = UNREADABLE;
                 continue;
             }
         };
-        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-        let warnings = diagnostics.len() - errors;
-        let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-        if failed && status == CLEAN {
+        let clean = !diagnostics.iter().any(Diagnostic::is_error);
+        if out.file(&src, &diagnostics) && status == CLEAN {
             status = INVALID;
         }
-        match args.format {
+        let map = match &args.sql_mapping {
+            Some(m) => m.clone(),
+            None => match beside(path) {
+                Some(m) => m,
+                None => continue,
+            },
+        };
+        if !clean {
+            continue;
+        }
+        let map_src = match read_mapping(&map, &limits) {
+            Ok(text) => Source::new(map.display().to_string(), text),
+            Err(e) => {
+                out.unreadable(&map, &e);
+                status = UNREADABLE;
+                continue;
+            }
+        };
+        // The policy has no errors, so it loads; its warnings were reported above.
+        let Ok(policy) = Policy::from_source_with(src.name(), src.text(), limits) else {
+            continue;
+        };
+        let diagnostics = Mapping::check_source(map_src.text(), &policy);
+        if out.file(&map_src, &diagnostics) && status == CLEAN {
+            status = INVALID;
+        }
+    }
+    let _ = out.stdout.flush();
+    status
+}
+
+/// `NAME.sql.toml` beside `NAME.policy`, when that file exists.
+fn beside(policy: &Path) -> Option<PathBuf> {
+    let stem = policy.file_name()?.to_str()?.strip_suffix(".policy")?;
+    let map = policy.with_file_name(format!("{stem}.sql.toml"));
+    map.exists().then_some(map)
+}
+
+/// A mapping file's text, refused over the policy size limit like a policy.
+fn read_mapping(path: &Path, limits: &Limits) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let limit = limits.max_policy_bytes;
+    let mut text = String::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    std::fs::File::open(path)?
+        .take(cap)
+        .read_to_string(&mut text)?;
+    if text.len() > limit {
+        return Err(std::io::Error::other(format!(
+            "it is over the limit of {limit} bytes"
+        )));
+    }
+    Ok(text)
+}
+
+/// Where and how `check` writes each file's diagnostics.
+struct Report<'a, O, E> {
+    format: Format,
+    style: Style,
+    deny_warnings: bool,
+    stdout: &'a mut O,
+    stderr: &'a mut E,
+}
+
+impl<O: std::io::Write, E: std::io::Write> Report<'_, O, E> {
+    /// Writes one file's diagnostics (and its summary in text mode); whether the file fails.
+    fn file(&mut self, src: &Source, diagnostics: &[Diagnostic]) -> bool {
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let failed = errors > 0 || (self.deny_warnings && warnings > 0);
+        match self.format {
             Format::Json => {
-                for d in &diagnostics {
-                    if let Ok(line) = serde_json::to_string(&JsonDiagnostic::new(d, &src)) {
-                        let _ = writeln!(stdout, "{line}");
+                for d in diagnostics {
+                    if let Ok(line) = serde_json::to_string(&JsonDiagnostic::new(d, src)) {
+                        let _ = writeln!(self.stdout, "{line}");
                     }
                 }
             }
             Format::Text => {
-                for d in &diagnostics {
-                    let _ = writeln!(stderr, "{}", d.render(&src, style));
+                for d in diagnostics {
+                    let _ = writeln!(self.stderr, "{}", d.render(src, self.style));
                 }
                 if let Some(line) = summary(
                     &diag::escape_non_printing(src.name()),
                     errors,
                     warnings,
-                    args.deny_warnings,
+                    self.deny_warnings,
                 ) {
                     let (word, colour) = if failed {
                         ("error", "1;31")
                     } else {
                         ("warning", "1;33")
                     };
-                    let _ = writeln!(stderr, "{}{line}", paint(style, colour, word));
+                    let _ = writeln!(self.stderr, "{}{line}", paint(self.style, colour, word));
                 }
             }
         }
+        failed
     }
-    let _ = stdout.flush();
-    status
+
+    fn unreadable(&mut self, path: &Path, e: &dyn std::fmt::Display) {
+        let _ = writeln!(
+            self.stderr,
+            "{}: cannot read `{}`: {e}",
+            paint(self.style, "1;31", "error"),
+            diag::escape_non_printing(&path.display().to_string())
+        );
+    }
 }
 
 /// The line after a file's diagnostics, without its leading `error`/`warning` word:

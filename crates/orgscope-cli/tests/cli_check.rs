@@ -329,3 +329,95 @@ fn check_takes_the_policy_limits_of_eval() {
         }
     }
 }
+
+/// A policy with two labeled types and a shared one, for the SQL mapping checks.
+const MAPPED: &str = "object account\nobject note { shared }\nroute GET /v1/accounts -> query account\nroute GET /v1/notes -> query note\n";
+
+#[test]
+fn a_mapping_beside_the_policy_is_checked_with_it_in_json_too() {
+    let dir = scratch("sql_mapping_json");
+    let p = write(&dir, "app.policy", MAPPED);
+    let m = write(
+        &dir,
+        "app.sql.toml",
+        "[objects.acount]\ntable = \"account\"\norg_column = \"org_label\"\n",
+    );
+    let out = orgscope(&["check", "--format", "json", &p]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let d = &lines[0];
+    assert_eq!(d["file"], m.as_str());
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(10))
+    );
+    assert_eq!(d["code"], "unknown_type");
+    assert_eq!(d["help"], "did you mean `account`?");
+}
+
+#[test]
+fn sql_mapping_names_the_file_for_one_policy_only() {
+    let dir = scratch("sql_mapping_flag");
+    let p = write(&dir, "app.policy", MAPPED);
+    let m = write(
+        &dir,
+        "elsewhere.toml",
+        "[objects.note]\ntable = \"note\"\norg_column = \"o\"\n",
+    );
+    let out = orgscope(&["check", "--sql-mapping", &m, &p]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error[shared_type]: object type `note` is shared"),
+        "{err}"
+    );
+    assert!(err.contains("elsewhere.toml:1:10"), "{err}");
+
+    // A labeled type left unmapped is a warning: exit 0, or 1 under --deny-warnings.
+    let m = write(
+        &dir,
+        "partial.toml",
+        "[query]\nunscoped_tables = [\"note\"]\n",
+    );
+    let out = orgscope(&["check", "--sql-mapping", &m, &p]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning[unmapped_type]: object type `account` is labeled"));
+    let out = orgscope(&["check", "--deny-warnings", "--sql-mapping", &m, &p]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = orgscope(&["check", "--sql-mapping", &m, &p, &p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`--sql-mapping` needs exactly one policy file"));
+    let missing = dir.join("missing.toml").display().to_string();
+    let out = orgscope(&["check", "--sql-mapping", &missing, &p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+    let out = orgscope(&[
+        "check",
+        "--max-policy-bytes",
+        "120",
+        "--sql-mapping",
+        &m,
+        &p,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let big = write(&dir, "big.toml", &format!("# {}\n", "x".repeat(200)));
+    let out = orgscope(&[
+        "check",
+        "--max-policy-bytes",
+        "150",
+        "--sql-mapping",
+        &big,
+        &p,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("over the limit of 150 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -62,12 +62,12 @@ fn filter_prints_a_parameterized_predicate() {
 #[test]
 fn filter_errors_exit_2_with_a_message() {
     let out = sql(
-        &["filter", "--request", "-", "--object", "invoice_item"],
+        &["filter", "--request", "-", "--object", "custom_object"],
         QUERY_JOB,
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("object type `invoice_item` has no table"),
+        stderr(&out).contains("object type `custom_object` has no table"),
         "{}",
         stderr(&out)
     );

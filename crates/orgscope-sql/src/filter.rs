@@ -4,6 +4,7 @@ use crate::ident;
 use crate::{Dialect, MappedTable};
 use orgscope::Decision;
 use serde::Serialize;
+use sqlparser::ast::{BinaryOperator, Expr, Value};
 
 /// What a decision lets a query see of one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,50 +88,81 @@ pub fn filter(decision: &Decision, table: &MappedTable, dialect: Dialect) -> Fil
         Dialect::Postgres => Placeholders::Dollar(1),
         Dialect::Sqlite => Placeholders::Anonymous,
     };
-    filter_with(decision, &ident::quote(&table.org_column), style)
+    let column = Expr::Identifier(ident::quoted_ident(&table.org_column));
+    match visibility(decision, column, style) {
+        Visibility::All => Filter::AllowAll,
+        Visibility::Nothing => Filter::DenyAll,
+        Visibility::Rows(expr, params) => Filter::Where(Predicate {
+            sql: expr.to_string(),
+            params,
+        }),
+    }
 }
 
-/// The filter on an org column written as `column` (already quoted and qualified as needed).
-pub(crate) fn filter_with(decision: &Decision, column: &str, style: Placeholders) -> Filter {
+/// What a decision makes visible of a table, as a condition on its org column.
+pub(crate) enum Visibility {
+    /// Every row (Multi-Org off).
+    All,
+    /// No row (a deny, or nothing visible).
+    Nothing,
+    /// The rows the condition selects, with its bind parameters; org names only in those.
+    Rows(Box<Expr>, Vec<Param>),
+}
+
+/// The condition a decision puts on an org column written as `column`, built as an AST so a
+/// scoped query can splice it in without parsing text.
+pub(crate) fn visibility(decision: &Decision, column: Expr, style: Placeholders) -> Visibility {
     if !decision.is_allow() {
-        return Filter::DenyAll;
+        return Visibility::Nothing;
     }
-    let Some(orgs) = decision.visible_org_names() else {
-        return Filter::AllowAll;
+    let Some(orgs) = decision.visible_orgs.as_deref() else {
+        return Visibility::All;
     };
     let unlabeled = decision.include_unlabeled;
+    let is_null = || Expr::IsNull(Box::new(column.clone()));
     if orgs.is_empty() {
         return match unlabeled {
-            true => Filter::Where(Predicate {
-                sql: format!("{column} IS NULL"),
-                params: Vec::new(),
-            }),
-            false => Filter::DenyAll,
+            true => Visibility::Rows(Box::new(is_null()), Vec::new()),
+            false => Visibility::Nothing,
         };
     }
-    let (mut sql, params) = match style {
+    let placeholder = |p: String| Expr::value(Value::Placeholder(p));
+    let (test, params) = match style {
         Placeholders::Dollar(n) => (
-            format!("{column} = ANY(${n})"),
+            Expr::AnyOp {
+                left: Box::new(column.clone()),
+                compare_op: BinaryOperator::Eq,
+                right: Box::new(placeholder(format!("${n}"))),
+                is_some: false,
+            },
             vec![Param::TextArray(
                 orgs.iter().map(|o| o.to_string()).collect(),
             )],
         ),
-        Placeholders::Anonymous | Placeholders::Numbered => {
-            let marks: Vec<String> = (1..=orgs.len())
-                .map(|i| match style {
-                    Placeholders::Numbered => format!("?{i}"),
-                    _ => "?".to_string(),
-                })
-                .collect();
-            (
-                format!("{column} IN ({})", marks.join(", ")),
-                orgs.iter().map(|o| Param::Text(o.to_string())).collect(),
-            )
-        }
+        Placeholders::Anonymous | Placeholders::Numbered => (
+            Expr::InList {
+                expr: Box::new(column.clone()),
+                list: (1..=orgs.len())
+                    .map(|i| {
+                        placeholder(match style {
+                            Placeholders::Numbered => format!("?{i}"),
+                            _ => "?".to_string(),
+                        })
+                    })
+                    .collect(),
+                negated: false,
+            },
+            orgs.iter().map(|o| Param::Text(o.to_string())).collect(),
+        ),
     };
-    if unlabeled {
-        // Parenthesized, so the predicate can be AND-ed into any WHERE.
-        sql = format!("({sql} OR {column} IS NULL)");
+    if !unlabeled {
+        return Visibility::Rows(Box::new(test), params);
     }
-    Filter::Where(Predicate { sql, params })
+    // Parenthesized, so the predicate can be AND-ed into any WHERE.
+    let either = Expr::BinaryOp {
+        left: Box::new(test),
+        op: BinaryOperator::Or,
+        right: Box::new(is_null()),
+    };
+    Visibility::Rows(Box::new(Expr::Nested(Box::new(either))), params)
 }

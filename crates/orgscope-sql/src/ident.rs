@@ -18,6 +18,11 @@ pub(crate) fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// `s` as a double-quoted identifier node, rendered like [`quote`].
+pub(crate) fn quoted_ident(s: &str) -> sqlparser::ast::Ident {
+    sqlparser::ast::Ident::with_quote('"', s)
+}
+
 /// `s` as a single-quoted string literal (both dialects), inner quotes doubled. Only ever used
 /// for names this crate chose (settings), never for org names.
 pub(crate) fn literal(s: &str) -> String {

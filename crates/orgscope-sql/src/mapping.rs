@@ -1,6 +1,7 @@
 //! The mapping file: which table and which org column hold each object type of a policy.
 
 use crate::ident;
+use orgscope::ast::{Item, ObjectProp};
 use orgscope::diag::{Diagnostic, Severity, Source, Style};
 use orgscope::{Policy, Span};
 use serde::Deserialize;
@@ -40,6 +41,56 @@ const DANGEROUS_PREFIXES: &[&str] = &["dblink", "lo_", "pg_read_", "pg_ls_", "pg
 pub(crate) fn is_dangerous(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
     DANGEROUS_FUNCTIONS.contains(&last) || DANGEROUS_PREFIXES.iter().any(|p| last.starts_with(p))
+}
+
+/// An object type the policy declares: its name first, then its aliases.
+struct Declared {
+    names: Vec<String>,
+    shared: bool,
+}
+
+/// The policy's object types, in declaration order, read from its syntax tree (the compiled
+/// policy does not expose them).
+fn declared_types(policy: &Policy) -> Vec<Declared> {
+    let (ast, _) = orgscope::parse::parse(policy.source());
+    ast.items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Object(o) => Some(o),
+            _ => None,
+        })
+        .map(|o| {
+            let mut names = vec![o.name.node.clone()];
+            let mut shared = false;
+            for prop in &o.props {
+                match &prop.node {
+                    ObjectProp::Shared => shared = true,
+                    ObjectProp::Alias(aliases) => {
+                        names.extend(aliases.iter().map(|a| a.node.clone()))
+                    }
+                    _ => {}
+                }
+            }
+            Declared { names, shared }
+        })
+        .collect()
+}
+
+/// The candidate closest to `name` by edit distance (ASCII case ignored), if close enough to
+/// be a typo: at most one edit per three characters, as the policy checker suggests.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    const MAX_LEN: usize = 64;
+    if name.len() > MAX_LEN {
+        return None;
+    }
+    let limit = (name.chars().count() / 3).max(1);
+    let name = name.to_ascii_lowercase();
+    candidates
+        .filter(|c| c.len() <= MAX_LEN)
+        .map(|c| (strsim::osa_distance(&name, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 /// A table: an optional schema and a name, both plain lowercase identifiers.
@@ -186,7 +237,7 @@ struct RawQuery {
     functions: Vec<Spanned<String>>,
 }
 
-/// Collects errors against one source text.
+/// Collects diagnostics against one source text.
 struct Errors<'a> {
     text: &'a str,
     list: Vec<Diagnostic>,
@@ -194,12 +245,23 @@ struct Errors<'a> {
 
 impl Errors<'_> {
     fn push(&mut self, code: &'static str, range: Range<usize>, message: String, help: &str) {
+        self.report(Severity::Error, code, range, message, help);
+    }
+
+    fn report(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        range: Range<usize>,
+        message: String,
+        help: &str,
+    ) {
         let start = range.start.min(self.text.len());
         let before = self.text.get(..start).unwrap_or("");
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         self.list.push(Diagnostic {
-            severity: Severity::Error,
+            severity,
             code,
             message,
             span: Span {
@@ -249,8 +311,27 @@ impl Mapping {
         Mapping::from_source(&name, &text, policy)
     }
 
-    /// Parses and validates mapping text (TOML, docs/data.md); `name` is the file name errors cite.
+    /// Parses and validates mapping text (TOML, docs/data.md); `name` is the file name errors
+    /// cite. Warnings ([`Mapping::check_source`]) do not stop it loading.
     pub fn from_source(name: &str, text: &str, policy: &Policy) -> Result<Mapping, MappingError> {
+        let (mapping, mut diagnostics) = Mapping::checked(text, policy);
+        diagnostics.retain(Diagnostic::is_error);
+        if diagnostics.is_empty() {
+            return Ok(mapping);
+        }
+        Err(MappingError::Invalid {
+            mapping: Box::new(Source::new(name, text)),
+            diagnostics,
+        })
+    }
+
+    /// Every diagnostic of mapping text against `policy`, errors and warnings, in file order:
+    /// what `orgscope check` reports for a policy's mapping.
+    pub fn check_source(text: &str, policy: &Policy) -> Vec<Diagnostic> {
+        Mapping::checked(text, policy).1
+    }
+
+    fn checked(text: &str, policy: &Policy) -> (Mapping, Vec<Diagnostic>) {
         let mut errors = Errors {
             text,
             list: Vec::new(),
@@ -263,33 +344,48 @@ impl Mapping {
                 Mapping::default()
             }
         };
-        if errors.list.is_empty() {
-            return Ok(mapping);
-        }
         errors.list.sort_by_key(|d| d.span.start);
-        Err(MappingError::Invalid {
-            mapping: Box::new(Source::new(name, text)),
-            diagnostics: errors.list,
-        })
+        (mapping, errors.list)
     }
 
     fn validate(raw: RawMapping, policy: &Policy, errors: &mut Errors<'_>) -> Mapping {
         let mut objects: Vec<_> = raw.objects.into_iter().collect();
         objects.sort_by_key(|(k, _)| k.span().start);
+        let declared = declared_types(policy);
         let mut mapping = Mapping::default();
         for (key, obj) in objects {
             let object = match policy.type_name(key.get_ref()) {
                 Some(t) => t.to_string(),
                 None => {
+                    let names = declared.iter().flat_map(|t| &t.names).map(String::as_str);
+                    let help = match closest(key.get_ref(), names) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None => {
+                            "map the types the policy's `object` blocks declare (or their aliases)"
+                                .into()
+                        }
+                    };
                     errors.push(
                         "unknown_type",
                         key.span(),
                         format!("the policy declares no object type `{}`", key.get_ref()),
-                        "map the types the policy's `object` blocks declare (or their aliases)",
+                        &help,
                     );
                     continue;
                 }
             };
+            if declared
+                .iter()
+                .any(|t| t.shared && t.names.first() == Some(&object))
+            {
+                errors.push(
+                    "shared_type",
+                    key.span(),
+                    format!("object type `{object}` is shared: its rows have no org"),
+                    "list its table in `query.unscoped_tables` instead",
+                );
+                continue;
+            }
             if mapping.tables.iter().any(|t| t.object == object) {
                 errors.push(
                     "duplicate_type",
@@ -349,6 +445,23 @@ impl Mapping {
                 );
             } else {
                 mapping.functions.push(name);
+            }
+        }
+        // Only a mapping without errors is complete enough to say what it lacks: a misspelt
+        // key would otherwise be reported twice.
+        let complete = errors.list.is_empty();
+        for t in declared.iter().filter(|t| complete && !t.shared) {
+            let Some(name) = t.names.first() else {
+                continue;
+            };
+            if !mapping.tables.iter().any(|m| &m.object == name) {
+                errors.report(
+                    Severity::Warning,
+                    "unmapped_type",
+                    0..0,
+                    format!("object type `{name}` is labeled by the policy but not mapped"),
+                    &format!("filters, row-level security and scoped queries cannot reach its rows; add `[objects.{name}]` with its table and org column"),
+                );
             }
         }
         mapping

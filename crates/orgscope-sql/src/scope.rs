@@ -6,7 +6,7 @@
 //! is left alone, one that could be either is refused. What cannot be scoped safely is refused:
 //! anything but one query, unmapped tables, functions off the allow-list, bind parameters.
 
-use crate::filter::{filter_with, Filter, Param, Placeholders};
+use crate::filter::{visibility, Param, Placeholders, Visibility};
 use crate::{ident, Dialect, Mapping};
 use orgscope::Decision;
 use serde::Serialize;
@@ -18,6 +18,7 @@ use sqlparser::dialect::{GenericDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
 /// The longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
@@ -184,7 +185,7 @@ pub fn scope(
         dialect,
         style,
         frames: Vec::new(),
-        templates: HashMap::new(),
+        predicates: HashMap::new(),
         params: None,
     };
     if let ControlFlow::Break(e) = statement.visit(&mut scoper) {
@@ -234,8 +235,9 @@ struct Scoper<'a> {
     dialect: Dialect,
     style: Placeholders,
     frames: Vec<Frame>,
-    /// The derived-table query per mapped table (index in the mapping), built once.
-    templates: HashMap<usize, Query>,
+    /// The predicate per mapped table (index in the mapping), built once; `None` when every
+    /// row is visible.
+    predicates: HashMap<usize, Option<Expr>>,
     /// The predicate's parameters, once a mapped table was scoped.
     params: Option<Vec<Param>>,
 }
@@ -379,33 +381,43 @@ impl Scoper<'_> {
     }
 
     /// `SELECT * FROM _ AS orgscope_t WHERE <predicate>` for mapped table `index`, or None when
-    /// every row is visible.
+    /// every row is visible. Built from AST nodes, never by parsing text: scoping cost is the
+    /// caller's query, not the predicate.
     fn template(&mut self, index: usize) -> Result<Option<Query>, ScopeError> {
-        if let Some(q) = self.templates.get(&index) {
-            return Ok(Some(q.clone()));
-        }
-        let Some(table) = self.mapping.tables().get(index) else {
-            return Ok(None);
-        };
-        let column = format!("{INNER_ALIAS}.{}", ident::quote(&table.org_column));
-        let predicate = match filter_with(self.decision, &column, self.style) {
-            Filter::AllowAll => return Ok(None),
-            Filter::DenyAll => "FALSE".to_string(),
-            Filter::Where(p) => {
-                self.params = Some(p.params);
-                p.sql
+        let predicate = match self.predicates.get(&index) {
+            Some(p) => p.clone(),
+            None => {
+                let p = self.predicate(index);
+                self.predicates.insert(index, p.clone());
+                p
             }
         };
-        let text = format!("SELECT * FROM {INNER_ALIAS} AS {INNER_ALIAS} WHERE {predicate}");
-        let query = match Parser::parse_sql(&GenericDialect {}, &text)
-            .ok()
-            .and_then(|mut s| s.pop())
-        {
-            Some(Statement::Query(q)) => *q,
-            _ => return refuse("internal", "the scoping predicate does not parse".into()),
+        let Some(predicate) = predicate else {
+            return Ok(None);
         };
-        self.templates.insert(index, query.clone());
+        let mut query = skeleton()?;
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            select.selection = Some(predicate);
+        }
         Ok(Some(query))
+    }
+
+    /// The visibility predicate on mapped table `index`'s org column, `None` when every row
+    /// is visible; records its parameters.
+    fn predicate(&mut self, index: usize) -> Option<Expr> {
+        let table = self.mapping.tables().get(index)?;
+        let column = Expr::CompoundIdentifier(vec![
+            Ident::new(INNER_ALIAS),
+            ident::quoted_ident(&table.org_column),
+        ]);
+        match visibility(self.decision, column, self.style) {
+            Visibility::All => None,
+            Visibility::Nothing => Some(Expr::value(Value::Boolean(false))),
+            Visibility::Rows(expr, params) => {
+                self.params = Some(params);
+                Some(*expr)
+            }
+        }
     }
 
     /// Refuses what a query may do besides reading: data-modifying CTEs, `SELECT INTO`,
@@ -446,6 +458,24 @@ fn name_ident(name: &ObjectName) -> Ident {
         Some(ObjectNamePart::Identifier(id)) => id.clone(),
         _ => Ident::new(name.to_string()),
     }
+}
+
+/// `SELECT * FROM orgscope_t AS orgscope_t`, parsed once per process.
+fn skeleton() -> Result<Query, ScopeError> {
+    static SKELETON: OnceLock<Option<Query>> = OnceLock::new();
+    SKELETON
+        .get_or_init(|| {
+            let text = format!("SELECT * FROM {INNER_ALIAS} AS {INNER_ALIAS}");
+            match Parser::parse_sql(&GenericDialect {}, &text).ok()?.pop() {
+                Some(Statement::Query(q)) => Some(*q),
+                _ => None,
+            }
+        })
+        .clone()
+        .ok_or_else(|| ScopeError {
+            code: "internal",
+            message: "the scoping template does not parse".into(),
+        })
 }
 
 /// Puts the caller's table name into a template's `FROM`.

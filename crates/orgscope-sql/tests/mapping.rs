@@ -21,7 +21,7 @@ fn the_shipped_mapping_loads_and_resolves_aliases() {
         (t.object.as_str(), t.table.quoted()),
         ("account", "\"account\"".into())
     );
-    assert!(m.object(&policy, "invoice_item").is_none());
+    assert!(m.object(&policy, "custom_object").is_none());
 }
 
 #[test]
@@ -86,4 +86,46 @@ fn toml_errors_and_unknown_keys_have_positions() {
     assert_eq!(codes, ["invalid_mapping"]);
     assert!(rendered.contains("unknown field `org`"), "{rendered}");
     assert!(rendered.contains("m.sql.toml:4:1"), "{rendered}");
+}
+
+#[test]
+fn unknown_types_suggest_the_closest_declared_name_or_alias() {
+    let (_, text) = errors("[objects.acount]\ntable = \"a\"\norg_column = \"o\"\n");
+    assert!(text.contains("= help: did you mean `account`?"), "{text}");
+    let (_, text) = errors("[objects.zebra]\ntable = \"a\"\norg_column = \"o\"\n");
+    assert!(!text.contains("did you mean"), "{text}");
+    assert!(text.contains("= help: map the types"), "{text}");
+}
+
+#[test]
+fn shared_types_are_refused_in_objects() {
+    let (codes, text) = errors("[objects.custom_object]\ntable = \"c\"\norg_column = \"o\"\n");
+    assert_eq!(codes, ["shared_type"], "{text}");
+    assert!(text.contains("`query.unscoped_tables`"), "{text}");
+}
+
+#[test]
+fn labeled_types_left_unmapped_are_warnings_that_do_not_stop_loading() {
+    let policy = policy();
+    let text = "[objects.account]\ntable = \"account\"\norg_column = \"org_label\"\n";
+    let diagnostics = Mapping::check_source(text, &policy);
+    let unmapped: Vec<_> = diagnostics
+        .iter()
+        .map(|d| (d.code, d.is_error(), d.span.line))
+        .collect();
+    assert_eq!(unmapped.len(), 8, "{diagnostics:?}");
+    assert!(unmapped.iter().all(|u| *u == ("unmapped_type", false, 1)));
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message
+                == "object type `invoice_item` is labeled by the policy but not mapped")
+    );
+    assert!(!diagnostics
+        .iter()
+        .any(|d| d.message.contains("custom_object")));
+    assert!(Mapping::from_source("m.sql.toml", text, &policy).is_ok());
+    let shipped = std::fs::read_to_string(format!("{ROOT}/policies/zuora-multi-org.sql.toml"));
+    let shipped = Mapping::check_source(&shipped.unwrap(), &policy);
+    assert!(shipped.is_empty(), "{shipped:?}");
 }
