@@ -1,7 +1,8 @@
 //! Routing and the HTTP answers: decide (one request or an NDJSON stream), forward-auth,
 //! health, readiness and metrics.
 
-use crate::forward_auth::{self, Flavour, Refusal};
+use crate::check::{self, Decider, Original, Verdict};
+use crate::forward_auth::{self, Flavour};
 use crate::metrics::Endpoint;
 use crate::state::{App, Loaded};
 use bytes::Bytes;
@@ -340,30 +341,37 @@ fn forward_auth(
     req: Request<Incoming>,
 ) -> Pin<Box<dyn std::future::Future<Output = Reply> + Send>> {
     Box::pin(async move {
-        let start = Instant::now();
         let nginx = nginx_mode(&req);
         let flavour = if nginx {
             Flavour::Nginx
         } else {
             Flavour::Forwarded
         };
-        let id = app.decision_id();
-        let identity = app.config.identity.as_ref();
-        let decision = match forward_auth::describe(req.headers(), flavour, identity, &id) {
-            Ok(request) => loaded
-                .policy
-                .evaluate_with(&request, &EvalOptions::new().entities(loaded.entities())),
-            Err(Refusal::Invalid(m)) => Decision::invalid_request(Some(id.clone().into()), m),
-            Err(Refusal::Unauthenticated(m)) => {
-                app.metrics.unauthenticated();
+        let headers = req.headers();
+        let answer = match forward_auth::request_line(headers, flavour) {
+            Ok((method, target, host)) => {
+                let original = Original {
+                    method,
+                    target,
+                    host,
+                    headers,
+                    body: None,
+                };
+                check::decide(&app, &loaded, &original, Endpoint::ForwardAuth)
+            }
+            Err(m) => Decider { app: app.clone() }.refuse(m, Endpoint::ForwardAuth),
+        };
+        let id = answer.id;
+        let decision = match answer.verdict {
+            Verdict::Decided(d) => d,
+            Verdict::Unauthenticated(m) => {
                 let mut r = plain(StatusCode::UNAUTHORIZED, &format!("{m}\n"));
                 set(&mut r, "x-orgscope-decision-id", &id);
                 set(&mut r, "x-orgscope-status", "401");
                 return r;
             }
+            Verdict::Unavailable(m) => return unavailable(&id, &m),
         };
-        app.metrics
-            .decision(Endpoint::ForwardAuth, &decision, start.elapsed());
         let mut r = if decision.is_allow() {
             let mut r = plain(StatusCode::OK, "");
             for (name, value) in forward_auth::scope_headers(&decision) {
