@@ -189,7 +189,9 @@ where
 {
     let rt = runtime()?;
     rt.block_on(async {
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", config.listen)))?;
         eprintln!("orgscope: listening on http://{}", listener.local_addr()?);
         let app = Arc::new(App::new(config));
         let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
