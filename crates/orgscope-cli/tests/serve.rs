@@ -244,6 +244,25 @@ struct Gateway {
     _dir: TempDir,
 }
 
+impl Gateway {
+    /// Starts `cmd` (its stdout silenced), and waits until it listens on loopback `port`.
+    fn spawn(name: &str, mut cmd: Command, port: u16, dir: TempDir) -> Gateway {
+        let child = cmd
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        eventually(&format!("{name} to listen"), || {
+            TcpStream::connect(addr).is_ok()
+        });
+        Gateway {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
 impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -311,26 +330,17 @@ http {{
         deploy = deploy.display()
     );
     std::fs::write(dir.path("nginx.conf"), conf).unwrap();
-    let child = Command::new(binary)
-        .args([
-            "-p",
-            &d.to_string(),
-            "-c",
-            "nginx.conf",
-            "-g",
-            "daemon off;",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start nginx");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    eventually("nginx to listen", || TcpStream::connect(addr).is_ok());
-    Gateway {
-        child,
-        addr,
-        _dir: dir,
-    }
+    let mut cmd = Command::new(binary);
+    cmd.args([
+        "-p",
+        &d.to_string(),
+        "-c",
+        "nginx.conf",
+        "-g",
+        "daemon off;",
+    ])
+    .stderr(Stdio::inherit());
+    Gateway::spawn("nginx", cmd, port, dir)
 }
 
 /// Sends a request through nginx with the user of `user` (a request description's `user`).
@@ -462,10 +472,10 @@ fn replay_through(name: &str, front: Front, start: impl Fn(&Service, SocketAddr)
         let service = Service::start(&serve_args);
         let nginx = start(&service, upstream);
         let mut replayed = 0;
-        let rows = rows
+        let forwarded = rows
             .iter()
             .filter(|r| forwardable(&r["request"], front.with_body));
-        for row in rows {
+        for row in forwarded {
             let case = row["case"].as_str().unwrap();
             let request = &row["request"];
             let want = &common::decisions(&common::run(
@@ -565,37 +575,51 @@ fn caddy_forward_auth_replays_the_acceptance_tables() {
     }
 }
 
+/// A shipped gateway configuration with each `(from, to)` replaced.
+fn shipped(file: &str, replacements: &[(&str, String)]) -> String {
+    let text = std::fs::read_to_string(Path::new(common::ROOT).join(file)).unwrap();
+    replacements
+        .iter()
+        .fold(text, |text, (from, to)| text.replace(from, to))
+}
+
 /// Caddy with the shipped `deploy/caddy/Caddyfile`, its addresses pointed at this test's, and its
 /// stand-in authentication layer reading `X-Test-*`.
 fn start_caddy(binary: &str, service: SocketAddr, upstream: SocketAddr) -> Gateway {
     let dir = TempDir::new("caddy");
     let port = free_port();
-    let shipped =
-        std::fs::read_to_string(Path::new(common::ROOT).join("deploy/caddy/Caddyfile")).unwrap();
-    let conf = shipped
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
-        .replace("127.0.0.1:8181", &service.to_string())
-        .replace("127.0.0.1:3000", &upstream.to_string())
-        .replace("X-Demo-", "X-Test-");
+    let conf = shipped(
+        "deploy/caddy/Caddyfile",
+        &[
+            ("127.0.0.1:8080", format!("127.0.0.1:{port}")),
+            ("127.0.0.1:8181", service.to_string()),
+            ("127.0.0.1:3000", upstream.to_string()),
+            ("X-Demo-", "X-Test-".into()),
+        ],
+    );
     let file = dir.path("Caddyfile");
     std::fs::write(&file, conf).unwrap();
-    let child = Command::new(binary)
-        .args(["run", "--adapter", "caddyfile", "--config"])
+    let mut cmd = Command::new(binary);
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
         .arg(&file)
         .env("HOME", &dir.0)
         .env("XDG_DATA_HOME", &dir.0)
         .env("XDG_CONFIG_HOME", &dir.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start caddy");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    eventually("caddy to listen", || TcpStream::connect(addr).is_ok());
-    Gateway {
-        child,
-        addr,
-        _dir: dir,
-    }
+        .stderr(Stdio::null());
+    Gateway::spawn("caddy", cmd, port, dir)
+}
+
+/// The service on the Zuora policy and its acceptance entities, trusting identity headers.
+fn zuora_service(extra: &[&str]) -> Service {
+    let mut args = vec![
+        "--policy",
+        "policies/zuora-multi-org.policy",
+        "--entities",
+        "crates/orgscope-cli/tests/acceptance/zuora-multi-org.entities.ndjson",
+        "--trust-identity-headers",
+    ];
+    args.extend_from_slice(extra);
+    Service::start(&args)
 }
 
 #[test]
@@ -604,13 +628,7 @@ fn nginx_keeps_404_and_drops_forged_scope() {
         return;
     };
     let upstream = echo_upstream();
-    let service = Service::start(&[
-        "--policy",
-        "policies/zuora-multi-org.policy",
-        "--entities",
-        "crates/orgscope-cli/tests/acceptance/zuora-multi-org.entities.ndjson",
-        "--trust-identity-headers",
-    ]);
+    let service = zuora_service(&[]);
     let nginx = start_nginx(&binary, service.addr, upstream);
     let send = |method: &str, target: &str, headers: &[(&str, &str)]| {
         http::send(nginx.addr, method, target, headers, b"")
@@ -675,33 +693,26 @@ fn nginx_keeps_404_and_drops_forged_scope() {
 fn start_envoy(binary: &str, grpc: SocketAddr, upstream: SocketAddr) -> Gateway {
     let dir = TempDir::new("envoy");
     let port = free_port();
-    let shipped =
-        std::fs::read_to_string(Path::new(common::ROOT).join("deploy/envoy/envoy.yaml")).unwrap();
-    let conf = shipped
-        .replace("port_value: 8080", &format!("port_value: {port}"))
-        .replace("port_value: 9191", &format!("port_value: {}", grpc.port()))
-        .replace(
-            "port_value: 3000",
-            &format!("port_value: {}", upstream.port()),
-        )
-        .replace("x-demo-", "x-test-");
+    let conf = shipped(
+        "deploy/envoy/envoy.yaml",
+        &[
+            ("port_value: 8080", format!("port_value: {port}")),
+            ("port_value: 9191", format!("port_value: {}", grpc.port())),
+            (
+                "port_value: 3000",
+                format!("port_value: {}", upstream.port()),
+            ),
+            ("x-demo-", "x-test-".into()),
+        ],
+    );
     let file = dir.path("envoy.yaml");
     std::fs::write(&file, conf).unwrap();
-    let child = Command::new(binary)
-        .arg("-c")
+    let mut cmd = Command::new(binary);
+    cmd.arg("-c")
         .arg(&file)
         .args(["--disable-hot-restart", "--concurrency", "1", "-l", "error"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start envoy");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    eventually("envoy to listen", || TcpStream::connect(addr).is_ok());
-    Gateway {
-        child,
-        addr,
-        _dir: dir,
-    }
+        .stderr(Stdio::inherit());
+    Gateway::spawn("envoy", cmd, port, dir)
 }
 
 #[test]
@@ -723,15 +734,7 @@ fn envoy_drops_forged_scope_and_fails_closed() {
         return;
     };
     let upstream = echo_upstream();
-    let service = Service::start(&[
-        "--policy",
-        "policies/zuora-multi-org.policy",
-        "--entities",
-        "crates/orgscope-cli/tests/acceptance/zuora-multi-org.entities.ndjson",
-        "--trust-identity-headers",
-        "--grpc-addr",
-        "127.0.0.1:0",
-    ]);
+    let service = zuora_service(&["--grpc-addr", "127.0.0.1:0"]);
     let envoy = start_envoy(&binary, service.grpc(), upstream);
     let send = |method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]| {
         http::send(envoy.addr, method, target, headers, body)

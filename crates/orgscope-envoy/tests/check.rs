@@ -200,32 +200,11 @@ fn deny_carries_the_decision_status_and_body() {
         ("x-auth-orgs", "Asia"),
         ("content-type", "application/json"),
     ];
-    let r = decide(
-        &s,
-        &check(
-            "POST",
-            "/v1/accounts",
-            &json,
-            r#"{"organizationLabel":"China"}"#,
-        ),
-    );
-    assert_eq!(denied(&r).0, 403);
-    let r = decide(
-        &s,
-        &check(
-            "POST",
-            "/v1/accounts",
-            &json,
-            r#"{"organizationLabel":"Asia"}"#,
-        ),
-    );
-    allowed(&r);
+    let create = |body: &str| decide(&s, &check("POST", "/v1/accounts", &json, body));
+    assert_eq!(denied(&create(r#"{"organizationLabel":"China"}"#)).0, 403);
+    allowed(&create(r#"{"organizationLabel":"Asia"}"#));
     // A body that is not JSON is refused, never read as no body.
-    let r = decide(
-        &s,
-        &check("POST", "/v1/accounts", &json, "organizationLabel=Asia"),
-    );
-    let (status, body) = denied(&r);
+    let (status, body) = denied(&create("organizationLabel=Asia"));
     assert_eq!(
         (status, &body["errors"][0]["code"]),
         (400, &"invalid_request".into())
