@@ -150,8 +150,8 @@ fn allow_sets_the_scope_and_removes_every_client_copy() {
         ),
     );
     let ok = allowed(&r);
-    let set = set(ok);
-    let value = |n: &str| set.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let scope = set(ok);
+    let value = |n: &str| scope.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     assert_eq!(value("x-orgscope-visible-orgs"), Some("Asia,China"));
     assert_eq!(value("x-orgscope-include-unlabeled"), Some("true"));
     assert_eq!(value("x-orgscope-labels"), Some("[]"));

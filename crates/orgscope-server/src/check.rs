@@ -72,6 +72,11 @@ impl Decider {
         decide(app, &loaded, original, endpoint)
     }
 
+    /// Whether a policy is loaded (the service is ready).
+    pub fn ready(&self) -> bool {
+        self.app.current().is_some()
+    }
+
     /// An `invalid_request` deny for a request the front door could not even describe (its
     /// gateway's message is malformed), counted in the metrics under `endpoint`.
     pub fn refuse(&self, message: String, endpoint: Endpoint) -> Answer {
