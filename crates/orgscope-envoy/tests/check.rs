@@ -323,6 +323,11 @@ fn checks_over_grpc_are_counted_in_the_metrics() {
             let req = check(method, path, &[("x-auth-orgs", orgs)], "");
             out.push(code(&client.check(req).await.unwrap().into_inner()));
         }
+        // A message over the limit is refused, never decided (Envoy then denies).
+        let big = "x".repeat(orgscope_envoy::MAX_MESSAGE_BYTES + 1);
+        let req = check("POST", "/v1/accounts", &[("x-auth-orgs", "Asia")], &big);
+        let refused = client.check(req).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::OutOfRange, "{refused:?}");
         out
     });
     assert_eq!(statuses, [OK, PERMISSION_DENIED]);
