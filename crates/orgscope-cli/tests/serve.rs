@@ -854,3 +854,38 @@ fn envoy_drops_forged_scope_and_fails_closed() {
         assert!(!r.text().contains("x-auth-orgs"), "{}", r.text());
     }
 }
+
+#[test]
+fn grpc_door_stops_with_the_service_and_a_busy_port_fails_the_start() {
+    let mut service = zuora_service(&["--grpc-addr", "127.0.0.1:0"]);
+    let grpc = service.grpc();
+    service.signal("TERM");
+    let mut status = None;
+    for _ in 0..500 {
+        status = service.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", service.log());
+    assert!(TcpStream::connect(grpc).is_err(), "ext_authz still listens");
+
+    // ext_authz cannot bind: the whole service exits with the reason, never serves half.
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = common::run(
+        &[
+            "serve",
+            "--policy",
+            "policies/zuora-multi-org.policy",
+            "--listen",
+            "127.0.0.1:0",
+            "--grpc-addr",
+            &busy.local_addr().unwrap().to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = common::stderr(&out);
+    assert!(stderr.contains("error: cannot serve"), "{stderr}");
+}
