@@ -61,6 +61,18 @@ impl Service {
         self.log.lock().unwrap().clone()
     }
 
+    /// Sends `SIGTERM`; the exit code, once the process has drained and exited (10 s at most).
+    fn terminate(&mut self) -> Option<i32> {
+        self.signal("TERM");
+        for _ in 0..500 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// The ext_authz address (`--grpc-addr`), as printed.
     fn grpc(&self) -> SocketAddr {
         let mut addr = None;
@@ -185,16 +197,7 @@ fn sighup_reloads_and_sigterm_drains() {
     assert_eq!(revision(&service), second);
     assert_eq!(get(service.addr, "/health/ready").status, 200);
 
-    service.signal("TERM");
-    let mut status = None;
-    for _ in 0..500 {
-        status = service.child.try_wait().unwrap();
-        if status.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", service.log());
+    assert_eq!(service.terminate(), Some(0), "{}", service.log());
 }
 
 // ---- nginx -----------------------------------------------------------------------------------
@@ -859,16 +862,7 @@ fn envoy_drops_forged_scope_and_fails_closed() {
 fn grpc_door_stops_with_the_service_and_a_busy_port_fails_the_start() {
     let mut service = zuora_service(&["--grpc-addr", "127.0.0.1:0"]);
     let grpc = service.grpc();
-    service.signal("TERM");
-    let mut status = None;
-    for _ in 0..500 {
-        status = service.child.try_wait().unwrap();
-        if status.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", service.log());
+    assert_eq!(service.terminate(), Some(0), "{}", service.log());
     assert!(TcpStream::connect(grpc).is_err(), "ext_authz still listens");
 
     // ext_authz cannot bind: the whole service exits with the reason, never serves half.
