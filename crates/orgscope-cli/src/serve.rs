@@ -22,6 +22,11 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]
     listen: SocketAddr,
+    /// Also serve Envoy ext_authz over gRPC on this address, over the same policy (port 0
+    /// picks a free port; the address is printed on stderr).
+    #[cfg(feature = "envoy")]
+    #[arg(long, value_name = "ADDR")]
+    grpc_addr: Option<SocketAddr>,
     /// Believe the identity headers on forward-auth requests. Only when a trusted
     /// authentication layer sets them and the gateway drops the client's copies; without this
     /// flag every forward-auth request is answered 401.
@@ -141,13 +146,36 @@ pub fn run(args: Args) -> i32 {
     config.timeout = Duration::from_millis(args.timeout_ms);
     config.watch_interval =
         (args.watch_interval_ms > 0).then(|| Duration::from_millis(args.watch_interval_ms));
-    match orgscope_server::run(config) {
+    #[cfg(feature = "envoy")]
+    let grpc = args.grpc_addr;
+    #[cfg(not(feature = "envoy"))]
+    let grpc = None;
+    match serve(config, grpc) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: cannot serve on `{}`: {e}", args.listen);
+            eprintln!("error: cannot serve: {e}");
             2
         }
     }
+}
+
+#[cfg(feature = "envoy")]
+fn serve(config: Config, grpc: Option<SocketAddr>) -> std::io::Result<()> {
+    let Some(grpc) = grpc else {
+        return orgscope_server::run(config);
+    };
+    orgscope_server::run_with(config, move |decider, stopping| async move {
+        let listener = tokio::net::TcpListener::bind(grpc)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("`{grpc}`: {e}")))?;
+        eprintln!("orgscope: ext_authz on grpc://{}", listener.local_addr()?);
+        orgscope_envoy::serve(listener, decider, stopping.wait()).await
+    })
+}
+
+#[cfg(not(feature = "envoy"))]
+fn serve(config: Config, _: Option<SocketAddr>) -> std::io::Result<()> {
+    orgscope_server::run(config)
 }
 
 /// The identity headers, when trusted; names are checked here so a typo fails at start.

@@ -60,6 +60,32 @@ impl Service {
     fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
+
+    /// Sends `SIGTERM`; the exit code, once the process has drained and exited (10 s at most).
+    fn terminate(&mut self) -> Option<i32> {
+        self.signal("TERM");
+        for _ in 0..500 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// The ext_authz address (`--grpc-addr`), as printed.
+    fn grpc(&self) -> SocketAddr {
+        let mut addr = None;
+        eventually("the ext_authz address", || {
+            addr = self
+                .log()
+                .split("ext_authz on grpc://")
+                .nth(1)
+                .and_then(|rest| rest.lines().next()?.parse().ok());
+            addr.is_some()
+        });
+        addr.unwrap()
+    }
 }
 
 impl Drop for Service {
@@ -171,16 +197,7 @@ fn sighup_reloads_and_sigterm_drains() {
     assert_eq!(revision(&service), second);
     assert_eq!(get(service.addr, "/health/ready").status, 200);
 
-    service.signal("TERM");
-    let mut status = None;
-    for _ in 0..500 {
-        status = service.child.try_wait().unwrap();
-        if status.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", service.log());
+    assert_eq!(service.terminate(), Some(0), "{}", service.log());
 }
 
 // ---- nginx -----------------------------------------------------------------------------------
@@ -228,6 +245,25 @@ struct Gateway {
     child: Child,
     addr: SocketAddr,
     _dir: TempDir,
+}
+
+impl Gateway {
+    /// Starts `cmd` (its stdout silenced), and waits until it listens on loopback `port`.
+    fn spawn(name: &str, mut cmd: Command, port: u16, dir: TempDir) -> Gateway {
+        let child = cmd
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        eventually(&format!("{name} to listen"), || {
+            TcpStream::connect(addr).is_ok()
+        });
+        Gateway {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
 }
 
 impl Drop for Gateway {
@@ -297,26 +333,17 @@ http {{
         deploy = deploy.display()
     );
     std::fs::write(dir.path("nginx.conf"), conf).unwrap();
-    let child = Command::new(binary)
-        .args([
-            "-p",
-            &d.to_string(),
-            "-c",
-            "nginx.conf",
-            "-g",
-            "daemon off;",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start nginx");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    eventually("nginx to listen", || TcpStream::connect(addr).is_ok());
-    Gateway {
-        child,
-        addr,
-        _dir: dir,
-    }
+    let mut cmd = Command::new(binary);
+    cmd.args([
+        "-p",
+        &d.to_string(),
+        "-c",
+        "nginx.conf",
+        "-g",
+        "daemon off;",
+    ])
+    .stderr(Stdio::inherit());
+    Gateway::spawn("nginx", cmd, port, dir)
 }
 
 /// Sends a request through nginx with the user of `user` (a request description's `user`).
@@ -370,14 +397,22 @@ fn through(gateway: &Gateway, request: &Value, extra: &[(&str, &str)]) -> http::
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     all.extend_from_slice(extra);
-    http::send(gateway.addr, method, &target, &all, b"")
+    let body = request
+        .get("body")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    if !body.is_empty() {
+        all.push(("content-type", "application/json"));
+    }
+    http::send(gateway.addr, method, &target, &all, body.as_bytes())
 }
 
-/// The requests forward-auth can carry: no body, no entities, no action or object of their own
-/// (nginx sends neither the body nor anything but the request line and headers), and names and
-/// values that travel in a URL and in headers unchanged. A method that is not an upper-case token
-/// (`post`) never reaches the auth service: nginx answers it 400 itself.
-fn forwardable(request: &Value) -> bool {
+/// The requests forward-auth can carry: no body (unless the gateway forwards it, as Envoy
+/// does), no entities, no action or object of their own (nginx sends neither the body nor
+/// anything but the request line and headers), and names and values that travel in a URL and in
+/// headers unchanged. A method that is not an upper-case token (`post`) never reaches the auth
+/// service: nginx answers it 400 itself.
+fn forwardable(request: &Value, with_body: bool) -> bool {
     let plain = |v: &Value| {
         v.as_str().is_some_and(|s| {
             s.bytes()
@@ -394,15 +429,16 @@ fn forwardable(request: &Value) -> bool {
         v.as_object()
             .is_none_or(|o| o.keys().all(|k| keys.contains(&k.as_str())))
     };
+    let mut top_keys = vec!["method", "path", "headers", "query", "user", "tenant"];
+    if with_body {
+        top_keys.push("body");
+    }
     let o = request.as_object().unwrap();
     request["method"]
         .as_str()
         .is_some_and(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()))
         && o.contains_key("path")
-        && only(
-            request,
-            &["method", "path", "headers", "query", "user", "tenant"],
-        )
+        && only(request, &top_keys)
         && only(&request["user"], &["id", "orgs", "default_org"])
         && only(&request["tenant"], &["multi_org"])
         // A user with no orgs would travel as an empty header, which the proxy hop drops: the
@@ -417,31 +453,36 @@ fn forwardable(request: &Value) -> bool {
             .is_some_and(|q| q.values().any(|v| v.as_str() == Some("")))
 }
 
+/// How a gateway is put in front of the service for [`replay_through`].
+struct Front<'a> {
+    /// Flags of `orgscope serve` beyond the policy and the trusted identity headers.
+    serve_args: &'a [&'a str],
+    /// Whether the gateway forwards the request body to orgscope.
+    with_body: bool,
+}
+
 /// Replays every forwardable acceptance row of both shipped policies through a gateway started
 /// by `start(service, upstream)`: the status is `orgscope eval`'s, an allow reaches the upstream
 /// with the decision's scope headers, and forged scope headers never do.
-fn replay_through(name: &str, start: impl Fn(SocketAddr, SocketAddr) -> Gateway) {
+fn replay_through(name: &str, front: Front, start: impl Fn(&Service, SocketAddr) -> Gateway) {
     let upstream = echo_upstream();
     for policy in ["zuora-multi-org", "aep-organization-id"] {
         let (rows, entities) = table(policy);
-        let mut args = policy_args(policy, &entities);
-        args.push("--trust-identity-headers".into());
-        let service = Service::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        let nginx = start(service.addr, upstream);
+        let args = policy_args(policy, &entities);
+        let mut serve_args: Vec<&str> = args.iter().map(String::as_str).collect();
+        serve_args.push("--trust-identity-headers");
+        serve_args.extend_from_slice(front.serve_args);
+        let service = Service::start(&serve_args);
+        let nginx = start(&service, upstream);
         let mut replayed = 0;
-        for row in rows.iter().filter(|r| forwardable(&r["request"])) {
+        let forwarded = rows
+            .iter()
+            .filter(|r| forwardable(&r["request"], front.with_body));
+        for row in forwarded {
             let case = row["case"].as_str().unwrap();
             let request = &row["request"];
             let want = &common::decisions(&common::run(
-                &[
-                    ["eval"].as_slice(),
-                    &args
-                        .iter()
-                        .map(String::as_str)
-                        .take(args.len() - 1)
-                        .collect::<Vec<_>>(),
-                ]
-                .concat(),
+                &[["eval"].as_slice(), &serve_args[..args.len()]].concat(),
                 request.to_string().as_bytes(),
             ))[0];
             let forged = [
@@ -483,6 +524,11 @@ fn replay_through(name: &str, start: impl Fn(SocketAddr, SocketAddr) -> Gateway)
                     "{policy}: {case}"
                 );
                 assert_eq!(get("x-orgscope-decision-id").len(), 1);
+                let labels: Vec<Value> = get("x-orgscope-labels")
+                    .iter()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                assert_eq!(labels, [want["labels"].clone()], "{policy}: {case}");
                 assert!(
                     !seen.iter().any(|(_, v)| v.contains("orged")),
                     "{policy}: {case}: a forged header reached the upstream: {seen:?}"
@@ -509,8 +555,12 @@ fn replay_through(name: &str, start: impl Fn(SocketAddr, SocketAddr) -> Gateway)
 #[test]
 fn nginx_forward_auth_replays_the_acceptance_tables() {
     if let Some(nginx) = binary("nginx") {
-        replay_through("nginx", |service, upstream| {
-            start_nginx(&nginx, service, upstream)
+        let front = Front {
+            serve_args: &[],
+            with_body: false,
+        };
+        replay_through("nginx", front, |service, upstream| {
+            start_nginx(&nginx, service.addr, upstream)
         });
     }
 }
@@ -518,10 +568,22 @@ fn nginx_forward_auth_replays_the_acceptance_tables() {
 #[test]
 fn caddy_forward_auth_replays_the_acceptance_tables() {
     if let Some(caddy) = binary("caddy") {
-        replay_through("caddy", |service, upstream| {
-            start_caddy(&caddy, service, upstream)
+        let front = Front {
+            serve_args: &[],
+            with_body: false,
+        };
+        replay_through("caddy", front, |service, upstream| {
+            start_caddy(&caddy, service.addr, upstream)
         });
     }
+}
+
+/// A shipped gateway configuration with each `(from, to)` replaced.
+fn shipped(file: &str, replacements: &[(&str, String)]) -> String {
+    let text = std::fs::read_to_string(Path::new(common::ROOT).join(file)).unwrap();
+    replacements
+        .iter()
+        .fold(text, |text, (from, to)| text.replace(from, to))
 }
 
 /// Caddy with the shipped `deploy/caddy/Caddyfile`, its addresses pointed at this test's, and its
@@ -529,32 +591,38 @@ fn caddy_forward_auth_replays_the_acceptance_tables() {
 fn start_caddy(binary: &str, service: SocketAddr, upstream: SocketAddr) -> Gateway {
     let dir = TempDir::new("caddy");
     let port = free_port();
-    let shipped =
-        std::fs::read_to_string(Path::new(common::ROOT).join("deploy/caddy/Caddyfile")).unwrap();
-    let conf = shipped
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
-        .replace("127.0.0.1:8181", &service.to_string())
-        .replace("127.0.0.1:3000", &upstream.to_string())
-        .replace("X-Demo-", "X-Test-");
+    let conf = shipped(
+        "deploy/caddy/Caddyfile",
+        &[
+            ("127.0.0.1:8080", format!("127.0.0.1:{port}")),
+            ("127.0.0.1:8181", service.to_string()),
+            ("127.0.0.1:3000", upstream.to_string()),
+            ("X-Demo-", "X-Test-".into()),
+        ],
+    );
     let file = dir.path("Caddyfile");
     std::fs::write(&file, conf).unwrap();
-    let child = Command::new(binary)
-        .args(["run", "--adapter", "caddyfile", "--config"])
+    let mut cmd = Command::new(binary);
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
         .arg(&file)
         .env("HOME", &dir.0)
         .env("XDG_DATA_HOME", &dir.0)
         .env("XDG_CONFIG_HOME", &dir.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start caddy");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    eventually("caddy to listen", || TcpStream::connect(addr).is_ok());
-    Gateway {
-        child,
-        addr,
-        _dir: dir,
-    }
+        .stderr(Stdio::null());
+    Gateway::spawn("caddy", cmd, port, dir)
+}
+
+/// The service on the Zuora policy and its acceptance entities, trusting identity headers.
+fn zuora_service(extra: &[&str]) -> Service {
+    let mut args = vec![
+        "--policy",
+        "policies/zuora-multi-org.policy",
+        "--entities",
+        "crates/orgscope-cli/tests/acceptance/zuora-multi-org.entities.ndjson",
+        "--trust-identity-headers",
+    ];
+    args.extend_from_slice(extra);
+    Service::start(&args)
 }
 
 #[test]
@@ -563,13 +631,7 @@ fn nginx_keeps_404_and_drops_forged_scope() {
         return;
     };
     let upstream = echo_upstream();
-    let service = Service::start(&[
-        "--policy",
-        "policies/zuora-multi-org.policy",
-        "--entities",
-        "crates/orgscope-cli/tests/acceptance/zuora-multi-org.entities.ndjson",
-        "--trust-identity-headers",
-    ]);
+    let service = zuora_service(&[]);
     let nginx = start_nginx(&binary, service.addr, upstream);
     let send = |method: &str, target: &str, headers: &[(&str, &str)]| {
         http::send(nginx.addr, method, target, headers, b"")
@@ -679,4 +741,199 @@ fn jwt_and_identity_headers_are_exclusive_flags() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-key.pem"));
+}
+
+// ---- Envoy -----------------------------------------------------------------------------------
+
+/// Envoy with the shipped `deploy/envoy/envoy.yaml`, its ports pointed at this test's, and its
+/// stand-in authentication layer reading `X-Test-*`.
+fn start_envoy(binary: &str, grpc: SocketAddr, upstream: SocketAddr) -> Gateway {
+    let dir = TempDir::new("envoy");
+    let port = free_port();
+    let conf = shipped(
+        "deploy/envoy/envoy.yaml",
+        &[
+            ("port_value: 8080", format!("port_value: {port}")),
+            ("port_value: 9191", format!("port_value: {}", grpc.port())),
+            (
+                "port_value: 3000",
+                format!("port_value: {}", upstream.port()),
+            ),
+            ("x-demo-", "x-test-".into()),
+        ],
+    );
+    let file = dir.path("envoy.yaml");
+    std::fs::write(&file, conf).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg("-c")
+        .arg(&file)
+        .args(["--disable-hot-restart", "--concurrency", "1", "-l", "error"])
+        .stderr(Stdio::inherit());
+    Gateway::spawn("envoy", cmd, port, dir)
+}
+
+#[test]
+fn envoy_ext_authz_replays_the_acceptance_tables() {
+    if let Some(envoy) = common::envoy() {
+        let front = Front {
+            serve_args: &["--grpc-addr", "127.0.0.1:0"],
+            with_body: true,
+        };
+        replay_through("envoy", front, |service, upstream| {
+            start_envoy(&envoy, service.grpc(), upstream)
+        });
+    }
+}
+
+#[test]
+fn envoy_drops_forged_scope_and_fails_closed() {
+    let Some(binary) = common::envoy() else {
+        return;
+    };
+    let upstream = echo_upstream();
+    let service = zuora_service(&["--grpc-addr", "127.0.0.1:0"]);
+    let envoy = start_envoy(&binary, service.grpc(), upstream);
+    let send = |method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]| {
+        http::send(envoy.addr, method, target, headers, body)
+    };
+    let upstream_saw = |r: &http::Reply| -> Vec<(String, String)> {
+        assert_eq!(r.status, 200, "{}", r.text());
+        serde_json::from_slice(&r.body).unwrap()
+    };
+    // Forged scope headers, repeated and in any case: the upstream sees orgscope's only.
+    let r = send(
+        "POST",
+        "/query/jobs",
+        &[
+            ("x-test-orgs", "Asia"),
+            ("x-orgscope-visible-orgs", "Forged"),
+            ("X-Orgscope-Visible-Orgs", "Forged2"),
+            ("x-orgscope-labels", r#"[{"org":"Forged"}]"#),
+            ("x-orgscope-decision-id", "forged"),
+            ("x-orgscope-anything", "forged"),
+        ],
+        b"",
+    );
+    let seen = upstream_saw(&r);
+    assert!(!seen.iter().any(|(_, v)| v.contains("orged")), "{seen:?}");
+    let visible: Vec<&str> = seen
+        .iter()
+        .filter(|(n, _)| n == "x-orgscope-visible-orgs")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(visible, ["Asia"]);
+    // Multi-Org off: no visible set at all, and the client's forged one is removed.
+    let r = send(
+        "POST",
+        "/query/jobs",
+        &[
+            ("x-test-orgs", "Asia"),
+            ("x-test-multi-org", "false"),
+            ("x-orgscope-visible-orgs", "Japan"),
+        ],
+        b"",
+    );
+    let seen = upstream_saw(&r);
+    assert!(
+        !seen.iter().any(|(n, _)| n == "x-orgscope-visible-orgs"),
+        "{seen:?}"
+    );
+    // The client cannot be its own authentication layer: its X-Auth-Orgs is replaced.
+    let r = send("POST", "/query/jobs", &[("x-auth-orgs", "Asia")], b"");
+    assert_eq!(r.status, 401, "{}", r.text());
+    // An object in an org the user cannot see is 404, like one that does not exist.
+    let hidden = send(
+        "GET",
+        "/v1/accounts/A-China",
+        &[("x-test-orgs", "Asia")],
+        b"",
+    );
+    let missing = send(
+        "GET",
+        "/v1/accounts/A-Nowhere",
+        &[("x-test-orgs", "Asia")],
+        b"",
+    );
+    assert_eq!((hidden.status, missing.status), (404, 404));
+    assert_eq!(hidden.json()["errors"][0]["code"], "not_found");
+    // Envoy resolves dot segments before the check, so orgscope decides the path the upstream
+    // gets; an encoded slash is refused.
+    let r = send(
+        "GET",
+        "/v1/accounts/A-Asia/../A-China",
+        &[("x-test-orgs", "Asia")],
+        b"",
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = send(
+        "GET",
+        "/v1/accounts/A-Asia%2F..%2FA-China",
+        &[("x-test-orgs", "Asia")],
+        b"",
+    );
+    assert!(r.status >= 400, "{}", r.status);
+    // A create is decided on its body: an org the user lacks is refused, a body that is not JSON
+    // is an invalid request, never a create without an org.
+    let json = [
+        ("x-test-orgs", "Asia"),
+        ("content-type", "application/json"),
+    ];
+    let r = send(
+        "POST",
+        "/v1/accounts",
+        &json,
+        br#"{"organizationLabel": "China"}"#,
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = send(
+        "POST",
+        "/v1/accounts",
+        &json,
+        br#"{"organizationLabel": "Asia"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send("POST", "/v1/accounts", &json, b"organizationLabel=Asia");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["code"], "invalid_request");
+    // A body too large to check whole is refused by Envoy, not checked in part.
+    let big = format!(
+        r#"{{"organizationLabel": "Asia", "pad": "{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let r = send("POST", "/v1/accounts", &json, big.as_bytes());
+    assert_eq!(r.status, 413);
+
+    // orgscope down: Envoy denies (503), and nothing reaches the upstream.
+    drop(service);
+    for _ in 0..3 {
+        let r = send("POST", "/query/jobs", &[("x-test-orgs", "Asia")], b"");
+        assert_eq!(r.status, 503, "{}", r.text());
+        assert!(!r.text().contains("x-auth-orgs"), "{}", r.text());
+    }
+}
+
+#[test]
+fn grpc_door_stops_with_the_service_and_a_busy_port_fails_the_start() {
+    let mut service = zuora_service(&["--grpc-addr", "127.0.0.1:0"]);
+    let grpc = service.grpc();
+    assert_eq!(service.terminate(), Some(0), "{}", service.log());
+    assert!(TcpStream::connect(grpc).is_err(), "ext_authz still listens");
+
+    // ext_authz cannot bind: the whole service exits with the reason, never serves half.
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = common::run(
+        &[
+            "serve",
+            "--policy",
+            "policies/zuora-multi-org.policy",
+            "--listen",
+            "127.0.0.1:0",
+            "--grpc-addr",
+            &busy.local_addr().unwrap().to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = common::stderr(&out);
+    assert!(stderr.contains("error: cannot serve"), "{stderr}");
 }

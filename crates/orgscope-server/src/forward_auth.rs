@@ -1,6 +1,7 @@
 //! Forward-auth (nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`): the
 //! original request, as the gateway describes it in headers, becomes a typed [`Request`].
 
+use crate::check::Original;
 use crate::jwt::Jwt;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use indexmap::IndexMap;
@@ -96,13 +97,28 @@ const HOP_BY_HOP: [&str; 10] = [
     "content-length",
 ];
 
-/// Builds the request description of the original request from the auth request's headers.
-pub(crate) fn describe(
+/// The original request line (method, target, host) from the auth request's headers.
+pub(crate) fn request_line(
     headers: &HeaderMap,
     flavour: Flavour,
+) -> Result<(&str, &str, Option<&str>), String> {
+    let method = required(headers, flavour.method_header())?;
+    let uri = required(headers, flavour.uri_header())?;
+    let host = match flavour {
+        Flavour::Forwarded => single(headers, "x-forwarded-host")?,
+        Flavour::Nginx => None,
+    };
+    Ok((method, uri, host))
+}
+
+/// Builds the request description of the original request, the user from the one configured
+/// identity source.
+pub(crate) fn describe(
+    original: &Original<'_>,
     who: Who<'_>,
     id: &str,
 ) -> Result<Request, Refusal> {
+    let headers = original.headers;
     let (user, multi_org) = identify(headers, who)?;
     // What said who the user is never reaches the policy (nor the decision log).
     let identity_headers: Vec<&HeaderName> = match who {
@@ -110,9 +126,7 @@ pub(crate) fn describe(
         Who::Jwt(_) => vec![&BEARER_HEADER],
         Who::Nobody => Vec::new(),
     };
-    let method = required(headers, flavour.method_header())?;
-    let uri = required(headers, flavour.uri_header())?;
-    let uri = uri.split('#').next().unwrap_or_default();
+    let uri = original.target.split('#').next().unwrap_or_default();
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
     check_path(path)?;
     let mut described: IndexMap<String, Values> = IndexMap::new();
@@ -135,14 +149,13 @@ pub(crate) fn describe(
         let value = text(name.as_str(), value)?;
         push(&mut described, name.as_str(), value.to_string());
     }
-    if flavour == Flavour::Forwarded {
-        if let Some(host) = single(headers, "x-forwarded-host").map_err(Refusal::Invalid)? {
-            described.insert("host".into(), Values::One(host.to_string()));
-        }
+    if let Some(host) = original.host {
+        described.insert("host".into(), Values::One(host.to_string()));
     }
     Ok(Request {
         id: Some(id.into()),
-        method: Some(method.to_string()),
+        method: Some(original.method.to_string()),
+        body: body(original.body)?,
         path: Some(path.to_string()),
         headers: described,
         query: parse_query(query)?,
@@ -153,6 +166,17 @@ pub(crate) fn describe(
         }),
         ..Request::default()
     })
+}
+
+/// The body as JSON: absent or empty is no body; anything else that is not JSON is refused, so
+/// the policy never decides a create on a body the upstream reads differently.
+fn body(bytes: Option<&[u8]>) -> Result<Option<serde_json::Value>, Refusal> {
+    match bytes.filter(|b| !b.trim_ascii().is_empty()) {
+        None => Ok(None),
+        Some(b) => serde_json::from_slice(b)
+            .map(Some)
+            .map_err(|e| Refusal::Invalid(format!("the request body is not JSON: {e}"))),
+    }
 }
 
 /// Refuses a path the upstream might resolve to another one than orgscope decided on: dot
@@ -249,10 +273,8 @@ fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Str
     }
 }
 
-fn required<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Refusal> {
-    single(headers, name)
-        .map_err(Refusal::Invalid)?
-        .ok_or_else(|| Refusal::Invalid(format!("the gateway sent no `{name}` header")))
+fn required<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, String> {
+    single(headers, name)?.ok_or_else(|| format!("the gateway sent no `{name}` header"))
 }
 
 fn text<'h>(name: &str, value: &'h HeaderValue) -> Result<&'h str, Refusal> {
@@ -322,8 +344,10 @@ fn decode(s: &str) -> Result<String, Refusal> {
         .map_err(|_| Refusal::Invalid(format!("the query string `{s}` is not UTF-8 once decoded")))
 }
 
-/// The headers that tell the upstream what an allow scopes it to.
-pub(crate) fn scope_headers(d: &Decision) -> Vec<(&'static str, String)> {
+/// The headers that tell the upstream what an allow scopes it to (every value ASCII): the
+/// visible orgs (a comma list, absent when the request is not org-scoped), whether unlabeled
+/// records are included, and the labels as JSON.
+pub fn scope_headers(d: &Decision) -> Vec<(&'static str, String)> {
     let mut out = Vec::with_capacity(4);
     if let Some(orgs) = &d.visible_orgs {
         let list: Vec<String> = orgs.iter().map(|o| header_safe(o)).collect();

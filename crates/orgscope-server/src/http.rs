@@ -1,7 +1,8 @@
 //! Routing and the HTTP answers: decide (one request or an NDJSON stream), forward-auth,
 //! health, readiness and metrics.
 
-use crate::forward_auth::{self, Flavour, Refusal};
+use crate::check::{self, Decider, Original, Verdict};
+use crate::forward_auth::{self, Flavour};
 use crate::log::Asked;
 use crate::metrics::Endpoint;
 use crate::state::{App, Loaded};
@@ -16,7 +17,6 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
 pub(crate) type Reply = Response<BoxBody<Bytes, Infallible>>;
@@ -339,34 +339,36 @@ fn forward_auth(
     req: Request<Incoming>,
 ) -> Pin<Box<dyn std::future::Future<Output = Reply> + Send>> {
     Box::pin(async move {
-        let start = Instant::now();
         let nginx = nginx_mode(&req);
         let flavour = if nginx {
             Flavour::Nginx
         } else {
             Flavour::Forwarded
         };
-        let id = app.decision_id();
-        let decision = match forward_auth::describe(req.headers(), flavour, app.who(), &id) {
-            Ok(request) => app.decide(
-                &loaded,
-                Endpoint::ForwardAuth,
-                &id,
-                Asked::Request(&request),
-            ),
-            Err(Refusal::Invalid(m)) => {
-                let d = Decision::invalid_request(Some(id.clone().into()), m);
-                app.metrics
-                    .decision(Endpoint::ForwardAuth, &d, start.elapsed());
-                d
+        let headers = req.headers();
+        let answer = match forward_auth::request_line(headers, flavour) {
+            Ok((method, target, host)) => {
+                let original = Original {
+                    method,
+                    target,
+                    host,
+                    headers,
+                    body: None,
+                };
+                check::decide(&app, &loaded, &original, Endpoint::ForwardAuth)
             }
-            Err(Refusal::Unauthenticated(m)) => {
-                app.metrics.unauthenticated();
+            Err(m) => Decider { app: app.clone() }.refuse(m, Endpoint::ForwardAuth),
+        };
+        let id = answer.id;
+        let decision = match answer.verdict {
+            Verdict::Decided(d) => d,
+            Verdict::Unauthenticated(m) => {
                 let mut r = plain(StatusCode::UNAUTHORIZED, &format!("{m}\n"));
                 set(&mut r, "x-orgscope-decision-id", &id);
                 set(&mut r, "x-orgscope-status", "401");
                 return r;
             }
+            Verdict::Unavailable(m) => return unavailable(&id, &m),
         };
         let mut r = if decision.is_allow() {
             let mut r = plain(StatusCode::OK, "");

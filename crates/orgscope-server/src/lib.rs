@@ -17,6 +17,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod check;
 mod forward_auth;
 mod http;
 mod jwt;
@@ -25,9 +26,11 @@ mod metrics;
 mod state;
 mod stores;
 
-pub use forward_auth::IdentityHeaders;
+pub use check::{Answer, Decider, Original, Verdict};
+pub use forward_auth::{scope_headers, IdentityHeaders};
 pub use jwt::{Jwt, JwtAlgorithm, JwtClaims};
 pub use log::DecisionLog;
+pub use metrics::Endpoint;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -144,6 +147,13 @@ impl Server {
         self.app.reload()
     }
 
+    /// A handle another front door decides through, sharing this service's policy and limits.
+    pub fn decider(&self) -> Decider {
+        Decider {
+            app: self.app.clone(),
+        }
+    }
+
     /// Stops accepting, lets the requests in progress finish, and returns.
     pub fn stop(mut self) -> io::Result<()> {
         self.shutdown()
@@ -167,12 +177,37 @@ impl Drop for Server {
     }
 }
 
+/// Completes when the service is stopping: a front door started by [`run_with`] stops
+/// accepting then, and finishes the requests in progress.
+#[derive(Debug, Clone)]
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Waits until the service is stopping.
+    pub async fn wait(mut self) {
+        let _ = self.0.wait_for(|stopping| *stopping).await;
+    }
+}
+
 /// Runs the service in this process until `SIGTERM` or `SIGINT` (then drains the requests in
 /// progress); `SIGHUP` reloads the policy. Prints `listening on http://ADDR` to stderr.
 pub fn run(config: Config) -> io::Result<()> {
+    run_with(config, |_, _| async { Ok(()) })
+}
+
+/// [`run`], with one more front door over the same hot-reloaded policy: `door` is spawned on
+/// the service's runtime with a [`Decider`] and a [`Stopping`]. Should it fail, the whole
+/// service stops and its error is returned.
+pub fn run_with<F, Fut>(config: Config, door: F) -> io::Result<()>
+where
+    F: FnOnce(Decider, Stopping) -> Fut,
+    Fut: Future<Output = io::Result<()>> + Send + 'static,
+{
     let rt = runtime()?;
     rt.block_on(async {
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", config.listen)))?;
         eprintln!("orgscope: listening on http://{}", listener.local_addr()?);
         let app = Arc::new(App::new(config, tokio::runtime::Handle::current())?);
         let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -185,14 +220,42 @@ pub fn run(config: Config) -> io::Result<()> {
                 let _ = tokio::task::spawn_blocking(move || app.reload()).await;
             }
         });
-        let stop = async move {
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let mut door = tokio::spawn(door(Decider { app: app.clone() }, Stopping(stopped)));
+        let mut door_done = false;
+        let mut failed = None;
+        let stop = async {
+            let door_failed = async {
+                let e = match (&mut door).await {
+                    Ok(Ok(())) => {
+                        // A door that has nothing more to do leaves the service running.
+                        door_done = true;
+                        return std::future::pending().await;
+                    }
+                    Ok(Err(e)) => e,
+                    Err(e) => io::Error::other(e),
+                };
+                door_done = true;
+                e
+            };
             tokio::select! {
                 _ = terminate.recv() => {}
                 _ = interrupt.recv() => {}
+                e = door_failed => failed = Some(e),
             }
             eprintln!("orgscope: shutting down");
         };
-        serve(listener, app, stop).await
+        let timeout = app.config.timeout;
+        serve(listener, app, stop).await?;
+        let _ = stopping.send(true);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if !door_done {
+            // The other front door drains within the same time limit.
+            let _ = tokio::time::timeout(timeout, door).await;
+        }
+        Ok(())
     })
 }
 

