@@ -87,7 +87,7 @@ if [ -z "${SKIP_BATCH:-}" ]; then
   say ""
   say "## \`orgscope eval\` NDJSON, end to end"
   say ""
-  say "$(printf "%'d" "$BATCH_LINES") requests ($(du -h "$f" | cut -f1)), $BATCH_ROUNDS rounds; in each, one job, two jobs and the JSON floor (\`serde_json::Value\` per line, nothing else) run back to back; the output is counted by `wc -l` through a pipe."
+  say "$BATCH_LINES requests ($(du -h "$f" | cut -f1)), $BATCH_ROUNDS rounds; in each, one job, two jobs and the JSON floor (\`serde_json::Value\` per line, nothing else) run back to back; the output is counted by \`wc -l\` through a pipe."
   say ""
   say "| round | 1 job | 2 jobs | JSON floor | 1 job ÷ floor | 2 jobs ÷ 1 job |"
   say "|---:|---:|---:|---:|---:|---:|"
