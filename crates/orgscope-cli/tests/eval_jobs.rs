@@ -32,7 +32,7 @@ fn mixed_batch(lines: usize) -> Vec<u8> {
         if i == lines / 2 {
             // Over the default request size limit: refused, the batch goes on.
             out.extend_from_slice(br#"{"id":"big","user":{"orgs":[""#);
-            out.extend(std::iter::repeat_n(b'a', 2 << 20));
+            out.resize(out.len() + (2 << 20), b'a');
             out.extend_from_slice(b"\"]}}\n");
         }
         let line = kinds[i % kinds.len()];
