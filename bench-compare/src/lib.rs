@@ -276,12 +276,15 @@ struct CedarType {
     via: String,
 }
 
+/// The application's routes: method → path → action and object type.
+type RouteTable = HashMap<String, HashMap<String, (String, Option<String>)>>;
+
 /// An application that asks Cedar: its route and type tables, and one policy set per action.
 pub struct CedarApp {
     query: cedar::PolicySet,
     create: cedar::PolicySet,
     authorizer: cedar::Authorizer,
-    routes: HashMap<String, HashMap<String, (String, Option<String>)>>,
+    routes: RouteTable,
     types: HashMap<String, CedarType>,
     user_type: cedar::EntityTypeName,
     org_type: cedar::EntityTypeName,

@@ -108,7 +108,7 @@ fn jobs_answer_a_pretty_printed_document_as_one_request() {
 #[test]
 fn jobs_must_be_at_least_one() {
     for bad in ["0", "-1", "x", "100000"] {
-        let out = eval(&["--jobs", bad], b"");
+        let out = eval(&[&format!("--jobs={bad}")], b"");
         assert_eq!(out.status.code(), Some(2), "--jobs {bad}");
         assert!(stderr(&out).contains("--jobs"), "{}", stderr(&out));
     }
