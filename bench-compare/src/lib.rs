@@ -375,9 +375,8 @@ impl CedarApp {
         .ok()?;
         let mut context = Vec::new();
         if let Some(raw) = req.headers.get("Zuora-Org-Ids") {
-            if header_orgs(raw).next().is_none() {
-                return None;
-            }
+            // An empty list is refused (orgscope: `invalid_request`).
+            header_orgs(raw).next()?;
             let ids = cedar::RestrictedExpression::new_set(header_orgs(raw).map(org));
             context.push(("orgIds".to_string(), ids));
         }
