@@ -1,36 +1,39 @@
-//! The same multi-org decisions made by orgscope, cedar-policy and regorus (issue 5).
+//! The same multi-org decisions made by orgscope, cedar-policy and regorus (issues 5 and 13).
 //!
-//! A [`World`] is one policy written three ways: orgscope's policy language, a Cedar policy set
-//! and a Rego package with its data. A [`Scenario`] is one request, and [`World::prepare`] turns
-//! it into each engine's native input: orgscope's request description (JSON and parsed), the
-//! same JSON as Rego's `input`, and Cedar requests plus an entity store (native and as Cedar's
-//! JSON formats). [`World::outcomes`] asks all engines and returns comparable [`Outcome`]s, so
-//! the benchmark can assert that they agree before it times anything.
+//! A [`World`] is one policy written three ways: orgscope's policy language, two generic Cedar
+//! policies with the application around them ([`CedarApp`]), and a Rego package with its data.
+//! A [`Scenario`] is one request, and [`World::prepare`] turns it into each engine's native
+//! input. [`World::outcomes`] asks all engines and returns comparable [`Outcome`]s, so the
+//! benchmark can assert that they agree before it times anything.
 //!
-//! How each engine is used (the idioms, and what the application must do around it):
-//! - **orgscope**: `Policy::evaluate` on a parsed [`orgscope::Request`], or
-//!   `Policy::evaluate_json` on its text. One call gives allow/deny, the visible set and labels.
-//! - **Cedar** (schema-less): users are members of their orgs (`User in Org`), objects carry
-//!   their org as an attribute, and there is one `permit` per action. Cedar cannot return a set,
-//!   so for a query the application authorizes "may the user see org X" once per org of
-//!   `Zuora-Org-Ids` ([`CedarInput::requests`] has one request per org) and the visible set is
-//!   the orgs allowed. A second variant, `cedar_set`, makes one authorization with
-//!   `principal.orgs.containsAll(context.orgIds)` (allow/deny only). For a create the resource
-//!   is the parent object; the label is the parent's org, read by the application.
-//! - **regorus**: the Rego package `policies/orgscope.rego`; the org directory, object types and
-//!   routes are data loaded once; the input is orgscope's request description as is;
-//!   `Engine::set_input` + `Engine::eval_rule("data.orgscope.decision")`.
+//! Each engine in its best idiomatic form:
+//! - **orgscope**: `Policy::evaluate` on a parsed [`orgscope::Request`], `Policy::evaluate_as`
+//!   with a principal resolved once, or `Policy::evaluate_json` on the text. One call gives
+//!   allow/deny, the visible set and labels.
+//! - **Cedar** (schema-less): the application reads the same request description with serde
+//!   (borrowed strings), finds the action in its route table and the parent in its type table,
+//!   builds one `Request` and its `Entities` (the user with an `orgs` attribute, the parent of a
+//!   create with an `org` attribute) and makes one `is_authorized` call against the one policy
+//!   of that action. The policies are generic: one for queries, one for creates of any type.
+//!   Cedar answers allow/deny; the visible set and the label are the application's.
+//! - **regorus** (default features): the Rego package `policies/orgscope.rego`, with the org
+//!   directory, object types and routes loaded once as data; the input is orgscope's request
+//!   description as is. Both of its evaluators: the interpreter (`Engine::eval_rule`) and the
+//!   bytecode VM ("RVM": the policy compiled once to a `Program`, run by a `RegoVM`).
 
 use cedar_policy as cedar;
+use serde::Deserialize;
 use serde_json::{json, Value as Json};
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The Rego package (generic: the policy-specific parts are data).
 pub const REGO_POLICY: &str = include_str!("../policies/orgscope.rego");
-/// The Cedar policy set for the shipped Zuora policy.
-pub const ZUORA_CEDAR: &str = include_str!("../policies/zuora.cedar");
+/// The Cedar policies (generic: one per action, whatever the policy's size).
+pub const CEDAR_POLICIES: &str = include_str!("../policies/zuora.cedar");
 /// The rule whose value is Rego's decision.
 pub const REGO_RULE: &str = "data.orgscope.decision";
 
@@ -171,32 +174,273 @@ pub struct Outcome {
     pub label: Option<String>,
 }
 
-/// Cedar's native input for one decision: one or more requests over one entity store.
+/// Which of the application's Cedar policies applies to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CedarAction {
+    /// A query: the `query` policy.
+    Query,
+    /// A create: the `create` policy.
+    Create,
+}
+
+/// Cedar's input for one decision: one request, its entities, and the policy that applies.
 pub struct CedarInput {
-    /// The resource id each request is about, and the request.
-    pub requests: Vec<(String, cedar::Request)>,
-    /// The entities.
+    /// The policy set to ask.
+    pub action: CedarAction,
+    /// The request.
+    pub request: cedar::Request,
+    /// The user and the parent of a create.
     pub entities: cedar::Entities,
-    /// The application denies without asking Cedar (e.g. a create without its parent id).
-    pub app_deny: bool,
 }
 
 /// One scenario in every engine's input format, built outside the timed loop.
 pub struct Prepared {
-    /// orgscope's request description (also Rego's input).
+    /// orgscope's request description (also Rego's input and the Cedar application's input).
     pub json: String,
     /// The parsed request.
     pub request: orgscope::Request,
+    /// The user, resolved once against the policy (a caller that caches its users).
+    pub principal: orgscope::Principal,
     /// Rego's input, parsed.
     pub rego_input: regorus::Value,
-    /// Cedar, one authorization per org (queries) or per parent (creates).
-    pub cedar: CedarInput,
-    /// Cedar's input as JSON (entities, context, requests).
-    pub cedar_json: String,
-    /// Cedar, the one-call `containsAll` variant (queries only).
-    pub cedar_set: Option<CedarInput>,
-    /// Its JSON.
-    pub cedar_set_json: Option<String>,
+    /// Cedar's input, or None when the application denies without asking Cedar.
+    pub cedar: Option<CedarInput>,
+}
+
+/// A route of the application: `METHOD path` → action and object type.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The HTTP method.
+    pub method: String,
+    /// The path (templates such as `{accountId}` are left to orgscope and Rego).
+    pub path: String,
+    /// `query`, `create`, `read`, ...
+    pub action: String,
+    /// The object type.
+    pub object: Option<String>,
+}
+
+fn route(method: &str, path: &str, action: &str, object: Option<&str>) -> Route {
+    Route {
+        method: method.into(),
+        path: path.into(),
+        action: action.into(),
+        object: object.map(str::to_string),
+    }
+}
+
+/// How the application reads orgscope's request description for Cedar: only the fields its
+/// Cedar policies need, strings borrowed where the JSON has no escapes.
+#[derive(Deserialize)]
+struct AppRequest<'a> {
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    path: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    object: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    headers: HashMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(borrow, default)]
+    body: HashMap<Cow<'a, str>, Json>,
+    #[serde(borrow)]
+    user: AppUser<'a>,
+    #[serde(borrow, default)]
+    entities: Vec<AppEntity<'a>>,
+}
+
+#[derive(Deserialize)]
+struct AppUser<'a> {
+    #[serde(borrow, default)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    orgs: Vec<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct AppEntity<'a> {
+    #[serde(borrow, rename = "type")]
+    ty: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    org: Cow<'a, str>,
+}
+
+/// The parent of a create, as the application's type table knows it.
+struct CedarType {
+    parent: String,
+    parent_type: cedar::EntityTypeName,
+    via: String,
+}
+
+/// The application's routes: method → path → action and object type.
+type RouteTable = HashMap<String, HashMap<String, (String, Option<String>)>>;
+
+/// An application that asks Cedar: its route and type tables, and one policy set per action.
+pub struct CedarApp {
+    query: cedar::PolicySet,
+    create: cedar::PolicySet,
+    authorizer: cedar::Authorizer,
+    routes: RouteTable,
+    types: HashMap<String, CedarType>,
+    user_type: cedar::EntityTypeName,
+    org_type: cedar::EntityTypeName,
+    query_action: cedar::EntityUid,
+    create_action: cedar::EntityUid,
+    tenant: cedar::EntityUid,
+}
+
+fn type_name_of(name: &str) -> cedar::EntityTypeName {
+    cedar::EntityTypeName::from_str(name).expect("cedar type name")
+}
+
+fn uid(ty: &cedar::EntityTypeName, id: &str) -> cedar::EntityUid {
+    cedar::EntityUid::from_type_name_and_id(ty.clone(), cedar::EntityId::new(id))
+}
+
+/// The orgs of a `Zuora-Org-Ids` value: split on commas, trimmed, empty items dropped.
+fn header_orgs(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl CedarApp {
+    fn new(routes: &[Route], types: &HashMap<String, TypeInfo>) -> CedarApp {
+        let all = cedar::PolicySet::from_str(CEDAR_POLICIES).expect("cedar policies");
+        let only = |id: &str| {
+            let mut set = cedar::PolicySet::new();
+            for p in all.policies() {
+                if p.annotation("id") == Some(id) {
+                    set.add(p.clone()).expect("cedar policy");
+                }
+            }
+            set
+        };
+        let mut table: HashMap<String, HashMap<String, (String, Option<String>)>> = HashMap::new();
+        for r in routes {
+            table
+                .entry(r.method.clone())
+                .or_default()
+                .insert(r.path.clone(), (r.action.clone(), r.object.clone()));
+        }
+        let action = type_name_of("Action");
+        CedarApp {
+            query: only("query"),
+            create: only("create"),
+            authorizer: cedar::Authorizer::new(),
+            routes: table,
+            types: types
+                .iter()
+                .map(|(name, t)| {
+                    let ty = CedarType {
+                        parent: t.parent.clone(),
+                        parent_type: type_name_of(&cedar_type(&t.parent)),
+                        via: t.via.clone(),
+                    };
+                    (name.clone(), ty)
+                })
+                .collect(),
+            user_type: type_name_of("User"),
+            org_type: type_name_of("Org"),
+            query_action: uid(&action, "query"),
+            create_action: uid(&action, "create"),
+            tenant: uid(&type_name_of("Tenant"), "t"),
+        }
+    }
+
+    /// The application's glue: orgscope's request description (serde, borrowed strings) → the
+    /// action's Cedar request and entities. None: the application denies without asking Cedar
+    /// (malformed request, no route, no policy for the action, a create without its parent id
+    /// or with an empty `Zuora-Org-Ids`).
+    pub fn input(&self, json: &str) -> Option<CedarInput> {
+        let req: AppRequest<'_> = serde_json::from_str(json).ok()?;
+        let (action, object) = match (&req.action, &req.method, &req.path) {
+            (Some(a), _, _) => (a.as_ref(), req.object.as_deref()),
+            (None, Some(m), Some(p)) => {
+                let (a, o) = self.routes.get(m.as_ref())?.get(p.as_ref())?;
+                (a.as_str(), o.as_deref())
+            }
+            _ => return None,
+        };
+        let org = |o: &str| cedar::RestrictedExpression::new_entity_uid(uid(&self.org_type, o));
+        let principal = uid(&self.user_type, &req.user.id);
+        let orgs = cedar::RestrictedExpression::new_set(req.user.orgs.iter().map(|o| org(o)));
+        let user = cedar::Entity::new(
+            principal.clone(),
+            HashMap::from([("orgs".to_string(), orgs)]),
+            HashSet::new(),
+        )
+        .ok()?;
+        let mut context = Vec::new();
+        if let Some(raw) = req.headers.get("Zuora-Org-Ids") {
+            // An empty list is refused (orgscope: `invalid_request`).
+            header_orgs(raw).next()?;
+            let ids = cedar::RestrictedExpression::new_set(header_orgs(raw).map(org));
+            context.push(("orgIds".to_string(), ids));
+        }
+        let context = cedar::Context::from_pairs(context).ok()?;
+        let (action, uid_action, resource, entities) = match action {
+            "query" => (
+                CedarAction::Query,
+                &self.query_action,
+                self.tenant.clone(),
+                vec![user],
+            ),
+            "create" => {
+                let t = self.types.get(object?)?;
+                let parent_id = req.body.get(t.via.as_str())?.as_str()?;
+                let resource = uid(&t.parent_type, parent_id);
+                let mut entities = vec![user];
+                // Only the parent matters to the policy; a parent the request does not
+                // describe is not in the store, and Cedar denies.
+                if let Some(e) = req
+                    .entities
+                    .iter()
+                    .find(|e| e.ty == t.parent.as_str() && e.id == parent_id)
+                {
+                    let attrs = HashMap::from([("org".to_string(), org(&e.org))]);
+                    entities
+                        .push(cedar::Entity::new(resource.clone(), attrs, HashSet::new()).ok()?);
+                }
+                (CedarAction::Create, &self.create_action, resource, entities)
+            }
+            _ => return None,
+        };
+        let request =
+            cedar::Request::new(principal, uid_action.clone(), resource, context, None).ok()?;
+        Some(CedarInput {
+            action,
+            request,
+            entities: cedar::Entities::from_entities(entities, None).ok()?,
+        })
+    }
+
+    /// One authorization, against the policy of the request's action.
+    #[inline]
+    pub fn authorize(&self, input: &CedarInput) -> bool {
+        let policies = match input.action {
+            CedarAction::Query => &self.query,
+            CedarAction::Create => &self.create,
+        };
+        self.authorizer
+            .is_authorized(&input.request, policies, &input.entities)
+            .decision()
+            == cedar::Decision::Allow
+    }
+
+    /// From a prebuilt input (None: the application denied).
+    #[inline]
+    pub fn eval(&self, input: Option<&CedarInput>) -> bool {
+        input.is_some_and(|i| self.authorize(i))
+    }
+
+    /// From the request description: the glue, then one authorization.
+    #[inline]
+    pub fn eval_json(&self, json: &str) -> bool {
+        self.input(json).is_some_and(|i| self.authorize(&i))
+    }
 }
 
 /// One policy, written for each engine.
@@ -205,12 +449,13 @@ pub struct World {
     pub name: String,
     /// orgscope.
     pub orgscope: orgscope::Policy,
-    /// Cedar.
-    pub cedar: cedar::PolicySet,
-    /// Cedar's authorizer.
-    pub authorizer: cedar::Authorizer,
-    /// Rego: policy and data loaded.
+    /// The application asking Cedar.
+    pub cedar: CedarApp,
+    /// regorus's interpreter: policy and data loaded.
     pub rego: regorus::Engine,
+    /// The same policy compiled for regorus's bytecode VM (RVM).
+    pub rvm: Arc<regorus::rvm::Program>,
+    rego_data: regorus::Value,
     /// Object types for creates.
     pub types: HashMap<String, TypeInfo>,
 }
@@ -228,20 +473,61 @@ pub fn cedar_type(name: &str) -> String {
         .collect()
 }
 
-fn uid_json(ty: &str, id: &str) -> Json {
-    json!({"type": ty, "id": id})
-}
-
-fn rego_engine(data: Json) -> regorus::Engine {
-    let mut e = regorus::Engine::new();
-    e.add_policy("orgscope.rego".to_string(), REGO_POLICY.to_string())
-        .expect("rego policy");
-    e.add_data(regorus::Value::from_json_str(&data.to_string()).expect("rego data"))
-        .expect("rego data");
-    e
+fn rego_data(
+    orgs: serde_json::Map<String, Json>,
+    types: &HashMap<String, TypeInfo>,
+    routes: &[Route],
+) -> regorus::Value {
+    let routes: serde_json::Map<String, Json> = routes
+        .iter()
+        .map(|r| {
+            let mut v = json!({"action": r.action});
+            if let Some(o) = &r.object {
+                v["object"] = json!(o);
+            }
+            (format!("{} {}", r.method, r.path), v)
+        })
+        .collect();
+    let types: serde_json::Map<String, Json> = types
+        .iter()
+        .map(|(k, t)| (k.clone(), json!({"parent": t.parent, "via": t.via})))
+        .collect();
+    let data = json!({"orgs": orgs, "types": types, "routes": routes});
+    regorus::Value::from_json_str(&data.to_string()).expect("rego data")
 }
 
 impl World {
+    fn new(
+        name: String,
+        orgscope: orgscope::Policy,
+        orgs: serde_json::Map<String, Json>,
+        types: HashMap<String, TypeInfo>,
+        routes: &[Route],
+    ) -> World {
+        let data = rego_data(orgs, &types, routes);
+        let mut rego = regorus::Engine::new();
+        rego.add_policy("orgscope.rego".to_string(), REGO_POLICY.to_string())
+            .expect("rego policy");
+        rego.add_data(data.clone()).expect("rego data");
+        let compiled = rego
+            .compile_with_entrypoint(&REGO_RULE.into())
+            .expect("rego compiles");
+        let rvm = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+            &compiled,
+            &[REGO_RULE],
+        )
+        .expect("rego compiles for the RVM");
+        World {
+            name,
+            orgscope,
+            cedar: CedarApp::new(routes, &types),
+            rego,
+            rvm,
+            rego_data: data,
+            types,
+        }
+    }
+
     /// The shipped `policies/zuora-multi-org.policy`, with its Cedar and Rego equivalents.
     pub fn zuora() -> World {
         let orgscope = orgscope::Policy::from_file(zuora_policy_path()).expect("zuora policy");
@@ -257,28 +543,25 @@ impl World {
         }
         types.insert("invoice_item".into(), info("invoice", "invoiceId"));
         types.insert("product_rate_plan".into(), info("product", "productId"));
-        let routes = json!({
-            "POST /query/jobs": {"action": "query"},
-            "POST /v1/accounts": {"action": "create", "object": "account"},
-            "GET /v1/accounts/{accountId}": {"action": "read", "object": "account"},
-            "PUT /v1/accounts/{accountId}": {"action": "update", "object": "account"},
-            "DELETE /v1/accounts/{accountId}": {"action": "delete", "object": "account"},
-            "POST /v1/invoices": {"action": "create", "object": "invoice"},
-            "POST /v1/action/create": {"action": "create"},
-        });
-        let data = json!({
-            "orgs": {"Asia": true, "China": true, "Japan": true, "Europe": true},
-            "types": types_json(&types),
-            "routes": routes,
-        });
-        World {
-            name: "zuora".into(),
-            orgscope,
-            cedar: cedar::PolicySet::from_str(ZUORA_CEDAR).expect("zuora cedar"),
-            authorizer: cedar::Authorizer::new(),
-            rego: rego_engine(data),
-            types,
-        }
+        let routes = [
+            route("POST", "/query/jobs", "query", None),
+            route("POST", "/v1/accounts", "create", Some("account")),
+            route("GET", "/v1/accounts/{accountId}", "read", Some("account")),
+            route("PUT", "/v1/accounts/{accountId}", "update", Some("account")),
+            route(
+                "DELETE",
+                "/v1/accounts/{accountId}",
+                "delete",
+                Some("account"),
+            ),
+            route("POST", "/v1/invoices", "create", Some("invoice")),
+            route("POST", "/v1/action/create", "create", None),
+        ];
+        let orgs = ["Asia", "China", "Japan", "Europe"]
+            .iter()
+            .map(|o| (o.to_string(), json!(true)))
+            .collect();
+        World::new("zuora".into(), orgscope, orgs, types, &routes)
     }
 
     /// A generated policy: `g.orgs` orgs, `g.types` object types inheriting `account`,
@@ -291,52 +574,42 @@ impl World {
         for i in 0..g.types {
             types.insert(type_name(i), info("account", "accountId"));
         }
-        let mut routes = serde_json::Map::new();
-        routes.insert("POST /query/jobs".into(), json!({"action": "query"}));
-        routes.insert(
-            "POST /v1/accounts".into(),
-            json!({"action": "create", "object": "account"}),
-        );
+        let mut routes = vec![
+            route("POST", "/query/jobs", "query", None),
+            route("POST", "/v1/accounts", "create", Some("account")),
+        ];
         for i in 0..g.routed_types() {
             let t = type_name(i);
-            routes.insert(
-                format!("POST /v1/{t}"),
-                json!({"action": "create", "object": t}),
-            );
-            routes.insert(
-                format!("GET /v1/{t}/{{{t}Id}}"),
-                json!({"action": "read", "object": t}),
-            );
+            routes.push(route("POST", &format!("/v1/{t}"), "create", Some(&t)));
+            routes.push(route(
+                "GET",
+                &format!("/v1/{t}/{{{t}Id}}"),
+                "read",
+                Some(&t),
+            ));
         }
-        let orgs: serde_json::Map<String, Json> =
-            (0..g.orgs).map(|i| (org_name(i), json!(true))).collect();
-        let data = json!({"orgs": orgs, "types": types_json(&types), "routes": routes});
-        World {
-            name: g.name(),
-            orgscope,
-            cedar: cedar::PolicySet::from_str(&g.cedar_policies()).expect("generated cedar"),
-            authorizer: cedar::Authorizer::new(),
-            rego: rego_engine(data),
-            types,
-        }
+        let orgs = (0..g.orgs).map(|i| (org_name(i), json!(true))).collect();
+        World::new(g.name(), orgscope, orgs, types, &routes)
+    }
+
+    /// A bytecode VM with the policy and its data loaded.
+    pub fn new_vm(&self) -> regorus::rvm::RegoVM {
+        let mut vm = regorus::rvm::RegoVM::new();
+        vm.load_program(self.rvm.clone());
+        vm.set_data(self.rego_data.clone()).expect("rvm data");
+        vm
     }
 
     /// Every engine's input for one scenario.
     pub fn prepare(&self, s: &Scenario) -> Prepared {
         let json = self.orgscope_json(s);
         let request = orgscope::Request::from_json(&json).expect("orgscope request");
-        let rego_input = regorus::Value::from_json_str(&json).expect("rego input");
-        let (cedar_json, cedar_set_json) = self.cedar_json(s);
-        let cedar = cedar_from_json(&cedar_json);
-        let cedar_set = cedar_set_json.as_deref().map(cedar_from_json);
         Prepared {
-            json,
+            principal: self.orgscope.principal(&request.user),
+            rego_input: regorus::Value::from_json_str(&json).expect("rego input"),
+            cedar: self.cedar.input(&json),
             request,
-            rego_input,
-            cedar,
-            cedar_json,
-            cedar_set,
-            cedar_set_json,
+            json,
         }
     }
 
@@ -388,87 +661,17 @@ impl World {
         Json::Object(req).to_string()
     }
 
-    /// Cedar's input in its JSON formats: `{principal, action, resources, context, entities}`
-    /// (entities in Cedar's entity JSON, context in its context JSON), for the per-org variant
-    /// and (queries) the one-call variant.
-    pub fn cedar_json(&self, s: &Scenario) -> (String, Option<String>) {
-        let user = |with_attr: bool| {
-            let parents: Vec<Json> = s.user_orgs.iter().map(|o| uid_json("Org", o)).collect();
-            let mut attrs = serde_json::Map::new();
-            if with_attr {
-                let orgs: Vec<Json> = s
-                    .user_orgs
-                    .iter()
-                    .map(|o| json!({"__entity": uid_json("Org", o)}))
-                    .collect();
-                attrs.insert("orgs".into(), Json::Array(orgs));
-            }
-            json!({"uid": uid_json("User", "u-1"), "attrs": attrs, "parents": parents})
-        };
-        let mut context = serde_json::Map::new();
-        if let Some(req) = s.requested_orgs() {
-            let ids: Vec<Json> = req
-                .iter()
-                .map(|o| json!({"__entity": uid_json("Org", o)}))
-                .collect();
-            context.insert("orgIds".into(), Json::Array(ids));
-        }
-        match &s.op {
-            Op::Query => {
-                let resources: Vec<Json> = s
-                    .requested_orgs()
-                    .unwrap_or_else(|| s.user_orgs.clone())
-                    .iter()
-                    .map(|o| uid_json("Org", o))
-                    .collect();
-                let per_org = json!({
-                    "principal": uid_json("User", "u-1"),
-                    "action": uid_json("Action", "query"),
-                    "resources": resources,
-                    "context": {},
-                    "entities": [user(false)],
-                });
-                let set = json!({
-                    "principal": uid_json("User", "u-1"),
-                    "action": uid_json("Action", "query_set"),
-                    "resources": [uid_json("Tenant", "t")],
-                    "context": context,
-                    "entities": [user(true)],
-                });
-                (per_org.to_string(), Some(set.to_string()))
-            }
-            Op::Create {
-                object, parent_id, ..
-            } => {
-                let mut ents = vec![user(false)];
-                for e in &s.entities {
-                    ents.push(json!({
-                        "uid": uid_json(&cedar_type(&e.ty), &e.id),
-                        "attrs": {"org": {"__entity": uid_json("Org", &e.org)}},
-                        "parents": [],
-                    }));
-                }
-                let t = self.types.get(object);
-                let resources: Vec<Json> = match (parent_id, t) {
-                    (Some(id), Some(t)) => vec![uid_json(&cedar_type(&t.parent), id)],
-                    _ => Vec::new(), // no parent reference: the application denies
-                };
-                let doc = json!({
-                    "principal": uid_json("User", "u-1"),
-                    "action": uid_json("Action", &format!("create_{object}")),
-                    "resources": resources,
-                    "context": context,
-                    "entities": ents,
-                });
-                (doc.to_string(), None)
-            }
-        }
-    }
-
     /// orgscope from a prebuilt request.
     #[inline]
     pub fn orgscope_eval(&self, p: &Prepared) -> orgscope::Decision {
         self.orgscope.evaluate(&p.request)
+    }
+
+    /// orgscope from a prebuilt request and a principal resolved beforehand.
+    #[inline]
+    pub fn orgscope_eval_principal(&self, p: &Prepared) -> orgscope::Decision {
+        self.orgscope
+            .evaluate_as(&p.principal, &p.request, &orgscope::EvalOptions::default())
     }
 
     /// orgscope from the JSON text.
@@ -478,69 +681,43 @@ impl World {
             .evaluate_json(json, &orgscope::EvalOptions::default())
     }
 
-    /// Cedar from prebuilt requests and entities: allowed when every request is.
-    #[inline]
-    pub fn cedar_eval(&self, c: &CedarInput) -> bool {
-        !c.app_deny
-            && c.requests.iter().all(|(_, r)| {
-                self.authorizer
-                    .is_authorized(r, &self.cedar, &c.entities)
-                    .decision()
-                    == cedar::Decision::Allow
-            })
-    }
-
-    /// Cedar from its JSON input: parse entities, context and requests, then authorize.
-    #[inline]
-    pub fn cedar_eval_json(&self, json: &str) -> bool {
-        self.cedar_eval(&cedar_from_json(json))
-    }
-
-    /// The Cedar outcome: allow/deny and, for per-org queries, the orgs allowed.
-    pub fn cedar_outcome(&self, c: &CedarInput, query: bool) -> Outcome {
-        let allowed: BTreeSet<String> = c
-            .requests
-            .iter()
-            .filter(|(_, r)| {
-                self.authorizer
-                    .is_authorized(r, &self.cedar, &c.entities)
-                    .decision()
-                    == cedar::Decision::Allow
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        let allow = self.cedar_eval(c);
-        Outcome {
+    /// Every engine's outcome for one scenario. Cedar answers allow/deny only (the visible set
+    /// and the label are the application's).
+    pub fn outcomes(&self, p: &Prepared) -> Vec<(&'static str, Outcome)> {
+        let cedar = |allow| Outcome {
             allow,
             status: None,
-            visible: (allow && query).then_some(allowed),
+            visible: None,
             label: None,
-        }
-    }
-
-    /// Every engine's outcome for one scenario (and the one-call Cedar variant for queries).
-    pub fn outcomes(&self, s: &Scenario, p: &Prepared) -> Vec<(&'static str, Outcome)> {
-        let query = matches!(s.op, Op::Query);
-        let d = self.orgscope_eval(p);
-        let mut out = vec![("orgscope", orgscope_outcome(&d))];
-        let dj = self.orgscope_eval_json(&p.json);
-        out.push(("orgscope_json", orgscope_outcome(&dj)));
-        out.push(("cedar", self.cedar_outcome(&p.cedar, query)));
-        let cj = cedar_from_json(&p.cedar_json);
-        out.push(("cedar_json", self.cedar_outcome(&cj, query)));
-        if let Some(c) = &p.cedar_set {
-            let mut o = self.cedar_outcome(c, false);
-            if o.allow {
-                o.visible = s.requested_orgs().map(|v| v.into_iter().collect());
-            }
-            out.push(("cedar_set", o));
-        }
+        };
         let mut rego = self.rego.clone();
-        let v = rego_eval(&mut rego, p.rego_input.clone());
-        out.push(("regorus", rego_outcome(&v)));
-        let vj = rego_eval_json(&mut rego, &p.json);
-        out.push(("regorus_json", rego_outcome(&vj)));
-        out
+        let mut vm = self.new_vm();
+        vec![
+            ("orgscope", orgscope_outcome(&self.orgscope_eval(p))),
+            (
+                "orgscope_principal",
+                orgscope_outcome(&self.orgscope_eval_principal(p)),
+            ),
+            (
+                "orgscope_json",
+                orgscope_outcome(&self.orgscope_eval_json(&p.json)),
+            ),
+            ("cedar", cedar(self.cedar.eval(p.cedar.as_ref()))),
+            ("cedar_json", cedar(self.cedar.eval_json(&p.json))),
+            (
+                "regorus",
+                rego_outcome(&rego_eval(&mut rego, p.rego_input.clone())),
+            ),
+            (
+                "regorus_json",
+                rego_outcome(&rego_eval_json(&mut rego, &p.json)),
+            ),
+            (
+                "rvm",
+                rego_outcome(&rvm_eval(&mut vm, p.rego_input.clone())),
+            ),
+            ("rvm_json", rego_outcome(&rvm_eval_json(&mut vm, &p.json))),
+        ]
     }
 
     /// Asserts that every engine agrees with orgscope (and orgscope with the scenario):
@@ -550,7 +727,7 @@ impl World {
         let mut log = String::new();
         for s in scenarios {
             let p = self.prepare(s);
-            let all = self.outcomes(s, &p);
+            let all = self.outcomes(&p);
             let base = &all[0].1;
             assert_eq!(
                 base.allow, s.expect_allow,
@@ -601,62 +778,32 @@ fn info(parent: &str, via: &str) -> TypeInfo {
     }
 }
 
-fn types_json(types: &HashMap<String, TypeInfo>) -> Json {
-    let m: serde_json::Map<String, Json> = types
-        .iter()
-        .map(|(k, t)| (k.clone(), json!({"parent": t.parent, "via": t.via})))
-        .collect();
-    Json::Object(m)
-}
-
-/// Parses Cedar's JSON input (see [`World::cedar_json`]) into requests and entities.
-pub fn cedar_from_json(text: &str) -> CedarInput {
-    let mut doc: Json = serde_json::from_str(text).expect("cedar json");
-    let principal = cedar::EntityUid::from_json(doc["principal"].take()).expect("principal");
-    let action = cedar::EntityUid::from_json(doc["action"].take()).expect("action");
-    let context = cedar::Context::from_json_value(doc["context"].take(), None).expect("context");
-    let entities =
-        cedar::Entities::from_json_value(doc["entities"].take(), None).expect("entities");
-    let resources = match doc["resources"].take() {
-        Json::Array(a) => a,
-        _ => Vec::new(),
-    };
-    let app_deny = resources.is_empty();
-    let requests = resources
-        .into_iter()
-        .map(|r| {
-            let resource = cedar::EntityUid::from_json(r).expect("resource");
-            let id = resource.id().unescaped().to_string();
-            let req = cedar::Request::new(
-                principal.clone(),
-                action.clone(),
-                resource,
-                context.clone(),
-                None,
-            )
-            .expect("cedar request");
-            (id, req)
-        })
-        .collect();
-    CedarInput {
-        requests,
-        entities,
-        app_deny,
-    }
-}
-
-/// regorus from a prebuilt input.
+/// regorus's interpreter from a prebuilt input.
 #[inline]
 pub fn rego_eval(engine: &mut regorus::Engine, input: regorus::Value) -> regorus::Value {
     engine.set_input(input);
     engine.eval_rule(REGO_RULE.to_string()).expect("rego eval")
 }
 
-/// regorus from the JSON text.
+/// regorus's interpreter from the JSON text.
 #[inline]
 pub fn rego_eval_json(engine: &mut regorus::Engine, json: &str) -> regorus::Value {
     let input = regorus::Value::from_json_str(json).expect("rego input");
     rego_eval(engine, input)
+}
+
+/// regorus's bytecode VM from a prebuilt input.
+#[inline]
+pub fn rvm_eval(vm: &mut regorus::rvm::RegoVM, input: regorus::Value) -> regorus::Value {
+    vm.set_input(input);
+    vm.execute_entry_point_by_index(0).expect("rvm eval")
+}
+
+/// regorus's bytecode VM from the JSON text.
+#[inline]
+pub fn rvm_eval_json(vm: &mut regorus::rvm::RegoVM, json: &str) -> regorus::Value {
+    let input = regorus::Value::from_json_str(json).expect("rego input");
+    rvm_eval(vm, input)
 }
 
 /// Whether Rego allowed.
@@ -798,21 +945,6 @@ impl Gen {
             let t = type_name(i);
             let _ = writeln!(s, "route POST /v1/{t} -> create {t}");
             let _ = writeln!(s, "route GET /v1/{t}/{{{t}Id}} -> read {t} id path.{t}Id");
-        }
-        s
-    }
-
-    /// The Cedar policy set: the two query policies and one `permit` per object type.
-    pub fn cedar_policies(&self) -> String {
-        let mut s = String::with_capacity(200 * (self.types + 2));
-        s.push_str("permit (principal, action == Action::\"query\", resource is Org)\nwhen { principal in resource };\n");
-        s.push_str("permit (principal, action == Action::\"query_set\", resource)\nwhen { !(context has orgIds) || principal.orgs.containsAll(context.orgIds) };\n");
-        for i in 0..self.types {
-            let _ = writeln!(
-                s,
-                "permit (principal, action == Action::\"create_{}\", resource is Account)\nwhen {{ principal in resource.org && (!(context has orgIds) || context.orgIds.contains(resource.org)) }};",
-                type_name(i)
-            );
         }
         s
     }

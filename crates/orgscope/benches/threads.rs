@@ -3,6 +3,10 @@
 //! A server shares one `Policy` between its workers, so a decision must not write to memory the
 //! policy owns (a shared reference count bounces between cores). The two-thread runs are ratios
 //! to the one-thread run of the same round, so a noisy shared machine shows up as a range.
+//! On a machine whose cores are busy with other work, wall-clock throughput cannot show two
+//! cores; the on-CPU time of each thread per decision (Linux `/proc/thread-self/schedstat`) can:
+//! if the threads wrote to shared memory, a decision would cost more CPU time when they share
+//! a `Policy` than when each has its own.
 //!
 //!   cargo bench -p orgscope --bench threads            # 7 rounds of 400,000 decisions a thread
 //!   ROUNDS=3 ITERS=100000 cargo bench -p orgscope --bench threads
@@ -40,19 +44,27 @@ fn env(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// `iters` prebuilt decisions; the time they took.
-fn run(policy: &Policy, request: &Request, iters: u32) -> Duration {
-    let start = Instant::now();
+/// The calling thread's time on a CPU so far, in nanoseconds (0 where the kernel does not say).
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `iters` prebuilt decisions; the wall time they took and the thread's CPU time.
+fn run(policy: &Policy, request: &Request, iters: u32) -> (Duration, u64) {
+    let (start, cpu) = (Instant::now(), cpu_ns());
     for _ in 0..iters {
         black_box(policy.evaluate(black_box(request)));
     }
-    start.elapsed()
+    (start.elapsed(), cpu_ns().saturating_sub(cpu))
 }
 
-/// Throughput of `threads` threads, each deciding `iters` times against the policy it is given,
-/// relative to one thread: total decisions over the slowest thread's time.
-fn parallel(policies: &[&Policy], request: &Request, iters: u32) -> f64 {
-    let slowest = thread::scope(|s| {
+/// Decisions per second of threads each deciding `iters` times against the policy it is given
+/// (total decisions over the slowest thread's time), and CPU nanoseconds per decision.
+fn parallel(policies: &[&Policy], request: &Request, iters: u32) -> (f64, f64) {
+    let runs: Vec<(Duration, u64)> = thread::scope(|s| {
         let handles: Vec<_> = policies
             .iter()
             .map(|p| s.spawn(move || run(p, request, iters)))
@@ -60,10 +72,12 @@ fn parallel(policies: &[&Policy], request: &Request, iters: u32) -> f64 {
         handles
             .into_iter()
             .map(|h| h.join().expect("a bench thread panicked"))
-            .max()
-            .unwrap_or_default()
+            .collect()
     });
-    (policies.len() as f64 * f64::from(iters)) / slowest.as_secs_f64()
+    let slowest = runs.iter().map(|r| r.0).max().unwrap_or_default();
+    let decisions = policies.len() as f64 * f64::from(iters);
+    let cpu: u64 = runs.iter().map(|r| r.1).sum();
+    (decisions / slowest.as_secs_f64(), cpu as f64 / decisions)
 }
 
 fn range(v: &[f64]) -> String {
@@ -84,23 +98,28 @@ fn main() {
     let shared = Policy::from_file(root.join(POLICY)).expect("the shipped policy loads");
     let own = Policy::from_file(root.join(POLICY)).expect("the shipped policy loads");
     println!("two threads vs one, {rounds} rounds of {iters} prebuilt decisions a thread");
-    println!("| request | 1 thread | 2 threads, one shared Policy | 2 threads, one Policy each |");
-    println!("|---|---:|---:|---:|");
+    println!("| request | 1 thread | 2 threads, one shared Policy | 2 threads, one Policy each | CPU time per decision, shared ÷ one each |");
+    println!("|---|---:|---:|---:|---:|");
     for (name, json) in REQUESTS {
         let request = Request::from_json(json).expect("the request parses");
         assert!(shared.evaluate(&request).is_allow());
-        let (mut one, mut sharing, mut each) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut one, mut sharing, mut each, mut cpu) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
-            let single = parallel(&[&shared], &request, iters);
+            let (single, _) = parallel(&[&shared], &request, iters);
+            let (two_shared, cpu_shared) = parallel(&[&shared, &shared], &request, iters);
+            let (two_own, cpu_own) = parallel(&[&shared, &own], &request, iters);
             one.push(1e9 / single);
-            sharing.push(parallel(&[&shared, &shared], &request, iters) / single);
-            each.push(parallel(&[&shared, &own], &request, iters) / single);
+            sharing.push(two_shared / single);
+            each.push(two_own / single);
+            cpu.push(cpu_shared / cpu_own);
         }
         println!(
-            "| {name} | {} ns/decision | {} | {} |",
+            "| {name} | {} ns/decision | {} | {} | {} |",
             range(&one).replace('×', ""),
             range(&sharing),
-            range(&each)
+            range(&each),
+            range(&cpu)
         );
     }
 }

@@ -56,7 +56,7 @@ mod terms;
 pub mod testing;
 
 pub use limits::Limits;
-pub use policy::{EvalOptions, Policy, PolicyError};
+pub use policy::{EvalOptions, Policy, PolicyError, Principal};
 pub use request::batch;
 pub use syntax::ast::{Action, Span};
 

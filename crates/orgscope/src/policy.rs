@@ -1,16 +1,19 @@
 //! The one load path: read → decode → parse → check → compile, into a [`Policy`].
 
+use crate::compile::orgset::OrgSet;
 use crate::diag::{self, Diagnose, Diagnostic, Source, Style};
 use crate::eval::NoEntities;
 use crate::syntax::{ast, parse};
 use crate::{check, compile, eval, request};
-use crate::{Decision, EntityLookup, Limits, Request};
+use crate::{Decision, EntityLookup, Limits, Request, User};
 use std::io::Read as _;
 use std::path::Path;
 
 /// A compiled policy: parse, check and compile once, then evaluate many requests.
 #[derive(Debug)]
 pub struct Policy {
+    /// Tells this policy's [`Principal`]s from others' (interned orgs are per policy).
+    id: u64,
     compiled: compile::Compiled,
     warnings: Vec<Diagnostic>,
     source: Source,
@@ -105,7 +108,9 @@ impl Policy {
                 diagnostics: checked.diagnostics,
             });
         }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Policy {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             compiled: compile::compile(&checked.policy, &source, limits),
             warnings: checked.diagnostics,
             source,
@@ -162,10 +167,66 @@ impl Policy {
     /// A query string in `path` counts like `query`, and the same entity listed twice is an
     /// `invalid_request` deny, however the request was built (docs/security.md).
     pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
+        let who = eval::Who {
+            user: &request.user,
+            accessible: None,
+        };
+        self.decide(request, who, options)
+    }
+
+    /// Resolves `user` once against this policy, for callers that cache their users: the
+    /// orgs they may access are interned here instead of in every decision of
+    /// [`Policy::evaluate_as`]. A policy without an org directory has nothing to intern, and
+    /// its principals resolve their orgs per decision as [`Policy::evaluate`] does.
+    ///
+    /// ```
+    /// use orgscope::{EvalOptions, Policy, Request};
+    ///
+    /// let policy = Policy::from_file("policies/zuora-multi-org.policy")?;
+    /// let request = Request::from_json(r#"{"method": "POST", "path": "/query/jobs",
+    ///     "headers": {"Zuora-Org-Ids": "Asia"}, "user": {"orgs": ["Asia", "China"]}}"#)?;
+    /// let principal = policy.principal(&request.user);
+    /// let decision = policy.evaluate_as(&principal, &request, &EvalOptions::default());
+    /// assert_eq!(decision, policy.evaluate(&request));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn principal(&self, user: &User) -> Principal {
+        Principal {
+            policy: self.id,
+            accessible: eval::accessible_orgs(&self.compiled, user).into_interned(),
+            user: user.clone(),
+        }
+    }
+
+    /// Decides `request` on behalf of `principal`, whose user replaces the request's own
+    /// `user` (which is not read). A principal resolved by another policy is resolved again
+    /// here, never trusted.
+    pub fn evaluate_as(
+        &self,
+        principal: &Principal,
+        request: &Request,
+        options: &EvalOptions<'_>,
+    ) -> Decision {
+        let accessible = principal
+            .accessible
+            .as_ref()
+            .filter(|_| principal.policy == self.id);
+        self.decide(
+            request,
+            eval::Who {
+                user: &principal.user,
+                accessible,
+            },
+            options,
+        )
+    }
+
+    fn decide(&self, request: &Request, who: eval::Who<'_>, options: &EvalOptions<'_>) -> Decision {
         match request::prepare(self, request) {
             Ok(req) => eval::evaluate(
                 &self.compiled,
                 &req,
+                who,
                 options.entities,
                 options.explain,
                 options.inline_entities,
@@ -182,6 +243,24 @@ impl Policy {
             Ok(req) => self.evaluate_with(&req, options),
             Err(refused) => *refused,
         }
+    }
+}
+
+/// A user resolved against one [`Policy`] by [`Policy::principal`], to be decided for many
+/// times with [`Policy::evaluate_as`].
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The [`Policy`] that resolved it.
+    policy: u64,
+    /// The user's accessible orgs, interned (None without an org directory).
+    accessible: Option<OrgSet<'static>>,
+    user: User,
+}
+
+impl Principal {
+    /// The user.
+    pub fn user(&self) -> &User {
+        &self.user
     }
 }
 

@@ -43,6 +43,15 @@ impl<'r> OrgSet<'r> {
         }
     }
 
+    /// The set, if it borrows nothing: interned orgs only.
+    pub fn into_interned(self) -> Option<OrgSet<'static>> {
+        match self {
+            OrgSet::Small(bits) => Some(OrgSet::Small(bits)),
+            OrgSet::Large(words) => Some(OrgSet::Large(words)),
+            OrgSet::Opaque(_) => None,
+        }
+    }
+
     /// Sorts and deduplicates an opaque set after inserts.
     pub fn normalize(&mut self) {
         if let OrgSet::Opaque(v) = self {

@@ -76,7 +76,7 @@ impl<'r> Ctx<'r> {
         for &(source, rule) in &ty.fallbacks {
             let chosen = match source {
                 FallbackSource::WorkingOrg => scope.working.map(|o| (o, LabelSource::WorkingOrg)),
-                FallbackSource::DefaultOrg => match self.req.user.default_org.as_deref() {
+                FallbackSource::DefaultOrg => match self.who.user.default_org.as_deref() {
                     Some(d) if !d.trim().is_empty() => {
                         Some((self.label_org(d, rule, scope)?, LabelSource::DefaultOrg))
                     }

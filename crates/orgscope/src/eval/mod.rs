@@ -16,11 +16,12 @@ mod trace;
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeIdx};
 use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
-use crate::request::Request;
+use crate::request::{Request, User};
 use crate::syntax::ast::{Action, Method};
 use trace::Tracer;
 
 pub use lookup::{EntityLookup, Found, NoEntities};
+pub(crate) use scope::accessible_orgs;
 
 /// A refusal: the error of the decision, plus what would have to change (for explain).
 struct Deny {
@@ -84,9 +85,16 @@ struct Outcome<'r> {
     verdict: Res<Allowed<'r>>,
 }
 
+/// Who asks: the user, and their accessible orgs when already resolved ([`crate::Principal`]).
+pub(crate) struct Who<'r> {
+    pub user: &'r User,
+    pub accessible: Option<&'r OrgSet<'static>>,
+}
+
 struct Ctx<'r> {
     p: &'r Compiled,
     req: &'r Request,
+    who: Who<'r>,
     lookup: &'r dyn EntityLookup,
     segments: Segments<'r>,
     /// Parameter names of the matched route or endpoint template, per segment.
@@ -103,6 +111,7 @@ struct Ctx<'r> {
 pub(crate) fn evaluate(
     p: &Compiled,
     req: &Request,
+    who: Who<'_>,
     lookup: &dyn EntityLookup,
     explain: bool,
     inline_entities: bool,
@@ -110,6 +119,7 @@ pub(crate) fn evaluate(
     let mut cx = Ctx {
         p,
         req,
+        who,
         lookup,
         segments: Segments::default(),
         params: &[],
@@ -193,6 +203,18 @@ fn org_text(p: &Compiled, o: Org<'_>) -> String {
     org_name(p, o).to_string()
 }
 
+/// The org `s` names, if it exists: interned with a directory, else the text itself.
+fn resolve<'r>(p: &Compiled, s: &'r str) -> Option<Org<'r>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match &p.directory {
+        Some(d) => d.resolve(s).map(Org::Known),
+        None => Some(Org::Opaque(s)),
+    }
+}
+
 impl<'r> Ctx<'r> {
     fn name<'s>(&'s self, o: Org<'s>) -> &'s str {
         org_name(self.p, o)
@@ -200,14 +222,7 @@ impl<'r> Ctx<'r> {
 
     /// The org a request names, if it exists. Callers answer "unknown" and "no access" alike.
     fn resolve(&self, s: &'r str) -> Option<Org<'r>> {
-        let s = s.trim();
-        if s.is_empty() {
-            return None;
-        }
-        match &self.p.directory {
-            Some(d) => d.resolve(s).map(Org::Known),
-            None => Some(Org::Opaque(s)),
-        }
+        resolve(self.p, s)
     }
 
     /// Like [`Self::resolve`] for text that may not borrow from the request (e.g. a number).

@@ -2,9 +2,29 @@
 
 use super::{org_name, Allowed, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::{Org, OrgSet};
-use crate::compile::{HeaderRule, RuleId};
+use crate::compile::{Compiled, HeaderRule, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
+use crate::request::User;
 use crate::syntax::ast::{Action, DisabledMode, Role};
+
+/// The user's orgs (with descendants when the directory grants them), in canonical order.
+pub(crate) fn accessible_orgs<'r>(p: &Compiled, user: &'r User) -> OrgSet<'r> {
+    let d = p.directory.as_ref();
+    let mut set = OrgSet::empty(d.map(|d| d.names.len()));
+    for o in &user.orgs {
+        let Some(org) = super::resolve(p, o) else {
+            continue;
+        };
+        set.insert(org);
+        if let (Some(d), Org::Known(i)) = (d, org) {
+            for &c in d.descendants(i) {
+                set.insert(Org::Known(c));
+            }
+        }
+    }
+    set.normalize();
+    set
+}
 
 impl<'r> Ctx<'r> {
     /// Multi-Org off: the Zuora-style org headers are refused or dropped. The org-ID header of
@@ -70,21 +90,12 @@ impl<'r> Ctx<'r> {
         })
     }
 
-    /// The user's orgs (with descendants when the directory grants them), in canonical order.
+    /// The user's orgs, as resolved for the principal or now.
     pub(super) fn accessible_orgs(&self) -> OrgSet<'r> {
-        let d = self.p.directory.as_ref();
-        let mut set = OrgSet::empty(d.map(|d| d.names.len()));
-        for o in &self.req.user.orgs {
-            let Some(org) = self.resolve(o) else { continue };
-            set.insert(org);
-            if let (Some(d), Org::Known(i)) = (d, org) {
-                for &c in d.descendants(i) {
-                    set.insert(Org::Known(c));
-                }
-            }
+        match self.who.accessible {
+            Some(cached) => cached.clone(),
+            None => accessible_orgs(self.p, self.who.user),
         }
-        set.normalize();
-        set
     }
 
     pub(super) fn no_access(&self, raw: &str, rule: RuleId) -> Deny {

@@ -65,17 +65,7 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
     mut output: W,
     options: BatchOptions,
 ) -> io::Result<BatchStats> {
-    let mut stream = Stream {
-        policy,
-        entities,
-        options,
-        limits: *policy.limits(),
-        stats: BatchStats::default(),
-        scratch: Vec::with_capacity(1024),
-        doc: None,
-        started: false,
-        line_no: 0,
-    };
+    let mut stream = Stream::new(policy, entities, options);
     let mut line = Vec::new();
     let max = stream.limits.max_request_bytes;
     if options.input == InputFormat::Json {
@@ -136,7 +126,21 @@ struct Stream<'p> {
     line_no: usize,
 }
 
-impl Stream<'_> {
+impl<'p> Stream<'p> {
+    fn new(policy: &'p Policy, entities: &'p dyn EntityLookup, options: BatchOptions) -> Self {
+        Stream {
+            policy,
+            entities,
+            options,
+            limits: *policy.limits(),
+            stats: BatchStats::default(),
+            scratch: Vec::with_capacity(1024),
+            doc: None,
+            started: false,
+            line_no: 0,
+        }
+    }
+
     /// Answers one input line (with its `\n`, if it has one), or adds it to the document.
     fn line<W: Write>(&mut self, out: &mut W, line: &[u8]) -> io::Result<()> {
         self.line_no += 1;
@@ -358,5 +362,209 @@ fn read_capped<R: BufRead>(
         if done {
             return Ok(drained);
         }
+    }
+}
+
+/// Lines per chunk of a parallel batch, and bytes (a chunk ends at whichever comes first).
+const CHUNK_LINES: usize = 256;
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Input lines for a worker of a parallel batch: the `seq`th chunk, starting on input line
+/// `first_line`, each line with its `\n`.
+struct Chunk {
+    seq: u64,
+    first_line: usize,
+    bytes: Vec<u8>,
+}
+
+/// A worker's answers to one chunk.
+struct Answered {
+    seq: u64,
+    out: Vec<u8>,
+    stats: BatchStats,
+}
+
+/// Like [`evaluate_stream`], with the lines of NDJSON decided by `jobs` threads. The output is
+/// the same, byte for byte, in the same order: lines go to the workers in chunks (at most
+/// 256 lines or 256 KiB), at most two chunks per worker are in flight, and answers are written
+/// in input order, so memory stays bounded whatever the input. The first request (which, with
+/// [`InputFormat::Auto`], may start a pretty-printed document) and [`InputFormat::Json`] input
+/// are decided on the calling thread. Output is flushed whenever the input has nothing more
+/// buffered, after every answer before it is written. `jobs` of 0 or 1 is [`evaluate_stream`].
+pub fn evaluate_stream_jobs<R: BufRead, W: Write>(
+    policy: &Policy,
+    entities: &(dyn EntityLookup + Sync),
+    input: R,
+    output: W,
+    options: BatchOptions,
+    jobs: usize,
+) -> io::Result<BatchStats> {
+    if jobs <= 1 || options.input == InputFormat::Json {
+        return evaluate_stream(policy, entities, input, output, options);
+    }
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Chunk>(jobs);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<io::Result<Answered>>();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            s.spawn(move || {
+                // The lock is held only while waiting for the next chunk.
+                while let Some(chunk) = work_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                    let answered = answer_chunk(policy, entities, options, chunk);
+                    if done_tx.send(answered).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut pipeline = Pipeline {
+            work: work_tx,
+            done: done_rx,
+            max_in_flight: 2 * jobs,
+            in_flight: 0,
+            next_seq: 0,
+            next_write: 0,
+            ready: std::collections::BTreeMap::new(),
+            stats: BatchStats::default(),
+        };
+        let result = read_lines(policy, entities, options, input, output, &mut pipeline);
+        result.map(|stats| BatchStats {
+            decisions: stats.decisions + pipeline.stats.decisions,
+            denies: stats.denies + pipeline.stats.denies,
+        })
+    })
+}
+
+/// The reading side of a parallel batch: the first request (and a document it may start)
+/// decided here, every later line sent to the workers in chunks.
+fn read_lines<R: BufRead, W: Write>(
+    policy: &Policy,
+    entities: &(dyn EntityLookup + Sync),
+    options: BatchOptions,
+    mut input: R,
+    mut output: W,
+    pipeline: &mut Pipeline,
+) -> io::Result<BatchStats> {
+    let mut stream = Stream::new(policy, entities, options);
+    let max = stream.limits.max_request_bytes;
+    let mut line = Vec::new();
+    let mut chunk = Vec::with_capacity(CHUNK_BYTES);
+    let (mut chunk_lines, mut chunk_first) = (0, 0);
+    loop {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
+            break;
+        }
+        let drained = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                line.clear();
+                line.extend_from_slice(available.get(..=i).unwrap_or_default());
+                let drained = i + 1 == available.len();
+                input.consume(i + 1);
+                drained
+            }
+            None => read_capped(&mut input, &mut line, max, true)?,
+        };
+        if !stream.started || stream.doc.is_some() {
+            stream.line(&mut output, &line)?;
+        } else {
+            stream.line_no += 1;
+            if chunk_lines == 0 {
+                chunk_first = stream.line_no;
+            }
+            chunk.extend_from_slice(&line);
+            chunk_lines += 1;
+        }
+        if chunk_lines > 0 && (drained || chunk_lines == CHUNK_LINES || chunk.len() >= CHUNK_BYTES)
+        {
+            let bytes = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES));
+            pipeline.send(&mut output, chunk_first, bytes)?;
+            chunk_lines = 0;
+        }
+        if drained {
+            // Nothing more to read for now: whoever feeds the batch waits for these answers.
+            pipeline.wait(&mut output, 0)?;
+            output.flush()?;
+        }
+    }
+    if chunk_lines > 0 {
+        pipeline.send(&mut output, chunk_first, chunk)?;
+    }
+    pipeline.wait(&mut output, 0)?;
+    stream.finish(&mut output)?;
+    output.flush()?;
+    Ok(stream.stats)
+}
+
+/// Decides one chunk's lines, as [`Stream::line`] decides lines after the first request.
+fn answer_chunk(
+    policy: &Policy,
+    entities: &(dyn EntityLookup + Sync),
+    options: BatchOptions,
+    chunk: Chunk,
+) -> io::Result<Answered> {
+    let mut stream = Stream::new(policy, entities, options);
+    stream.started = true;
+    stream.line_no = chunk.first_line.saturating_sub(1);
+    let mut out = Vec::with_capacity(chunk.bytes.len());
+    for line in chunk.bytes.split_inclusive(|&b| b == b'\n') {
+        stream.line(&mut out, line)?;
+    }
+    Ok(Answered {
+        seq: chunk.seq,
+        out,
+        stats: stream.stats,
+    })
+}
+
+/// Chunks on their way to the workers and answers on their way back, written in order.
+struct Pipeline {
+    work: std::sync::mpsc::SyncSender<Chunk>,
+    done: std::sync::mpsc::Receiver<io::Result<Answered>>,
+    max_in_flight: usize,
+    in_flight: usize,
+    next_seq: u64,
+    next_write: u64,
+    /// Answers that came back before an earlier chunk's.
+    ready: std::collections::BTreeMap<u64, Answered>,
+    stats: BatchStats,
+}
+
+impl Pipeline {
+    /// Sends a chunk, first waiting until fewer than `max_in_flight` are out.
+    fn send<W: Write>(&mut self, out: &mut W, first_line: usize, bytes: Vec<u8>) -> io::Result<()> {
+        self.wait(out, self.max_in_flight - 1)?;
+        let chunk = Chunk {
+            seq: self.next_seq,
+            first_line,
+            bytes,
+        };
+        self.work
+            .send(chunk)
+            .map_err(|_| io::Error::other("the batch workers stopped"))?;
+        self.next_seq += 1;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// Writes answers in order until at most `left` chunks are out.
+    fn wait<W: Write>(&mut self, out: &mut W, left: usize) -> io::Result<()> {
+        while self.in_flight > left {
+            let answered = self
+                .done
+                .recv()
+                .map_err(|_| io::Error::other("the batch workers stopped"))??;
+            self.ready.insert(answered.seq, answered);
+            while let Some(a) = self.ready.remove(&self.next_write) {
+                out.write_all(&a.out)?;
+                self.stats.decisions += a.stats.decisions;
+                self.stats.denies += a.stats.denies;
+                self.next_write += 1;
+                self.in_flight -= 1;
+            }
+        }
+        Ok(())
     }
 }
