@@ -30,7 +30,8 @@ pub struct Original<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// The policy decided: an allow, or a deny with its status.
-    Decided(Decision),
+    /// Boxed: a decision is large beside the other variants' messages.
+    Decided(Box<Decision>),
     /// No identity the service may believe: answer 401, with no decision detail.
     Unauthenticated(String),
     /// Nothing could decide (no policy loaded, at capacity): answer 503, a deny.
@@ -87,7 +88,7 @@ impl Decider {
         Answer {
             id,
             revision: self.app.current().map(|p| p.revision.clone()),
-            verdict: Verdict::Decided(d),
+            verdict: Verdict::Decided(Box::new(d)),
         }
     }
 }
@@ -103,13 +104,16 @@ pub(crate) fn decide(
     let start = Instant::now();
     let id = app.decision_id();
     let verdict = match forward_auth::describe(original, app.who(), &id) {
-        Ok(request) => {
-            Verdict::Decided(app.decide(loaded, endpoint, &id, Asked::Request(&request)))
-        }
+        Ok(request) => Verdict::Decided(Box::new(app.decide(
+            loaded,
+            endpoint,
+            &id,
+            Asked::Request(&request),
+        ))),
         Err(Refusal::Invalid(m)) => {
             let d = Decision::invalid_request(Some(id.clone().into()), m);
             app.metrics.decision(endpoint, &d, start.elapsed());
-            Verdict::Decided(d)
+            Verdict::Decided(Box::new(d))
         }
         Err(Refusal::Unauthenticated(m)) => {
             app.metrics.unauthenticated();

@@ -361,7 +361,7 @@ fn forward_auth(
         };
         let id = answer.id;
         let decision = match answer.verdict {
-            Verdict::Decided(d) => d,
+            Verdict::Decided(d) => *d,
             Verdict::Unauthenticated(m) => {
                 let mut r = plain(StatusCode::UNAUTHORIZED, &format!("{m}\n"));
                 set(&mut r, "x-orgscope-decision-id", &id);
