@@ -379,12 +379,13 @@ function isSyntaxErrorFixture(file) {
   return fs.existsSync(expected) && /error\[syntax\]/.test(fs.readFileSync(expected, 'utf8'));
 }
 
-/** The ```orgscope blocks of a Markdown file: `{line (1-based, of the fence), text}`. */
+/** The ```orgscope blocks of a Markdown file (`orgscope fragment` and `orgscope layout` too):
+ * `{line (1-based, of the fence), text}`. */
 function markdownBlocks(text) {
   const blocks = [];
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
-    const open = lines[i].match(/^(\s*)(`{3,}|~{3,})\s*orgscope\s*$/);
+    const open = lines[i].match(/^(\s*)(`{3,}|~{3,})\s*orgscope(\s+[\w-]+)*\s*$/);
     if (!open) continue;
     const body = [];
     let j = i + 1;
@@ -857,7 +858,7 @@ async function checkMarkdown(registry) {
     let embeddedLines = 0;
     lines.forEach((line, ln) => {
       const embedded = tokens[ln].some((t) => t.scopes.includes('meta.embedded.block.orgscope'));
-      if (!inBlock && /^\s*```orgscope\s*$/.test(line)) {
+      if (!inBlock && /^\s*```orgscope(\s+[\w-]+)*\s*$/.test(line)) {
         inBlock = true;
         fence = line.match(/^\s*/)[0];
         return;
