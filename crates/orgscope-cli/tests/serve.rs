@@ -281,13 +281,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The gateway's binary, or `None` (and a loud note) when it is not installed.
+/// The gateway's binary, or `None` (and a loud note) when it is not installed; under CI a
+/// missing gateway fails the test.
 fn binary(name: &str) -> Option<String> {
     let found = ["/usr/sbin", "/usr/bin", "/usr/local/bin"]
         .iter()
         .map(|d| format!("{d}/{name}"))
         .find(|p| Path::new(p).exists());
     if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed (apt-get install -y {name})"
+        );
         eprintln!(
             "SKIPPED: {name} is not installed (apt-get install -y {name}); this test did not run"
         );
