@@ -9,7 +9,7 @@ use http::{decide, eventually, get, TempDir};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -583,30 +583,35 @@ fn caddy_forward_auth_replays_the_acceptance_tables() {
     }
 }
 
-/// A shipped gateway configuration with each `(from, to)` replaced.
-fn shipped(file: &str, replacements: &[(&str, String)]) -> String {
+/// A shipped gateway configuration, each `(from, to)` replaced (given the gateway's free port),
+/// written to a fresh directory: the directory, the port and the configuration file.
+fn shipped(
+    name: &str,
+    file: &str,
+    replacements: impl FnOnce(u16) -> Vec<(&'static str, String)>,
+) -> (TempDir, u16, PathBuf) {
+    let dir = TempDir::new(name);
+    let port = free_port();
     let text = std::fs::read_to_string(Path::new(common::ROOT).join(file)).unwrap();
-    replacements
+    let conf = replacements(port)
         .iter()
-        .fold(text, |text, (from, to)| text.replace(from, to))
+        .fold(text, |text, (from, to)| text.replace(from, to));
+    let path = dir.path(Path::new(file).file_name().unwrap().to_str().unwrap());
+    std::fs::write(&path, conf).unwrap();
+    (dir, port, path)
 }
 
 /// Caddy with the shipped `deploy/caddy/Caddyfile`, its addresses pointed at this test's, and its
 /// stand-in authentication layer reading `X-Test-*`.
 fn start_caddy(binary: &str, service: SocketAddr, upstream: SocketAddr) -> Gateway {
-    let dir = TempDir::new("caddy");
-    let port = free_port();
-    let conf = shipped(
-        "deploy/caddy/Caddyfile",
-        &[
+    let (dir, port, file) = shipped("caddy", "deploy/caddy/Caddyfile", |port| {
+        vec![
             ("127.0.0.1:8080", format!("127.0.0.1:{port}")),
             ("127.0.0.1:8181", service.to_string()),
             ("127.0.0.1:3000", upstream.to_string()),
             ("X-Demo-", "X-Test-".into()),
-        ],
-    );
-    let file = dir.path("Caddyfile");
-    std::fs::write(&file, conf).unwrap();
+        ]
+    });
     let mut cmd = Command::new(binary);
     cmd.args(["run", "--adapter", "caddyfile", "--config"])
         .arg(&file)
@@ -753,11 +758,8 @@ fn jwt_and_identity_headers_are_exclusive_flags() {
 /// Envoy with the shipped `deploy/envoy/envoy.yaml`, its ports pointed at this test's, and its
 /// stand-in authentication layer reading `X-Test-*`.
 fn start_envoy(binary: &str, grpc: SocketAddr, upstream: SocketAddr) -> Gateway {
-    let dir = TempDir::new("envoy");
-    let port = free_port();
-    let conf = shipped(
-        "deploy/envoy/envoy.yaml",
-        &[
+    let (dir, port, file) = shipped("envoy", "deploy/envoy/envoy.yaml", |port| {
+        vec![
             ("port_value: 8080", format!("port_value: {port}")),
             ("port_value: 9191", format!("port_value: {}", grpc.port())),
             (
@@ -765,10 +767,8 @@ fn start_envoy(binary: &str, grpc: SocketAddr, upstream: SocketAddr) -> Gateway 
                 format!("port_value: {}", upstream.port()),
             ),
             ("x-demo-", "x-test-".into()),
-        ],
-    );
-    let file = dir.path("envoy.yaml");
-    std::fs::write(&file, conf).unwrap();
+        ]
+    });
     let mut cmd = Command::new(binary);
     cmd.arg("-c")
         .arg(&file)
