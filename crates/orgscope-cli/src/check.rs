@@ -13,6 +13,7 @@
 //! policy, otherwise `NAME.sql.toml` beside `NAME.policy` when it exists. Its diagnostics are
 //! reported like the policy's, against the mapping file, once the policy itself has no errors.
 
+use super::{CLEAN, INVALID, UNREADABLE};
 use orgscope::diag::{self, Diagnostic, Severity, Source, Style};
 use orgscope::{Limits, Policy};
 use orgscope_sql::Mapping;
@@ -62,13 +63,6 @@ enum Color {
     /// Never.
     Never,
 }
-
-/// Exit status: every policy clean (warnings allowed).
-const CLEAN: i32 = 0;
-/// Exit status: a policy has errors.
-const INVALID: i32 = 1;
-/// Exit status: a file could not be read.
-const UNREADABLE: i32 = 2;
 
 pub fn run(args: Args) -> i32 {
     let style = Style {

@@ -44,6 +44,13 @@ enum Command {
     Import(openapi::ImportArgs),
 }
 
+/// Exit status of the linting commands (`check`, `lint`): every file clean (warnings allowed).
+const CLEAN: i32 = 0;
+/// Exit status: a file has errors (or warnings under `--deny-warnings`).
+const INVALID: i32 = 1;
+/// Exit status: a file could not be read.
+const UNREADABLE: i32 = 2;
+
 fn main() {
     std::process::exit(run());
 }

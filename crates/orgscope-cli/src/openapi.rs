@@ -6,6 +6,7 @@
 //! SARIF 2.1.0 log on stdout. Exit status: 0 clean (warnings allowed), 1 on errors (or warnings
 //! with `--deny-warnings`), 2 when a document, the policy or the configuration cannot be read.
 
+use super::{CLEAN, INVALID, UNREADABLE};
 use orgscope::diag::{self, Diagnose, Diagnostic, Severity, Source, Style};
 use orgscope::Span;
 use orgscope_openapi::{Config, Document, LoadError};
@@ -96,10 +97,6 @@ enum Format {
     /// One SARIF 2.1.0 log, on stdout.
     Sarif,
 }
-
-const CLEAN: i32 = 0;
-const INVALID: i32 = 1;
-const UNREADABLE: i32 = 2;
 
 fn shown(path: &Path) -> String {
     path.display().to_string()
