@@ -58,8 +58,13 @@ impl Limits {
 /// Brackets inside strings do not count.
 pub(crate) fn json_depth_exceeds(text: &[u8], limit: usize) -> bool {
     // Depth cannot exceed the number of opening brackets: count them first (a loop the
-    // compiler vectorizes), and scan properly only when that could be over the limit.
-    let opening = text.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    // compiler vectorizes: `[` and `{` differ in one bit, so one compare finds both), and scan
+    // properly only when that could be over the limit.
+    // Counted in byte-wide lanes, 255 bytes at a time, so no lane overflows.
+    let opening: usize = text
+        .chunks(255)
+        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n + u8::from(b | 0x20 == b'{'))))
+        .sum();
     if opening <= limit {
         return false;
     }

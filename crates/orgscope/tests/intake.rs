@@ -111,3 +111,31 @@ fn an_unfinished_document_costs_linear_time() {
         "4x the input took {large} s against {small} s"
     );
 }
+
+#[test]
+fn header_spellings_merge_and_a_spelling_repeated_is_a_duplicate_key() {
+    let long = format!("X-{}", "Ab".repeat(80)); // over 128 bytes: kept as text
+    for name in [
+        "Zuora-Org-Ids",
+        "zuora-org-ids",
+        "ZUORA-ORG-IDS",
+        long.as_str(),
+    ] {
+        let other = if name == "zuora-org-ids" {
+            "Zuora-Org-Ids".to_string()
+        } else {
+            name.to_ascii_lowercase()
+        };
+        let merged =
+            format!(r#"{{"headers":{{"{name}":"a","{other}":["b","c"]}},"user":{{"orgs":[]}}}}"#);
+        let req = Request::from_json(&merged).unwrap();
+        let key = name.to_ascii_lowercase();
+        let all: Vec<_> = req.headers[&key].iter().collect();
+        assert_eq!(all, ["a", "b", "c"], "{name}");
+        let twice = format!(
+            r#"{{"headers":{{"{name}":"a","{other}":"b","{name}":"c"}},"user":{{"orgs":[]}}}}"#
+        );
+        let err = Request::from_json(&twice).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("duplicate key `{name}`")), "{err}");
+    }
+}

@@ -64,6 +64,8 @@ impl Directory {
 #[derive(Debug)]
 pub(crate) struct HeaderRule {
     pub name: String,
+    /// `name` in lower case, as parsed request headers are named.
+    pub key: String,
     pub role: Role,
     pub list: bool,
     pub max_items: Option<u64>,
@@ -427,6 +429,7 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
             Item::Header(h) => {
                 let mut hr = HeaderRule {
                     name: h.name.node.clone(),
+                    key: h.name.node.to_ascii_lowercase(),
                     role: Role::Visibility,
                     list: false,
                     max_items: None,

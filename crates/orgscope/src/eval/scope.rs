@@ -26,6 +26,26 @@ pub(crate) fn accessible_orgs<'r>(p: &Compiled, user: &'r User) -> OrgSet<'r> {
     set
 }
 
+/// Each item of a comma-separated header value (RFC 9110 list syntax), trimmed, empty items
+/// skipped. A plain loop: this runs on every decision, and iterator adapters cost more here.
+fn for_each_item<'v>(value: &'v str, mut f: impl FnMut(&'v str)) {
+    let mut rest = value;
+    loop {
+        let (item, tail) = match rest.bytes().position(|b| b == b',') {
+            Some(at) => (rest.get(..at).unwrap_or(""), rest.get(at + 1..)),
+            None => (rest, None),
+        };
+        let item = super::trim(item);
+        if !item.is_empty() {
+            f(item);
+        }
+        match tail {
+            Some(t) => rest = t,
+            None => return,
+        }
+    }
+}
+
 impl<'r> Ctx<'r> {
     /// Multi-Org off: the Zuora-style org headers are refused or dropped. The org-ID header of
     /// SPEC §1.2 is not one of them: those rules apply whether or not Multi-Org is on.
@@ -34,7 +54,7 @@ impl<'r> Ctx<'r> {
         let sent = p
             .headers
             .iter()
-            .find(|h| h.role != Role::OrgId && self.req.header_values(&h.name).next().is_some());
+            .find(|h| h.role != Role::OrgId && self.req.header_values(&h.key).next().is_some());
         let Some(h) = sent else { return Ok(()) };
         match p.when_disabled {
             DisabledMode::Reject => Err(Deny::new(
@@ -120,28 +140,22 @@ impl<'r> Ctx<'r> {
     /// (RFC 9110 list syntax). Returns None when the header is absent.
     pub(super) fn header_orgs(&self, h: &'r HeaderRule) -> Res<Option<OrgSet<'r>>> {
         let invalid = |m: String| Deny::invalid(m, Some(h.rule));
-        let items = || {
-            self.req
-                .header_values(&h.name)
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-        };
         // One pass for the shape and limits, so a malformed header is `invalid_request`
         // before any org in it is looked at.
         let (mut present, mut bytes, mut count, mut first, mut single) = (false, 0, 0, "", true);
-        for v in self.req.header_values(&h.name) {
+        for v in self.req.header_values(&h.key) {
             present = true;
             bytes += v.len();
+            for_each_item(v, |item| {
+                if count == 0 {
+                    first = item;
+                }
+                single &= item == first;
+                count += 1;
+            });
         }
         if !present {
             return Ok(None);
-        }
-        for item in items().filter(|i| !i.is_empty()) {
-            if count == 0 {
-                first = item;
-            }
-            single &= item == first;
-            count += 1;
         }
         // The policy's own limits apply when stricter than the engine-wide ones.
         let limits = &self.p.limits;
@@ -170,8 +184,19 @@ impl<'r> Ctx<'r> {
             return Err(invalid(format!("header `{}` takes a single org", h.name)));
         }
         let mut set = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
-        for item in items().filter(|i| !i.is_empty()) {
-            set.insert(self.accessible(item, h.access_rule)?);
+        let mut denied = None;
+        for v in self.req.header_values(&h.key) {
+            for_each_item(v, |item| {
+                if denied.is_none() {
+                    match self.accessible(item, h.access_rule) {
+                        Ok(org) => set.insert(org),
+                        Err(deny) => denied = Some(deny),
+                    }
+                }
+            });
+        }
+        if let Some(deny) = denied {
+            return Err(deny);
         }
         set.normalize();
         Ok(Some(set))
@@ -232,8 +257,9 @@ impl<'r> Ctx<'r> {
         for k in self.req.headers.keys() {
             let near = p.headers.iter().find(|h| {
                 h.role != Role::OrgId
-                    && !h.name.eq_ignore_ascii_case(k)
                     && h.name.len().abs_diff(k.len()) <= 1
+                    && *k != h.key
+                    && !h.name.eq_ignore_ascii_case(k)
                     && crate::check::suggest::edit_distance(k, &h.name) == 1
             });
             let Some(h) = near else { continue };

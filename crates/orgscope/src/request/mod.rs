@@ -109,31 +109,23 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
         ) -> Result<Self::Value, A::Error> {
             let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
             // Two spellings of a name are one repeated header, the same spelling twice is a
-            // duplicate key: the names spelled with capitals, and whether each entry was
-            // spelled in lower case, tell them apart.
-            let mut capitalized = rustc_hash::FxHashSet::default();
-            let mut lower_spelled: Vec<bool> = Vec::with_capacity(out.capacity());
+            // duplicate key: each entry keeps the spellings it was given (one allocation for
+            // the request, none per name).
+            let mut spellings: Vec<(usize, Spelling)> = Vec::with_capacity(out.capacity());
             while let Some((mut name, values)) = map.next_entry::<String, Values>()? {
-                let lower = !name.bytes().any(|b| b.is_ascii_uppercase());
-                if !lower {
-                    if capitalized.contains(&name) {
-                        return Err(duplicate(&name));
-                    }
-                    capitalized.insert(name.clone());
-                    name.make_ascii_lowercase();
-                }
+                let spelled = Spelling::of(&name);
+                name.make_ascii_lowercase();
                 match out.entry(name) {
                     indexmap::map::Entry::Vacant(e) => {
+                        spellings.push((e.index(), spelled));
                         e.insert(values);
-                        lower_spelled.push(lower);
                     }
                     indexmap::map::Entry::Occupied(mut e) => {
-                        if let Some(seen) = lower_spelled.get_mut(e.index()).filter(|_| lower) {
-                            if *seen {
-                                return Err(duplicate(e.key()));
-                            }
-                            *seen = true;
+                        let entry = (e.index(), spelled);
+                        if spellings.contains(&entry) {
+                            return Err(duplicate(&entry.1.text(e.key())));
                         }
+                        spellings.push(entry);
                         // The same header under two spellings: one repeated header.
                         e.get_mut().extend(values);
                     }
@@ -143,6 +135,48 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
         }
     }
     d.deserialize_map(V)
+}
+
+/// How a header name was spelled, given its lower-case form: which of its bytes were upper case
+/// (a name of up to 128 bytes), else the text itself.
+#[derive(Debug, PartialEq)]
+enum Spelling {
+    Capitals(u128),
+    Text(String),
+}
+
+impl Spelling {
+    fn of(name: &str) -> Spelling {
+        if name.len() > 128 {
+            return Spelling::Text(name.to_string());
+        }
+        let mut capitals = 0u128;
+        for (i, b) in name.bytes().enumerate() {
+            if b.is_ascii_uppercase() {
+                capitals |= 1 << i;
+            }
+        }
+        Spelling::Capitals(capitals)
+    }
+
+    /// The name as it was spelled.
+    fn text(&self, lower: &str) -> String {
+        match self {
+            Spelling::Text(t) => t.clone(),
+            Spelling::Capitals(c) => {
+                let bytes = lower
+                    .bytes()
+                    .enumerate()
+                    .map(|(i, b)| match i < 128 && c & (1 << i) != 0 {
+                        true => b.to_ascii_uppercase(),
+                        false => b,
+                    })
+                    .collect();
+                // Only ASCII letters change case, so the text stays UTF-8.
+                String::from_utf8(bytes).unwrap_or_else(|_| lower.to_string())
+            }
+        }
+    }
 }
 
 /// A map whose names must each appear once.
@@ -332,7 +366,9 @@ impl Request {
         self.headers
             .iter()
             .filter(move |(k, _)| {
-                k.len() == lowercase_name.len() && k.eq_ignore_ascii_case(lowercase_name)
+                // Equal bytes first (one memcmp): parsed names are already lower case.
+                k.len() == lowercase_name.len()
+                    && (*k == lowercase_name || k.eq_ignore_ascii_case(lowercase_name))
             })
             .flat_map(|(_, v)| v.iter())
     }
