@@ -254,10 +254,11 @@ impl<'a> Iterator for Segments<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        match rest.split_once('/') {
-            Some((first, tail)) => {
-                self.rest = Some(tail);
-                Some(first)
+        // A byte loop: segments are short, and `split_once` sets up a searcher for each.
+        match rest.bytes().position(|b| b == b'/') {
+            Some(at) => {
+                self.rest = rest.get(at + 1..);
+                rest.get(..at)
             }
             None => {
                 self.rest = None;
