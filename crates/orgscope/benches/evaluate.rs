@@ -87,6 +87,21 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // The seed query in a directory of 4 to 100,000 orgs (issue 13: within 1.5×): a small
+    // user's decision must not pay for the directory's size.
+    let shipped = std::fs::read_to_string("policies/zuora-multi-org.policy").unwrap();
+    let mut g = c.benchmark_group("directory_size");
+    for n in [4, 1000, 100_000] {
+        let extra: String = (4..n).map(|i| format!("  org Org{i}\n")).collect();
+        let text = shipped.replace("  org Europe\n", &format!("  org Europe\n{extra}"));
+        let policy = Policy::from_source("sized.policy", &text).unwrap();
+        assert!(policy.evaluate(&query).is_allow());
+        g.bench_function(n.to_string(), |b| {
+            b.iter(|| policy.evaluate(black_box(&query)))
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);
