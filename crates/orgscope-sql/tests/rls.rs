@@ -154,7 +154,7 @@ fn multi_org_off_cannot_be_expressed_and_hostile_names_stay_data() {
 }
 
 #[test]
-fn the_policy_uses_the_org_index() {
+fn the_policy_uses_the_org_index_and_rechecks_no_row_against_the_visible_set() {
     let (_cluster, mut app) = setup();
     let mut admin = _cluster.connect("postgres");
     admin
@@ -176,4 +176,17 @@ fn the_policy_uses_the_org_index() {
         .collect();
     let plan = plan.join("\n");
     assert!(plan.contains("account_org_label_idx"), "{plan}");
+    // The index answers the visible set exactly: no row is compared with it again, only the
+    // unlabeled gate (a NULL test) is left to filter rows.
+    let filters: Vec<&str> = plan
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("Filter:"))
+        .collect();
+    assert!(
+        filters
+            .iter()
+            .all(|f| !f.contains("ANY") && f.contains("IS NOT NULL")),
+        "{plan}"
+    );
 }
