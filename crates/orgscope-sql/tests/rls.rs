@@ -190,3 +190,40 @@ fn the_policy_uses_the_org_index_and_rechecks_no_row_against_the_visible_set() {
         "{plan}"
     );
 }
+
+#[test]
+fn unlabeled_rows_follow_their_settings_alone() {
+    let (_cluster, mut app) = setup();
+    let raw = |tx: &mut postgres::Transaction<'_>, p: [&str; 4]| {
+        tx.query(rls::SET_SETTINGS, &[&p[0], &p[1], &p[2], &p[3]])
+            .unwrap();
+    };
+    // Unlabeled rows only: no org is visible, and only an unlabeled row may be written.
+    let mut tx = app.transaction().unwrap();
+    raw(&mut tx, ["{}", "on", "{}", "on"]);
+    assert_eq!(ids(&mut tx), vec![3]);
+    tx.execute("INSERT INTO account VALUES (5, NULL, 1)", &[])
+        .unwrap();
+    let e = tx
+        .execute("INSERT INTO account VALUES (6, 'Asia', 1)", &[])
+        .unwrap_err();
+    assert_rls_violation(&e);
+    tx.rollback().unwrap();
+    // An org without unlabeled rows: the unlabeled row is hidden and cannot be written.
+    let mut tx = app.transaction().unwrap();
+    raw(&mut tx, [r#"{"Japan"}"#, "off", r#"{"Japan"}"#, "off"]);
+    assert_eq!(ids(&mut tx), vec![4]);
+    let e = tx
+        .execute("INSERT INTO account VALUES (5, NULL, 1)", &[])
+        .unwrap_err();
+    assert_rls_violation(&e);
+    tx.rollback().unwrap();
+    // Any value other than `on` hides unlabeled rows.
+    let mut tx = app.transaction().unwrap();
+    raw(&mut tx, ["{}", "true", "{}", "ON"]);
+    assert!(ids(&mut tx).is_empty());
+    let e = tx
+        .execute("INSERT INTO account VALUES (5, NULL, 1)", &[])
+        .unwrap_err();
+    assert_rls_violation(&e);
+}
