@@ -67,14 +67,18 @@ pub fn settings(decision: &Decision) -> Result<Settings, MultiOrgOff> {
 /// The condition that a row's org is in the set named by `orgs` (a `text[]` setting), or is
 /// NULL while the `unlabeled` setting is `on`. A missing or empty setting is the empty set.
 /// The settings are read in scalar subqueries, so PostgreSQL reads and parses them once per
-/// query (an InitPlan), not once per row, and the org index serves the `= ANY` (the outer
-/// cast makes `ANY` take the subquery's value as an array, not as a set of rows).
+/// query (an InitPlan), not once per row (the outer cast makes `ANY` take the subquery's value
+/// as an array, not as a set of rows). The condition is written as two conjuncts, not as
+/// `org = ANY (…) OR (org IS NULL AND <unlabeled>)`: the first is exactly what the org index's
+/// `BitmapOr` returns, so PostgreSQL does not re-check it on every row, and only the second, a
+/// cheap NULL test, stays a per-row filter (docs/data.md measures the difference).
 fn condition(column: &str, orgs: &str, unlabeled: &str) -> String {
     let orgs = ident::literal(orgs);
     let unlabeled = ident::literal(unlabeled);
     format!(
-        "{column} = ANY ((SELECT COALESCE(NULLIF(current_setting({orgs}, true), ''), '{{}}')::text[])::text[]) \
-         OR ({column} IS NULL AND (SELECT current_setting({unlabeled}, true) IS NOT DISTINCT FROM 'on'))"
+        "({column} = ANY ((SELECT COALESCE(NULLIF(current_setting({orgs}, true), ''), '{{}}')::text[])::text[]) \
+         OR {column} IS NULL) \
+         AND ({column} IS NOT NULL OR (SELECT current_setting({unlabeled}, true) IS NOT DISTINCT FROM 'on'))"
     )
 }
 

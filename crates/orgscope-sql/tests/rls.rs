@@ -50,20 +50,27 @@ fn ids(tx: &mut postgres::Transaction<'_>) -> Vec<i32> {
         .collect()
 }
 
-/// The error is PostgreSQL refusing a row under the policy's WITH CHECK.
-fn assert_rls_violation(e: &postgres::Error) {
+/// PostgreSQL refuses `sql`'s row under the policy's WITH CHECK.
+fn assert_refused(tx: &mut postgres::Transaction<'_>, sql: &str) {
+    let e = tx.execute(sql, &[]).unwrap_err();
     let message = e.as_db_error().map(|d| d.message().to_string());
     assert!(
         message
             .as_deref()
             .is_some_and(|m| m.contains("violates row-level security policy")),
-        "{e:?}"
+        "{sql}: {e:?}"
     );
 }
 
 fn set(tx: &mut postgres::Transaction<'_>, s: &rls::Settings) {
-    let p = &s.params;
-    tx.query(s.sql, &[&p[0], &p[1], &p[2], &p[3]]).unwrap();
+    let [a, b, c, d] = &s.params;
+    set_raw(tx, [a, b, c, d]);
+}
+
+/// Runs [`rls::SET_SETTINGS`] with `p` as they are, as a buggy or hostile caller might.
+fn set_raw(tx: &mut postgres::Transaction<'_>, p: [&str; 4]) {
+    tx.query(rls::SET_SETTINGS, &[&p[0], &p[1], &p[2], &p[3]])
+        .unwrap();
 }
 
 #[test]
@@ -79,10 +86,7 @@ fn rls_shows_the_visible_rows_and_checks_the_labels() {
     );
     assert_eq!(ids(&mut tx), vec![1, 2, 3]);
     // A query decision creates nothing: every insert fails WITH CHECK.
-    let e = tx
-        .execute("INSERT INTO account VALUES (5, 'Asia', 1)", &[])
-        .unwrap_err();
-    assert_rls_violation(&e);
+    assert_refused(&mut tx, "INSERT INTO account VALUES (5, 'Asia', 1)");
     tx.rollback().unwrap();
 
     // A create in Asia: Asia rows may be written, Japan rows may not.
@@ -96,10 +100,7 @@ fn rls_shows_the_visible_rows_and_checks_the_labels() {
     set(&mut tx, &rls::settings(&create).unwrap());
     tx.execute("INSERT INTO account VALUES (5, 'Asia', 1)", &[])
         .unwrap();
-    let e = tx
-        .execute("INSERT INTO account VALUES (6, 'Japan', 1)", &[])
-        .unwrap_err();
-    assert_rls_violation(&e);
+    assert_refused(&mut tx, "INSERT INTO account VALUES (6, 'Japan', 1)");
     tx.rollback().unwrap();
 
     // A deny sees nothing.
@@ -111,10 +112,7 @@ fn rls_shows_the_visible_rows_and_checks_the_labels() {
     // Without the settings (never set, or set in a transaction that ended): nothing.
     let mut tx = app.transaction().unwrap();
     assert!(ids(&mut tx).is_empty());
-    let e = tx
-        .execute("INSERT INTO account VALUES (7, NULL, 1)", &[])
-        .unwrap_err();
-    assert_rls_violation(&e);
+    assert_refused(&mut tx, "INSERT INTO account VALUES (7, NULL, 1)");
     tx.rollback().unwrap();
     let mut fresh = _cluster.connect("app");
     let mut tx = fresh.transaction().unwrap();
@@ -154,7 +152,7 @@ fn multi_org_off_cannot_be_expressed_and_hostile_names_stay_data() {
 }
 
 #[test]
-fn the_policy_uses_the_org_index() {
+fn the_policy_uses_the_org_index_and_rechecks_no_row_against_the_visible_set() {
     let (_cluster, mut app) = setup();
     let mut admin = _cluster.connect("postgres");
     admin
@@ -176,4 +174,41 @@ fn the_policy_uses_the_org_index() {
         .collect();
     let plan = plan.join("\n");
     assert!(plan.contains("account_org_label_idx"), "{plan}");
+    // The index answers the visible set exactly: no row is compared with it again, only the
+    // unlabeled gate (a NULL test) is left to filter rows.
+    let filters: Vec<&str> = plan
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("Filter:"))
+        .collect();
+    assert!(
+        filters
+            .iter()
+            .all(|f| !f.contains("ANY") && f.contains("IS NOT NULL")),
+        "{plan}"
+    );
+}
+
+#[test]
+fn unlabeled_rows_follow_their_settings_alone() {
+    let (_cluster, mut app) = setup();
+    // Unlabeled rows only: no org is visible, and only an unlabeled row may be written.
+    let mut tx = app.transaction().unwrap();
+    set_raw(&mut tx, ["{}", "on", "{}", "on"]);
+    assert_eq!(ids(&mut tx), vec![3]);
+    tx.execute("INSERT INTO account VALUES (5, NULL, 1)", &[])
+        .unwrap();
+    assert_refused(&mut tx, "INSERT INTO account VALUES (6, 'Asia', 1)");
+    tx.rollback().unwrap();
+    // An org without unlabeled rows: the unlabeled row is hidden and cannot be written.
+    let mut tx = app.transaction().unwrap();
+    set_raw(&mut tx, [r#"{"Japan"}"#, "off", r#"{"Japan"}"#, "off"]);
+    assert_eq!(ids(&mut tx), vec![4]);
+    assert_refused(&mut tx, "INSERT INTO account VALUES (5, NULL, 1)");
+    tx.rollback().unwrap();
+    // Any value other than `on` hides unlabeled rows.
+    let mut tx = app.transaction().unwrap();
+    set_raw(&mut tx, ["{}", "true", "{}", "ON"]);
+    assert!(ids(&mut tx).is_empty());
+    assert_refused(&mut tx, "INSERT INTO account VALUES (5, NULL, 1)");
 }
