@@ -84,7 +84,7 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
         if available.is_empty() {
             break;
         }
-        if let Some(i) = available.iter().position(|&b| b == b'\n') {
+        if let Some(i) = memchr::memchr(b'\n', available) {
             // The common case: a whole line in the buffer, answered in place without a copy.
             let drained = i + 1 == available.len();
             stream.line(&mut output, available.get(..=i).unwrap_or_default())?;
@@ -347,9 +347,7 @@ fn read_capped<R: BufRead>(
         if available.is_empty() {
             return Ok(true);
         }
-        let newline = by_line
-            .then(|| available.iter().position(|&b| b == b'\n'))
-            .flatten();
+        let newline = by_line.then(|| memchr::memchr(b'\n', available)).flatten();
         let (chunk, done) = match newline {
             Some(i) => (available.get(..=i).unwrap_or_default(), true),
             None => (available, false),
@@ -457,7 +455,7 @@ fn read_lines<R: BufRead, W: Write>(
         if available.is_empty() {
             break;
         }
-        let drained = match available.iter().position(|&b| b == b'\n') {
+        let drained = match memchr::memchr(b'\n', available) {
             Some(i) => {
                 line.clear();
                 line.extend_from_slice(available.get(..=i).unwrap_or_default());
@@ -509,8 +507,12 @@ fn answer_chunk(
     stream.started = true;
     stream.line_no = chunk.first_line.saturating_sub(1);
     let mut out = Vec::with_capacity(chunk.bytes.len());
-    for line in chunk.bytes.split_inclusive(|&b| b == b'\n') {
+    let mut rest = chunk.bytes.as_slice();
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        let (line, tail) = rest.split_at(end);
         stream.line(&mut out, line)?;
+        rest = tail;
     }
     Ok(Answered {
         seq: chunk.seq,
