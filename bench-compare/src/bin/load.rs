@@ -176,10 +176,14 @@ fn main() {
     println!();
     println!("| stage | time | share |");
     println!("|---|---:|---:|");
-    let row = |stage: &str, ms: f64| println!("| {stage} | {ms:.1} ms | {:.0}% |", ms / load * 100.0);
+    let row =
+        |stage: &str, ms: f64| println!("| {stage} | {ms:.1} ms | {:.0}% |", ms / load * 100.0);
     row("parse", parse);
     row("check", check);
-    row("limits, diagnostics (convert, sort)", (pc - parse - check).max(0.0));
+    row(
+        "limits, diagnostics (convert, sort)",
+        (pc - parse - check).max(0.0),
+    );
     row("compile (load − parse and check)", (load - pc).max(0.0));
     row("**load** (`Policy::from_source`)", load);
     println!();
