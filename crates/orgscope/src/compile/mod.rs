@@ -165,6 +165,11 @@ impl<T> Default for Router<T> {
 }
 
 impl<T> Router<T> {
+    /// Room for `n` more entries, so that a large policy's rules are not copied as they grow.
+    fn reserve(&mut self, n: usize) {
+        self.entries.reserve_exact(n);
+    }
+
     fn insert(&mut self, methods: &[Spanned<Method>], path: &PathTemplate, entry: T) {
         let idx = self.entries.len() as u32;
         self.entries.push(entry);
@@ -327,12 +332,10 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
 
     // Object types first: routes and inheritance refer to them by index.
     let mut default_fallbacks = Vec::new();
-    let types = policy
-        .items
-        .iter()
-        .filter(|i| matches!(i, Item::Object(_)))
-        .count();
-    c.objects.reserve_exact(types);
+    let count = |is: fn(&Item) -> bool| policy.items.iter().filter(|i| is(i)).count();
+    c.objects
+        .reserve_exact(count(|i| matches!(i, Item::Object(_))));
+    c.routes.reserve(count(|i| matches!(i, Item::Route(_))));
     for item in &policy.items {
         match item {
             Item::Object(o) => {

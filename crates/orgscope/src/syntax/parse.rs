@@ -516,7 +516,10 @@ impl Builder<'_> {
         p: Pair<'_, Rule>,
         f: impl Fn(&Self, Pair<'_, Rule>) -> Option<T>,
     ) -> Option<Vec<T>> {
-        kids(p).skip(1).map(|p| f(self, p)).collect()
+        let mut props: Vec<T> = kids(p).skip(1).map(|p| f(self, p)).collect::<Option<_>>()?;
+        // The tree lives until compiling ends: no growth slack in its most numerous vectors.
+        props.shrink_to_fit();
+        Some(props)
     }
 
     /// The rule of the last child: for `key value` pairs whose value is a keyword.
@@ -689,6 +692,7 @@ impl Builder<'_> {
                 _ => return None,
             }
         }
+        opts.shrink_to_fit();
         Some(Target {
             action,
             object,
