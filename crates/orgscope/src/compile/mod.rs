@@ -167,6 +167,11 @@ impl<T> Default for Router<T> {
 }
 
 impl<T> Router<T> {
+    /// Room for `n` more entries, so that a large policy's rules are not copied as they grow.
+    fn reserve(&mut self, n: usize) {
+        self.entries.reserve_exact(n);
+    }
+
     fn insert(&mut self, methods: &[Spanned<Method>], path: &PathTemplate, entry: T) {
         let idx = self.entries.len() as u32;
         self.entries.push(entry);
@@ -330,6 +335,10 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
 
     // Object types first: routes and inheritance refer to them by index.
     let mut default_fallbacks = Vec::new();
+    let count = |is: fn(&Item) -> bool| policy.items.iter().filter(|i| is(i)).count();
+    c.objects
+        .reserve_exact(count(|i| matches!(i, Item::Object(_))));
+    c.routes.reserve(count(|i| matches!(i, Item::Route(_))));
     for item in &policy.items {
         match item {
             Item::Object(o) => {
@@ -520,9 +529,35 @@ struct RuleTable<'a> {
 
 impl RuleTable<'_> {
     fn add(&mut self, span: Span) -> RuleId {
-        let text = format!("{}:{}:{}", self.file, span.line, span.col);
+        // Written by hand: `format!` costs a load about as much as everything else here.
+        let mut text = String::with_capacity(self.file.len() + 22);
+        text.push_str(self.file);
+        for n in [span.line, span.col] {
+            text.push(':');
+            push_decimal(&mut text, n);
+        }
         self.rules.push(Arc::from(text));
         (self.rules.len() - 1) as RuleId
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
@@ -701,7 +736,16 @@ impl Tree {
 
 #[cfg(test)]
 mod tests {
-    use super::Tree;
+    use super::{push_decimal, Tree};
+
+    #[test]
+    fn decimals_are_written_like_display() {
+        for n in [0, 7, 10, 99, 1_000_001, u32::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
 
     #[test]
     fn descendants_are_each_orgs_subtree_in_declaration_order() {
