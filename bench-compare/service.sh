@@ -135,6 +135,7 @@ wrk_run() { # URL LUA CONNS SECS
 }
 h2load_run() { # BODY CONNS SECS
   local out log=$WORK/h2load.log
+  rm -f "$log" # h2load appends to it
   out=$(h2load -t1 -c"$2" -m1 -D "$3" -d "$1" -H 'content-type: application/grpc' \
     -H 'te: trailers' --log-file="$log" "http://$GRPC/envoy.service.auth.v3.Authorization/Check")
   grep -qE '^requests: .* 0 failed, 0 errored' <<<"$out" || die "h2load errors: $out"
