@@ -149,19 +149,29 @@ fn write(dir: &Path) -> Result<(), String> {
             return Err(format!("case `{name}` has another user"));
         }
         put(&format!("decide-{name}.json"), decide.as_bytes())?;
-        put(&format!("check-{name}.grpc"), &grpc_frame(&check_request(s)))?;
+        put(
+            &format!("check-{name}.grpc"),
+            &grpc_frame(&check_request(s)),
+        )?;
         put(
             &format!("cedar-{name}.json"),
             cedar_call(s).to_string().as_bytes(),
         )?;
         println!("{name}");
     }
-    put("cedar-policies.json", cedar_policies()?.to_string().as_bytes())?;
-    put("cedar-data.json", cedar_data(&cases[0].1).to_string().as_bytes())
+    put(
+        "cedar-policies.json",
+        cedar_policies()?.to_string().as_bytes(),
+    )?;
+    put(
+        "cedar-data.json",
+        cedar_data(&cases[0].1).to_string().as_bytes(),
+    )
 }
 
 fn check(addr: &str, file: &Path) -> Result<&'static str, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
     let body = bytes.get(5..).ok_or("not a gRPC frame")?;
     let request = CheckRequest::decode(body).map_err(|e| format!("not a CheckRequest: {e}"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
