@@ -85,6 +85,10 @@ EOF
 done
 
 echo "== servers" >&2
+# A leftover server on these ports would answer in place of the ones started here.
+for addr in "$HTTP" "$GRPC" "127.0.0.1:$CEDAR_PORT"; do
+  ! (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null || die "$addr is in use (SVC_PORT)"
+done
 # The configuration a user deploys: the shipped policy and entities, identity from a trusted
 # layer's headers (ext_authz), no decision log. cedar-agent logs every decision at its default
 # level (info): it runs at `error`, so neither server writes a line per decision.
@@ -103,6 +107,7 @@ ready() {
 }
 ready "http://$HTTP/health/ready"
 ready "http://127.0.0.1:$CEDAR_PORT/v1/"
+for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "a server exited, see $WORK/*.log"; done
 
 echo "== agreement with orgscope eval" >&2
 decision() { grep -o '"decision":"[a-z]*"' | cut -d'"' -f4; }
