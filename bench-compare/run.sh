@@ -3,10 +3,12 @@
 # orgscope vs Cedar vs regorus (engines asserted to agree, then timed interleaved within each
 # round); two threads sharing one Policy; allocations per decision; `orgscope eval` batches
 # (one job, two jobs and a serde_json parse floor, interleaved; peak memory at two sizes);
-# policy load times. Writes everything to $OUT/results.md and prints it.
+# policy load times; the service under load beside cedar-agent (service.sh). Writes everything
+# to $OUT/results.md and prints it.
 #
 #   bench-compare/run.sh
 #   SKIP_BATCH=1 SKIP_LOAD=1 bench-compare/run.sh   # decisions and threads only
+#   SKIP_SERVICE=1 bench-compare/run.sh             # without the service load (service.sh)
 #
 # Environment: CARGO_TARGET_DIR (default: the workspace's target/), OUT (default
 # /tmp/orgscope-bench), ROUNDS and SAMPLE_MS (decisions: rounds, and ms per engine per round),
@@ -127,6 +129,11 @@ if [ -z "${SKIP_LOAD:-}" ]; then
   say "## Policy load (parse + check + compile, \`Policy::from_source\`)"
   say ""
   "$BIN/load" 5 | tee -a "$RESULTS"
+fi
+
+if [ -z "${SKIP_SERVICE:-}" ]; then
+  echo "== the service under load (bench-compare/service.sh)" >&2
+  RESULTS=$RESULTS OUT=$OUT bench-compare/service.sh
 fi
 
 say ""
