@@ -900,6 +900,11 @@ fn envoy_drops_forged_scope_and_fails_closed() {
     let r = send("POST", "/v1/accounts", &json, b"organizationLabel=Asia");
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.json()["errors"][0]["code"], "invalid_request");
+    // A key given twice, which the upstream may read either way, is refused the same.
+    let twice = br#"{"organizationLabel": "China", "organizationLabel": "Asia"}"#;
+    let r = send("POST", "/v1/accounts", &json, twice);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["code"], "invalid_request");
     // A body too large to check whole is refused by Envoy, not checked in part.
     let big = format!(
         r#"{{"organizationLabel": "Asia", "pad": "{}"}}"#,

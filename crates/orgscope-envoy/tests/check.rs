@@ -216,6 +216,23 @@ fn deny_carries_the_decision_status_and_body() {
         (status, &body["errors"][0]["code"]),
         (400, &"invalid_request".into())
     );
+    // A key given twice may be read either way by the upstream: refused, whichever comes first.
+    for twice in [
+        r#"{"organizationLabel":"China","organizationLabel":"Asia"}"#,
+        r#"{"organizationLabel":"Asia","organizationLabel":"China"}"#,
+        r#"{"a":{"b":1,"b":2},"organizationLabel":"Asia"}"#,
+    ] {
+        let (status, body) = denied(&create(twice));
+        assert_eq!(
+            (status, &body["errors"][0]["code"]),
+            (400, &"invalid_request".into()),
+            "{twice}"
+        );
+        assert!(body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate key"));
+    }
 }
 
 #[test]

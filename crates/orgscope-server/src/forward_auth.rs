@@ -168,12 +168,13 @@ pub(crate) fn describe(
     })
 }
 
-/// The body as JSON: absent or empty is no body; anything else that is not JSON is refused, so
-/// the policy never decides a create on a body the upstream reads differently.
+/// The body as JSON: absent or empty is no body; anything else that is not JSON, or holds a
+/// duplicate key, is refused, so the policy never decides a create on a body the upstream reads
+/// differently.
 fn body(bytes: Option<&[u8]>) -> Result<Option<serde_json::Value>, Refusal> {
     match bytes.filter(|b| !b.trim_ascii().is_empty()) {
         None => Ok(None),
-        Some(b) => serde_json::from_slice(b)
+        Some(b) => Request::body_from_slice(b)
             .map(Some)
             .map_err(|e| Refusal::Invalid(format!("the request body is not JSON: {e}"))),
     }

@@ -357,6 +357,21 @@ impl Request {
         serde_json::from_str(text)
     }
 
+    /// Parses a request body, for a description built from an HTTP request (a gateway's
+    /// check): free-form JSON as a description's `body` is read, so a duplicate key in any
+    /// object is an error, never "the last one wins" where the upstream may keep the first.
+    ///
+    /// ```
+    /// use orgscope::Request;
+    ///
+    /// assert!(Request::body_from_slice(br#"{"organizationLabel": "Asia"}"#).is_ok());
+    /// let twice = br#"{"organizationLabel": "Asia", "organizationLabel": "China"}"#;
+    /// assert!(Request::body_from_slice(twice).is_err());
+    /// ```
+    pub fn body_from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        serde_json::from_slice::<UniqueJson>(bytes).map(|u| u.0)
+    }
+
     /// Every value of a header; `lowercase_name` must be lower case, like the parsed names.
     /// (A description built in code with mixed-case names is matched case-insensitively.)
     pub(crate) fn header_values<'a>(
