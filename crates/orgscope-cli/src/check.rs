@@ -7,7 +7,8 @@
 //! and nothing else there; only unreadable files are reported on stderr. Exit status: 0 clean
 //! (warnings allowed), 1 when a policy has errors (or warnings, with `--deny-warnings`), 2 when a
 //! file cannot be read or a directory holds no policy — the other files are still checked.
-//! A directory stands for every `*.policy` under it, sorted.
+//! A directory stands for every `*.policy` under it, sorted; `-` is standard input, named
+//! `<stdin>` in diagnostics (as `fmt -` does).
 //!
 //! A policy's SQL mapping (docs/data.md) is checked with it: `--sql-mapping FILE` for a single
 //! policy, otherwise `NAME.sql.toml` beside `NAME.policy` when it exists. Its diagnostics are
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `orgscope check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy files to check; a directory means every `*.policy` under it.
+    /// Policy files to check; a directory means every `*.policy` under it, `-` standard input.
     #[arg(required = true, value_name = "POLICY")]
     files: Vec<PathBuf>,
     /// Output format: rustc-style text on stderr, or one JSON object per diagnostic on stdout.
@@ -99,7 +100,20 @@ pub fn run(args: Args) -> i32 {
         stderr: &mut stderr,
     };
     for path in &files {
-        let (src, diagnostics) = match orgscope::check_file_with(path, &limits) {
+        let stdin = path.as_os_str() == "-";
+        let read = if stdin {
+            let input = std::io::stdin();
+            if std::io::IsTerminal::is_terminal(&input) {
+                let _ = writeln!(
+                    out.stderr,
+                    "reading a policy from standard input (end it with Ctrl-D)"
+                );
+            }
+            orgscope::check_reader_with("<stdin>", input.lock(), &limits)
+        } else {
+            orgscope::check_file_with(path, &limits)
+        };
+        let (src, diagnostics) = match read {
             Ok((src, checked)) => (src, checked.diagnostics),
             Err(e) => {
                 out.unreadable(path, &e);

@@ -421,3 +421,31 @@ fn sql_mapping_names_the_file_for_one_policy_only() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_dash_checks_standard_input_like_a_file() {
+    let out = common::run(&["check", "-"], BROKEN.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("--> <stdin>:2:33"), "{err}");
+    assert!(err.ends_with("error: `<stdin>`: 1 error\n"), "{err}");
+    let out = common::run(&["check", "--format", "json", "-"], BROKEN.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(r#""file":"<stdin>""#),
+        "{}",
+        stdout(&out)
+    );
+    let out = common::run(&["check", "-"], CLEAN.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stderr.is_empty() && out.stdout.is_empty());
+    // Over the size limit: refused without reading it all, like a file.
+    let big = CLEAN.repeat(100);
+    let out = common::run(&["check", "--max-policy-bytes", "100", "-"], big.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("policy_too_large"),
+        "{}",
+        stderr(&out)
+    );
+}

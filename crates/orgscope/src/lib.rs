@@ -61,7 +61,7 @@ pub use request::batch;
 pub use syntax::ast::{Action, Span};
 
 #[cfg(feature = "unstable-syntax")]
-pub use policy::{check_file_with, check_source, check_source_with, Checked};
+pub use policy::{check_file_with, check_reader_with, check_source, check_source_with, Checked};
 #[cfg(feature = "unstable-syntax")]
 pub use syntax::{ast, is_reserved, parse};
 

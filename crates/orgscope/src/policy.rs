@@ -6,7 +6,7 @@ use crate::eval::NoEntities;
 use crate::syntax::{ast, parse};
 use crate::{check, compile, eval, request};
 use crate::{Decision, EntityLookup, Limits, Request, User};
-use std::io::Read as _;
+use std::io::Read;
 use std::path::Path;
 
 /// A compiled policy: parse, check and compile once, then evaluate many requests.
@@ -370,13 +370,34 @@ pub fn check_file_with(
     limits: &Limits,
 ) -> std::io::Result<(Source, Checked)> {
     let path = path.as_ref();
-    let name = path.display().to_string();
     let file = std::fs::File::open(path)?;
     let size = file.metadata().ok().map(|m| m.len());
+    check_read(&path.display().to_string(), file, size, limits)
+}
+
+/// Like [`check_file_with`], for a policy read from `reader` (standard input, say) and named
+/// `name` in its diagnostics.
+pub fn check_reader_with(
+    name: &str,
+    reader: impl Read,
+    limits: &Limits,
+) -> std::io::Result<(Source, Checked)> {
+    check_read(name, reader, None, limits)
+}
+
+/// Reads at most one byte past `max_policy_bytes`, then checks; `size` is the file's size
+/// when known, for the `policy_too_large` message.
+fn check_read(
+    name: &str,
+    reader: impl Read,
+    size: Option<u64>,
+    limits: &Limits,
+) -> std::io::Result<(Source, Checked)> {
+    let name = name.to_string();
     let limit = limits.max_policy_bytes;
     let mut bytes = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(cap).read_to_end(&mut bytes)?;
+    reader.take(cap).read_to_end(&mut bytes)?;
     let only = |src: Source, e: &dyn Diagnose| {
         let diagnostics = vec![e.to_diagnostic()];
         let policy = ast::Policy::default();
