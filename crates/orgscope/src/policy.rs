@@ -377,6 +377,7 @@ pub fn check_file_with(
 
 /// Like [`check_file_with`], for a policy read from `reader` (standard input, say) and named
 /// `name` in its diagnostics.
+#[cfg(feature = "unstable-syntax")]
 pub fn check_reader_with(
     name: &str,
     reader: impl Read,
