@@ -289,6 +289,7 @@ fn create_from_seed(
 struct Sqlite {
     pool: Vec<Mutex<rusqlite::Connection>>,
     next: AtomicUsize,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -319,6 +320,7 @@ impl Sqlite {
         Ok(Sqlite {
             pool: conns,
             next: AtomicUsize::new(0),
+            timeout,
         })
     }
 
@@ -330,6 +332,21 @@ impl Sqlite {
             .ok_or("no connection")?
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // `busy_timeout` bounds the wait for a lock; this bounds the query itself (a table
+        // without an index on its id column, a huge scan): past the deadline SQLite stops it,
+        // and the lookup is an error, so a 503.
+        let deadline = std::time::Instant::now() + self.timeout;
+        conn.progress_handler(1000, Some(move || std::time::Instant::now() > deadline));
+        let found = Self::query(&conn, sql, id);
+        conn.progress_handler(0, None::<fn() -> bool>);
+        found
+    }
+
+    fn query(
+        conn: &rusqlite::Connection,
+        sql: &str,
+        id: &str,
+    ) -> Result<Option<Option<String>>, String> {
         let mut stmt = conn.prepare_cached(sql).map_err(|e| e.to_string())?;
         let rows = stmt
             .query_map([id], |r| r.get::<_, Option<String>>(0))

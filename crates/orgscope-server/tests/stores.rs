@@ -1,6 +1,7 @@
 //! Trusted entity stores over real HTTP: SQLite and a throwaway PostgreSQL give the same
 //! decisions as the entities file over the acceptance table; a PostgreSQL stopped or stalled
-//! mid-run turns answers into 503 `store_unavailable`, never into an allow.
+//! mid-run, or a SQLite database locked or too slow, turns answers into 503 `store_unavailable`,
+//! never into an allow.
 
 mod common;
 #[path = "../../../testsupport/pg.rs"]
@@ -139,6 +140,67 @@ fn sqlite_created_from_the_entities_file_decides_as_the_file_does() {
         &requests,
         "sqlite reopened",
     );
+}
+
+/// One read of account `A-Asia` (in Asia) by a user of Asia: its decision.
+fn read_a_asia(server: &Server) -> Value {
+    let read = r#"{"method": "GET", "path": "/v1/accounts/A-Asia", "user": {"orgs": ["Asia"]}}"#;
+    decide(server.addr(), "application/json", read).json()
+}
+
+fn assert_unavailable(d: &Value) {
+    assert_eq!(
+        (&d["decision"], &d["status"], &d["errors"][0]["code"]),
+        (&"deny".into(), &503.into(), &"store_unavailable".into()),
+        "{d}"
+    );
+}
+
+#[test]
+fn sqlite_locked_or_too_slow_answers_503_then_recovers() {
+    let dir = TempDir::new("sqlite-slow");
+    // 1M accounts in a table with no index on its id: each lookup is a full scan, tens of
+    // milliseconds, far past a 5 ms limit and well within a 5 s one.
+    let db = rusqlite::Connection::open(dir.path("slow.db")).unwrap();
+    db.execute_batch("CREATE TABLE accounts (id TEXT, org TEXT); BEGIN;")
+        .unwrap();
+    {
+        let mut insert = db
+            .prepare("INSERT INTO accounts VALUES (?1, 'China')")
+            .unwrap();
+        for i in 0..1_000_000 {
+            insert.execute([format!("A-{i}")]).unwrap();
+        }
+    }
+    db.execute_batch("INSERT INTO accounts VALUES ('A-Asia', 'Asia'); COMMIT;")
+        .unwrap();
+    let stores = |db: &str, timeout_ms: u64| {
+        let text = format!(
+            "timeout_ms = {timeout_ms}\n[sqlite]\npath = \"{db}\"\n\n\
+             [objects.account]\nstore = \"sqlite\"\ntable = \"accounts\"\nid = \"id\"\norg = \"org\"\n"
+        );
+        let mut c = config();
+        c.stores = Some(write_stores(&dir, &text));
+        start(c)
+    };
+    assert_unavailable(&read_a_asia(&stores("slow.db", 5)));
+    assert_eq!(read_a_asia(&stores("slow.db", 5000))["decision"], "allow");
+
+    // A writer holding a small database's exclusive lock: the read waits past the limit, then
+    // 503; once the writer commits, the answer is back.
+    let small = rusqlite::Connection::open(dir.path("small.db")).unwrap();
+    small
+        .execute_batch(
+            "CREATE TABLE accounts (id TEXT PRIMARY KEY, org TEXT);
+             INSERT INTO accounts VALUES ('A-Asia', 'Asia');",
+        )
+        .unwrap();
+    let server = stores("small.db", 100);
+    assert_eq!(read_a_asia(&server)["decision"], "allow");
+    small.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    assert_unavailable(&read_a_asia(&server));
+    small.execute_batch("COMMIT").unwrap();
+    assert_eq!(read_a_asia(&server)["decision"], "allow");
 }
 
 #[test]
