@@ -25,6 +25,7 @@ mod log;
 mod metrics;
 mod state;
 mod stores;
+mod throttle;
 
 pub use check::{Answer, Decider, Original, Verdict};
 pub use forward_auth::{scope_headers, IdentityHeaders};

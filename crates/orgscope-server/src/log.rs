@@ -133,7 +133,8 @@ impl Sink {
         line.push(b'\n');
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
-            eprintln!("orgscope: cannot write the decision log: {e}");
+            static LOG_DOWN: crate::throttle::Throttle = crate::throttle::Throttle::new();
+            LOG_DOWN.warn(|| format!("orgscope: cannot write the decision log: {e}"));
         }
     }
 }

@@ -2,6 +2,7 @@
 //! queried with prepared statements, behind a per-request cache; a store that fails or is slow
 //! answers [`Found::Unavailable`], so the decision is a 503 deny.
 
+use crate::throttle::Throttle;
 use orgscope::{Entity, EntityLookup, EntityStore, Found, Policy};
 use rusqlite::OpenFlags;
 use serde::Deserialize;
@@ -490,7 +491,7 @@ impl Postgres {
 
 /// The trusted lookup of one request: the store configured for the type, else the entities
 /// file. Answers are cached for the request only (a store's data can change between requests,
-/// never within one decision); a failing store is reported once per request on stderr.
+/// never within one decision); a failing store is reported on stderr, at most once a second.
 pub(crate) struct RequestLookup<'a> {
     file: Option<&'a EntityStore>,
     stores: Option<&'a Stores>,
@@ -521,7 +522,9 @@ impl EntityLookup for RequestLookup<'_> {
             }
             if let Some(answer) = stores.find(object_type, id) {
                 let found = answer.unwrap_or_else(|e| {
-                    eprintln!("orgscope: store of `{object_type}` cannot answer: {e}");
+                    static STORE_DOWN: Throttle = Throttle::new();
+                    STORE_DOWN
+                        .warn(|| format!("orgscope: store of `{object_type}` cannot answer: {e}"));
                     Found::Unavailable
                 });
                 self.cache.borrow_mut().push((
