@@ -45,7 +45,7 @@ fn sidecar_envoy() -> String {
 #[test]
 fn every_shipped_yaml_parses() {
     let mut files = Vec::new();
-    for dir in ["deploy/envoy", "deploy/k8s"] {
+    for dir in ["deploy/envoy", "deploy/k8s", "deploy/traefik"] {
         for entry in std::fs::read_dir(Path::new(common::ROOT).join(dir)).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if name.ends_with(".yaml") || name.ends_with(".yml") {
@@ -53,7 +53,7 @@ fn every_shipped_yaml_parses() {
             }
         }
     }
-    assert!(files.len() >= 2, "{files:?}");
+    assert!(files.len() >= 4, "{files:?}");
     for file in files {
         let docs = yaml(&file);
         assert!(

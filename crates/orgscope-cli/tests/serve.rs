@@ -583,6 +583,99 @@ fn caddy_forward_auth_replays_the_acceptance_tables() {
     }
 }
 
+#[test]
+fn traefik_forward_auth_replays_the_acceptance_tables() {
+    if let Some(traefik) = common::traefik() {
+        let front = Front {
+            serve_args: &[],
+            with_body: false,
+        };
+        let authn = authn_stand_in();
+        replay_through("traefik", front, |service, upstream| {
+            start_traefik(&traefik, service.addr, upstream, authn)
+        });
+        // A client cannot be its own authentication layer: its X-Auth-* never reach orgscope.
+        let service = zuora_service(&[]);
+        let gateway = start_traefik(&traefik, service.addr, echo_upstream(), authn);
+        let send = |headers: &[(&str, &str)]| {
+            http::send(gateway.addr, "POST", "/query/jobs", headers, b"").status
+        };
+        assert_eq!(send(&[("x-test-orgs", "Asia")]), 200);
+        assert_eq!(send(&[("x-auth-orgs", "Asia")]), 401);
+        assert_eq!(send(&[("x-auth-orgs", "Asia"), ("x-auth-user", "u")]), 401);
+    }
+}
+
+/// A stand-in for the authentication service Traefik asks first: it answers 200 with the user
+/// of the `X-Test-*` request headers as `X-Auth-*` (a real one would verify credentials).
+fn authn_stand_in() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(10_000).map_while(Result::ok) {
+            let _ = authn(conn);
+        }
+    });
+    addr
+}
+
+fn authn(mut conn: TcpStream) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut r = BufReader::new(conn.try_clone()?);
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let mut answer = String::from("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n");
+    loop {
+        line.clear();
+        r.read_line(&mut line)?;
+        let Some((n, v)) = line.trim_end().split_once(':') else {
+            break;
+        };
+        if let Some(rest) = n.trim().to_ascii_lowercase().strip_prefix("x-test-") {
+            answer.push_str(&format!("x-auth-{rest}: {}\r\n", v.trim()));
+        }
+    }
+    answer.push_str("\r\n");
+    conn.write_all(answer.as_bytes())
+}
+
+/// Traefik with the shipped `deploy/traefik` configuration, its addresses pointed at this
+/// test's and at the stand-in authentication service.
+fn start_traefik(
+    binary: &str,
+    service: SocketAddr,
+    upstream: SocketAddr,
+    authn: SocketAddr,
+) -> Gateway {
+    let (dir, port, dynamic) = shipped("traefik", "deploy/traefik/dynamic.yml", |_| {
+        vec![
+            ("127.0.0.1:8181", service.to_string()),
+            ("127.0.0.1:3000", upstream.to_string()),
+            ("127.0.0.1:9000", authn.to_string()),
+        ]
+    });
+    let text = std::fs::read_to_string(Path::new(common::ROOT).join("deploy/traefik/traefik.yml"))
+        .unwrap()
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace(
+            "filename: dynamic.yml",
+            &format!("filename: {}", dynamic.display()),
+        );
+    let file = dir.path("traefik.yml");
+    std::fs::write(&file, text).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg(format!("--configFile={}", file.display()))
+        .env("HOME", &dir.0)
+        .stderr(Stdio::inherit());
+    let gateway = Gateway::spawn("traefik", cmd, port, dir);
+    // The entry point listens before the file provider's routes are in: until then Traefik
+    // answers its own 404.
+    eventually("traefik to load its routes", || {
+        get(gateway.addr, "/").text() != "404 page not found\n"
+    });
+    gateway
+}
+
 /// A shipped gateway configuration, each `(from, to)` replaced (given the gateway's free port),
 /// written to a fresh directory: the directory, the port and the configuration file.
 fn shipped(

