@@ -205,11 +205,16 @@ fn sighup_reloads_and_sigterm_drains() {
 /// An upstream that answers every request with the headers it received, as JSON
 /// `[[name, value], ...]` (lower-case names), for at most 10,000 connections.
 fn echo_upstream() -> SocketAddr {
+    serve_loopback(echo)
+}
+
+/// A loopback server answering each connection with `answer`, on a thread of its own.
+fn serve_loopback(answer: fn(TcpStream) -> std::io::Result<()>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for conn in listener.incoming().take(10_000).map_while(Result::ok) {
-            let _ = echo(conn);
+            let _ = answer(conn);
         }
     });
     addr
@@ -609,14 +614,7 @@ fn traefik_forward_auth_replays_the_acceptance_tables() {
 /// A stand-in for the authentication service Traefik asks first: it answers 200 with the user
 /// of the `X-Test-*` request headers as `X-Auth-*` (a real one would verify credentials).
 fn authn_stand_in() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(10_000).map_while(Result::ok) {
-            let _ = authn(conn);
-        }
-    });
-    addr
+    serve_loopback(authn)
 }
 
 fn authn(mut conn: TcpStream) -> std::io::Result<()> {

