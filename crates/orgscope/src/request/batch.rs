@@ -364,7 +364,7 @@ fn read_capped<R: BufRead>(
 }
 
 /// Lines per chunk of a parallel batch, and bytes (a chunk ends at whichever comes first).
-const CHUNK_LINES: usize = 256;
+const CHUNK_LINES: usize = 1024;
 const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Input lines for a worker of a parallel batch: the `seq`th chunk, starting on input line
@@ -384,7 +384,7 @@ struct Answered {
 
 /// Like [`evaluate_stream`], with the lines of NDJSON decided by `jobs` threads. The output is
 /// the same, byte for byte, in the same order: lines go to the workers in chunks (at most
-/// 256 lines or 256 KiB), at most two chunks per worker are in flight, and answers are written
+/// 1,024 lines or 256 KiB), at most two chunks per worker are in flight, and answers are written
 /// in input order, so memory stays bounded whatever the input. The first request (which, with
 /// [`InputFormat::Auto`], may start a pretty-printed document) and [`InputFormat::Json`] input
 /// are decided on the calling thread. Output is flushed whenever the input has nothing more
@@ -454,6 +454,32 @@ fn read_lines<R: BufRead, W: Write>(
         let available = input.fill_buf()?;
         if available.is_empty() {
             break;
+        }
+        if stream.started && stream.doc.is_none() {
+            // The whole lines in the buffer, up to the chunk's line limit, go to the chunk in one
+            // copy: the reading thread only finds their newlines, the workers do the rest.
+            let ends = memchr::memchr_iter(b'\n', available).take(CHUNK_LINES - chunk_lines);
+            let (lines, end) = ends.fold((0, 0), |(n, _), i| (n + 1, i + 1));
+            if lines > 0 {
+                if chunk_lines == 0 {
+                    chunk_first = stream.line_no + 1;
+                }
+                stream.line_no += lines;
+                chunk_lines += lines;
+                chunk.extend_from_slice(available.get(..end).unwrap_or_default());
+                let drained = end == available.len();
+                input.consume(end);
+                if drained || chunk_lines == CHUNK_LINES || chunk.len() >= CHUNK_BYTES {
+                    let bytes = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES));
+                    pipeline.send(&mut output, chunk_first, bytes)?;
+                    chunk_lines = 0;
+                }
+                if drained {
+                    pipeline.wait(&mut output, 0)?;
+                    output.flush()?;
+                }
+                continue;
+            }
         }
         let drained = match memchr::memchr(b'\n', available) {
             Some(i) => {
