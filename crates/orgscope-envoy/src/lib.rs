@@ -136,7 +136,8 @@ fn original_parts(http: &HttpRequest) -> Result<(HeaderMap, Option<&[u8]>), Stri
         if name.starts_with(':') {
             continue;
         }
-        let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+        // `from_bytes` lower-cases the name itself.
+        let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("`{name}` is not a valid header name"))?;
         let value = http::HeaderValue::from_bytes(value)
             .map_err(|_| format!("header `{name}` has an invalid value"))?;
@@ -157,10 +158,14 @@ fn client_scope_names(http: &HttpRequest) -> Vec<String> {
         .iter()
         .flat_map(|m| &m.headers)
         .map(|h| &h.key);
+    const PREFIX: &str = "x-orgscope-";
     let mut names: Vec<String> = raw
         .chain(http.headers.keys())
+        .filter(|k| {
+            k.get(..PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+        })
         .map(|k| k.to_ascii_lowercase())
-        .filter(|k| k.starts_with("x-orgscope-"))
         .collect();
     names.sort();
     names.dedup();

@@ -3,7 +3,7 @@
 
 use crate::check::Original;
 use crate::jwt::Jwt;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION};
 use indexmap::IndexMap;
 use orgscope::{Decision, Request, Tenant, User, Values};
 
@@ -121,11 +121,24 @@ pub(crate) fn describe(
     let headers = original.headers;
     let (user, multi_org) = identify(headers, who)?;
     // What said who the user is never reaches the policy (nor the decision log).
-    let identity_headers: Vec<&HeaderName> = match who {
-        Who::Headers(h) => vec![&h.user, &h.orgs, &h.default_org, &h.multi_org],
-        Who::Jwt(_) => vec![&BEARER_HEADER],
-        Who::Nobody => Vec::new(),
+    let identity_headers: [Option<&HeaderName>; 4] = match who {
+        Who::Headers(h) => [
+            Some(&h.user),
+            Some(&h.orgs),
+            Some(&h.default_org),
+            Some(&h.multi_org),
+        ],
+        Who::Jwt(_) => [Some(&BEARER_HEADER), None, None, None],
+        Who::Nobody => [None; 4],
     };
+    // The headers `Connection` names as hop-by-hop, read once (no allocation when it is absent).
+    let connection: Vec<&str> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
     let uri = original.target.split('#').next().unwrap_or_default();
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
     check_path(path)?;
@@ -139,8 +152,8 @@ pub(crate) fn describe(
             || n == "x-forwarded-method"
             || n == "x-forwarded-uri"
             || n == "x-forwarded-host"
-            || identity_headers.contains(&name)
-            || connection_listed(headers, n)
+            || identity_headers.contains(&Some(name))
+            || connection.iter().any(|t| t.eq_ignore_ascii_case(n))
     };
     for (name, value) in headers {
         if skip(name) {
@@ -184,11 +197,14 @@ fn body(bytes: Option<&[u8]>) -> Result<Option<serde_json::Value>, Refusal> {
 /// segments, encoded dots or slashes, a backslash. The decision is about the path as sent, so
 /// it must be the path the upstream serves.
 fn check_path(path: &str) -> Result<(), Refusal> {
-    let lower = path.to_ascii_lowercase();
+    let escaped = |e: &[u8]| {
+        path.as_bytes()
+            .windows(e.len())
+            .any(|w| w.eq_ignore_ascii_case(e))
+    };
     let ambiguous = path.split('/').any(|seg| seg == "." || seg == "..")
-        || ["%2e", "%2f", "%5c", "\\"]
-            .iter()
-            .any(|p| lower.contains(p));
+        || [b"%2e", b"%2f", b"%5c"].iter().any(|e| escaped(*e))
+        || path.contains('\\');
     if ambiguous {
         return Err(Refusal::Invalid(format!(
             "the path `{path}` has dot segments or encoded separators"
@@ -281,16 +297,6 @@ fn required<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, String> {
 fn text<'h>(name: &str, value: &'h HeaderValue) -> Result<&'h str, Refusal> {
     std::str::from_utf8(value.as_bytes())
         .map_err(|_| Refusal::Invalid(format!("header `{name}` is not valid UTF-8")))
-}
-
-/// Whether the `Connection` header names `name` as hop-by-hop.
-fn connection_listed(headers: &HeaderMap, name: &str) -> bool {
-    headers
-        .get_all("connection")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(name))
 }
 
 fn push(map: &mut IndexMap<String, Values>, name: &str, value: String) {
@@ -436,6 +442,33 @@ mod tests {
         for good in ["/v1/accounts/A-1", "/v1/a.b/c..d", "/", "/v1/a%20b"] {
             assert_eq!(check_path(good), Ok(()), "{good}");
         }
+    }
+
+    #[test]
+    fn identity_and_hop_by_hop_headers_never_reach_the_policy() {
+        let mut headers = HeaderMap::new();
+        for (n, v) in [
+            ("connection", "keep-alive, X-Secret"),
+            ("x-secret", "1"),
+            ("keep-alive", "5"),
+            ("x-auth-orgs", "Asia"),
+            ("x-orgscope-visible-orgs", "Forged"),
+            ("zuora-org-ids", "Asia"),
+        ] {
+            headers.append(n, HeaderValue::from_static(v));
+        }
+        let original = Original {
+            method: "POST",
+            target: "/query/jobs",
+            host: None,
+            headers: &headers,
+            body: None,
+        };
+        let identity = crate::IdentityHeaders::default();
+        let req = describe(&original, Who::Headers(&identity), "d-1").unwrap();
+        assert_eq!(req.user.orgs, ["Asia"]);
+        let names: Vec<&str> = req.headers.keys().map(String::as_str).collect();
+        assert_eq!(names, ["zuora-org-ids"]);
     }
 
     #[test]
