@@ -471,6 +471,14 @@ struct Front<'a> {
     with_body: bool,
 }
 
+impl Front<'_> {
+    /// A forward-auth gateway (nginx, Caddy, Traefik): the service's defaults, no body.
+    const FORWARD_AUTH: Front<'static> = Front {
+        serve_args: &[],
+        with_body: false,
+    };
+}
+
 /// Replays every forwardable acceptance row of both shipped policies through a gateway started
 /// by `start(service, upstream)`: the status is `orgscope eval`'s, an allow reaches the upstream
 /// with the decision's scope headers, and forged scope headers never do.
@@ -565,11 +573,7 @@ fn replay_through(name: &str, front: Front, start: impl Fn(&Service, SocketAddr)
 #[test]
 fn nginx_forward_auth_replays_the_acceptance_tables() {
     if let Some(nginx) = binary("nginx") {
-        let front = Front {
-            serve_args: &[],
-            with_body: false,
-        };
-        replay_through("nginx", front, |service, upstream| {
+        replay_through("nginx", Front::FORWARD_AUTH, |service, upstream| {
             start_nginx(&nginx, service.addr, upstream)
         });
     }
@@ -578,11 +582,7 @@ fn nginx_forward_auth_replays_the_acceptance_tables() {
 #[test]
 fn caddy_forward_auth_replays_the_acceptance_tables() {
     if let Some(caddy) = binary("caddy") {
-        let front = Front {
-            serve_args: &[],
-            with_body: false,
-        };
-        replay_through("caddy", front, |service, upstream| {
+        replay_through("caddy", Front::FORWARD_AUTH, |service, upstream| {
             start_caddy(&caddy, service.addr, upstream)
         });
     }
@@ -591,12 +591,8 @@ fn caddy_forward_auth_replays_the_acceptance_tables() {
 #[test]
 fn traefik_forward_auth_replays_the_acceptance_tables() {
     if let Some(traefik) = common::traefik() {
-        let front = Front {
-            serve_args: &[],
-            with_body: false,
-        };
         let authn = authn_stand_in();
-        replay_through("traefik", front, |service, upstream| {
+        replay_through("traefik", Front::FORWARD_AUTH, |service, upstream| {
             start_traefik(&traefik, service.addr, upstream, authn)
         });
         // A client cannot be its own authentication layer: its X-Auth-* never reach orgscope.

@@ -455,51 +455,46 @@ fn read_lines<R: BufRead, W: Write>(
         if available.is_empty() {
             break;
         }
-        if stream.started && stream.doc.is_none() {
-            // The whole lines in the buffer, up to the chunk's line limit, go to the chunk in one
-            // copy: the reading thread only finds their newlines, the workers do the rest.
-            let ends = memchr::memchr_iter(b'\n', available).take(CHUNK_LINES - chunk_lines);
-            let (lines, end) = ends.fold((0, 0), |(n, _), i| (n + 1, i + 1));
-            if lines > 0 {
-                if chunk_lines == 0 {
-                    chunk_first = stream.line_no + 1;
-                }
-                stream.line_no += lines;
-                chunk_lines += lines;
-                chunk.extend_from_slice(available.get(..end).unwrap_or_default());
-                let drained = end == available.len();
-                input.consume(end);
-                if drained || chunk_lines == CHUNK_LINES || chunk.len() >= CHUNK_BYTES {
-                    let bytes = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES));
-                    pipeline.send(&mut output, chunk_first, bytes)?;
-                    chunk_lines = 0;
-                }
-                if drained {
-                    pipeline.wait(&mut output, 0)?;
-                    output.flush()?;
-                }
-                continue;
-            }
-        }
-        let drained = match memchr::memchr(b'\n', available) {
-            Some(i) => {
-                line.clear();
-                line.extend_from_slice(available.get(..=i).unwrap_or_default());
-                let drained = i + 1 == available.len();
-                input.consume(i + 1);
-                drained
-            }
-            None => read_capped(&mut input, &mut line, max, true)?,
-        };
-        if !stream.started || stream.doc.is_some() {
-            stream.line(&mut output, &line)?;
+        // After the first request of NDJSON, the whole lines in the buffer (up to the chunk's
+        // line limit) go to the chunk in one copy: the reading thread only finds their newlines.
+        let (lines, end) = if stream.started && stream.doc.is_none() {
+            memchr::memchr_iter(b'\n', available)
+                .take(CHUNK_LINES - chunk_lines)
+                .fold((0, 0), |(n, _), i| (n + 1, i + 1))
         } else {
-            stream.line_no += 1;
-            if chunk_lines == 0 {
-                chunk_first = stream.line_no;
+            (0, 0)
+        };
+        let (added, drained) = if lines > 0 {
+            chunk.extend_from_slice(available.get(..end).unwrap_or_default());
+            let drained = end == available.len();
+            input.consume(end);
+            (lines, drained)
+        } else {
+            // The first request, a document, or a line longer than the buffer: one line.
+            let drained = match memchr::memchr(b'\n', available) {
+                Some(i) => {
+                    line.clear();
+                    line.extend_from_slice(available.get(..=i).unwrap_or_default());
+                    let drained = i + 1 == available.len();
+                    input.consume(i + 1);
+                    drained
+                }
+                None => read_capped(&mut input, &mut line, max, true)?,
+            };
+            if !stream.started || stream.doc.is_some() {
+                stream.line(&mut output, &line)?;
+                (0, drained)
+            } else {
+                chunk.extend_from_slice(&line);
+                (1, drained)
             }
-            chunk.extend_from_slice(&line);
-            chunk_lines += 1;
+        };
+        if added > 0 {
+            if chunk_lines == 0 {
+                chunk_first = stream.line_no + 1;
+            }
+            stream.line_no += added;
+            chunk_lines += added;
         }
         if chunk_lines > 0 && (drained || chunk_lines == CHUNK_LINES || chunk.len() >= CHUNK_BYTES)
         {
