@@ -129,7 +129,11 @@ fn set(r: &mut Reply, name: &'static str, value: &str) {
 const UNSERIALIZABLE: &[u8] = br#"{"decision":"deny","status":500}"#;
 
 fn serialize(d: &Decision) -> Vec<u8> {
-    serde_json::to_vec(d).unwrap_or_else(|_| UNSERIALIZABLE.to_vec())
+    let mut out = Vec::with_capacity(256);
+    match d.write_json(&mut out) {
+        Ok(()) => out,
+        Err(_) => UNSERIALIZABLE.to_vec(),
+    }
 }
 
 fn decide(
@@ -196,7 +200,9 @@ fn decide_one(app: &App, loaded: &Loaded, bytes: &[u8]) -> (String, Decision) {
 /// Appends one NDJSON line's decision, with its newline, to `out`; counted in the metrics.
 fn answer_line(app: &App, loaded: &Loaded, line: &[u8], out: &mut Vec<u8>) {
     let (_, d) = decide_one(app, loaded, line);
-    if serde_json::to_writer(&mut *out, &d).is_err() {
+    let start = out.len();
+    if d.write_json(out).is_err() {
+        out.truncate(start);
         out.extend_from_slice(UNSERIALIZABLE);
     }
     out.push(b'\n');

@@ -63,9 +63,21 @@ impl Decision {
     }
 
     /// Appends the decision as compact JSON, byte for byte what `serde_json::to_writer` writes,
-    /// faster: the strings a batch repeats (rule locations, keywords, org names) almost never
-    /// need escaping, so they are checked and copied whole instead of escaped byte by byte.
-    pub(crate) fn write_compact(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    /// faster: the strings every decision repeats (rule locations, keywords, org names) almost
+    /// never need escaping, so they are checked and copied whole instead of escaped byte by byte.
+    ///
+    /// ```
+    /// let policy = orgscope::Policy::from_file("../../policies/zuora-multi-org.policy")?;
+    /// let d = policy.evaluate_json(
+    ///     r#"{"method": "GET", "path": "/v1/accounts", "user": {"orgs": ["Asia"]}}"#,
+    ///     &Default::default(),
+    /// );
+    /// let mut out = Vec::new();
+    /// d.write_json(&mut out)?;
+    /// assert_eq!(out, serde_json::to_vec(&d)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         out.extend_from_slice(b"{\"id\":");
         match &self.id {
             None => out.extend_from_slice(b"null"),
@@ -334,7 +346,7 @@ mod tests {
 
     fn both(d: &Decision) {
         let mut fast = Vec::new();
-        d.write_compact(&mut fast).unwrap();
+        d.write_json(&mut fast).unwrap();
         assert_eq!(
             String::from_utf8(fast).unwrap(),
             serde_json::to_string(d).unwrap()

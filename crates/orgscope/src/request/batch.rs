@@ -279,7 +279,7 @@ impl<'p> Stream<'p> {
         let r = if self.options.pretty {
             serde_json::to_writer_pretty(&mut self.scratch, d)
         } else {
-            d.write_compact(&mut self.scratch)
+            d.write_json(&mut self.scratch)
         };
         r.map_err(io::Error::from)?;
         self.scratch.push(b'\n');
