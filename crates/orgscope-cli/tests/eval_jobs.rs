@@ -64,14 +64,25 @@ fn jobs_answer_a_mixed_batch_byte_for_byte_like_one_job() {
     let answers = one.stdout.iter().filter(|&&b| b == b'\n').count();
     // Every request but the blank ones is answered, plus the over-long one.
     assert_eq!(answers, 5_000 - 5_000 / 12 + 1);
+    // From a pipe, chunks end wherever the pipe's buffer does; from a file they fill up, the
+    // workers fall behind, and the reading thread answers chunks itself in between.
+    let path = std::env::temp_dir().join(format!("orgscope-mixed-{}.ndjson", std::process::id()));
+    std::fs::write(&path, &input).expect("write the batch");
+    let file = path.to_str().expect("a UTF-8 temp path");
     for jobs in ["2", "3", "8"] {
-        let many = eval(&["--jobs", jobs], &input);
-        assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
-        assert!(
-            many.stdout == one.stdout,
-            "--jobs {jobs} answered differently from --jobs 1"
-        );
+        for from_file in [false, true] {
+            let many = match from_file {
+                false => eval(&["--jobs", jobs], &input),
+                true => eval(&["--jobs", jobs, file], b""),
+            };
+            assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
+            assert!(
+                many.stdout == one.stdout,
+                "--jobs {jobs} answered differently from --jobs 1 (from a file: {from_file})"
+            );
+        }
     }
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

@@ -382,10 +382,12 @@ struct Answered {
     stats: BatchStats,
 }
 
-/// Like [`evaluate_stream`], with the lines of NDJSON decided by `jobs` threads. The output is
-/// the same, byte for byte, in the same order: lines go to the workers in chunks (at most
-/// 1,024 lines or 256 KiB), at most two chunks per worker are in flight, and answers are written
-/// in input order, so memory stays bounded whatever the input. The first request (which, with
+/// Like [`evaluate_stream`], with the lines of NDJSON decided by `jobs` threads: the calling
+/// thread and `jobs - 1` workers. The output is the same, byte for byte, in the same order:
+/// the calling thread reads lines in chunks (at most 1,024 lines or 256 KiB) and hands them to
+/// the workers, at most two chunks per worker in flight, answering a chunk itself whenever the
+/// workers have enough queued; answers are written in input order, so memory stays bounded
+/// whatever the input. The first request (which, with
 /// [`InputFormat::Auto`], may start a pretty-printed document) and [`InputFormat::Json`] input
 /// are decided on the calling thread. Output is flushed whenever the input has nothing more
 /// buffered, after every answer before it is written. `jobs` of 0 or 1 is [`evaluate_stream`].
@@ -400,11 +402,13 @@ pub fn evaluate_stream_jobs<R: BufRead, W: Write>(
     if jobs <= 1 || options.input == InputFormat::Json {
         return evaluate_stream(policy, entities, input, output, options);
     }
-    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Chunk>(jobs);
+    // No thread only reads and writes: on two cores, three busy threads would take turns.
+    let workers = jobs - 1;
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Chunk>(2 * workers);
     let work_rx = std::sync::Mutex::new(work_rx);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<io::Result<Answered>>();
     std::thread::scope(|s| {
-        for _ in 0..jobs {
+        for _ in 0..workers {
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             s.spawn(move || {
                 // The lock is held only while waiting for the next chunk.
@@ -418,9 +422,12 @@ pub fn evaluate_stream_jobs<R: BufRead, W: Write>(
         }
         drop(done_tx);
         let mut pipeline = Pipeline {
+            policy,
+            entities,
+            options,
             work: work_tx,
             done: done_rx,
-            max_in_flight: 2 * jobs,
+            max_in_flight: 2 * workers,
             in_flight: 0,
             next_seq: 0,
             next_write: 0,
@@ -443,7 +450,7 @@ fn read_lines<R: BufRead, W: Write>(
     options: BatchOptions,
     mut input: R,
     mut output: W,
-    pipeline: &mut Pipeline,
+    pipeline: &mut Pipeline<'_>,
 ) -> io::Result<BatchStats> {
     let mut stream = Stream::new(policy, entities, options);
     let max = stream.limits.max_request_bytes;
@@ -543,50 +550,79 @@ fn answer_chunk(
 }
 
 /// Chunks on their way to the workers and answers on their way back, written in order.
-struct Pipeline {
+struct Pipeline<'p> {
+    policy: &'p Policy,
+    entities: &'p (dyn EntityLookup + Sync),
+    options: BatchOptions,
     work: std::sync::mpsc::SyncSender<Chunk>,
     done: std::sync::mpsc::Receiver<io::Result<Answered>>,
+    /// Chunks the workers may hold at once (answering or queued); those `in_flight` now.
     max_in_flight: usize,
     in_flight: usize,
     next_seq: u64,
     next_write: u64,
-    /// Answers that came back before an earlier chunk's.
+    /// Answers that came back (or were answered here) before an earlier chunk's.
     ready: std::collections::BTreeMap<u64, Answered>,
     stats: BatchStats,
 }
 
-impl Pipeline {
-    /// Sends a chunk, first waiting until fewer than `max_in_flight` are out.
+impl Pipeline<'_> {
+    /// Hands a chunk to the workers or, when they already hold `max_in_flight`, answers it on
+    /// this thread instead of waiting for them.
     fn send<W: Write>(&mut self, out: &mut W, first_line: usize, bytes: Vec<u8>) -> io::Result<()> {
-        self.wait(out, self.max_in_flight - 1)?;
         let chunk = Chunk {
             seq: self.next_seq,
             first_line,
             bytes,
         };
-        self.work
-            .send(chunk)
-            .map_err(|_| io::Error::other("the batch workers stopped"))?;
         self.next_seq += 1;
-        self.in_flight += 1;
-        Ok(())
+        while let Ok(answered) = self.done.try_recv() {
+            self.returned(out, answered)?;
+        }
+        if self.in_flight < self.max_in_flight {
+            self.work
+                .send(chunk)
+                .map_err(|_| io::Error::other("the batch workers stopped"))?;
+            self.in_flight += 1;
+            return Ok(());
+        }
+        let answered = answer_chunk(self.policy, self.entities, self.options, chunk)?;
+        self.ready.insert(answered.seq, answered);
+        self.write_ready(out)
     }
 
-    /// Writes answers in order until at most `left` chunks are out.
+    /// Writes answers in order until at most `left` chunks are with the workers; with 0, until
+    /// every chunk sent is answered and written.
     fn wait<W: Write>(&mut self, out: &mut W, left: usize) -> io::Result<()> {
         while self.in_flight > left {
             let answered = self
                 .done
                 .recv()
-                .map_err(|_| io::Error::other("the batch workers stopped"))??;
-            self.ready.insert(answered.seq, answered);
-            while let Some(a) = self.ready.remove(&self.next_write) {
-                out.write_all(&a.out)?;
-                self.stats.decisions += a.stats.decisions;
-                self.stats.denies += a.stats.denies;
-                self.next_write += 1;
-                self.in_flight -= 1;
-            }
+                .map_err(|_| io::Error::other("the batch workers stopped"))?;
+            self.returned(out, answered)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a worker's answers back, and writes what is now in order.
+    fn returned<W: Write>(
+        &mut self,
+        out: &mut W,
+        answered: io::Result<Answered>,
+    ) -> io::Result<()> {
+        self.in_flight -= 1;
+        let answered = answered?;
+        self.ready.insert(answered.seq, answered);
+        self.write_ready(out)
+    }
+
+    /// Writes the answers that are next in input order.
+    fn write_ready<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        while let Some(a) = self.ready.remove(&self.next_write) {
+            out.write_all(&a.out)?;
+            self.stats.decisions += a.stats.decisions;
+            self.stats.denies += a.stats.denies;
+            self.next_write += 1;
         }
         Ok(())
     }
