@@ -579,10 +579,13 @@ impl Pipeline<'_> {
         while let Ok(answered) = self.done.try_recv() {
             self.returned(out, answered)?;
         }
+        // Answers held back for an earlier chunk stay few, however slow that chunk is.
+        while self.ready.len() >= self.max_in_flight && self.in_flight > 0 {
+            let answered = self.done.recv();
+            self.returned(out, answered.map_err(|_| stopped())?)?;
+        }
         if self.in_flight < self.max_in_flight {
-            self.work
-                .send(chunk)
-                .map_err(|_| io::Error::other("the batch workers stopped"))?;
+            self.work.send(chunk).map_err(|_| stopped())?;
             self.in_flight += 1;
             return Ok(());
         }
@@ -595,10 +598,7 @@ impl Pipeline<'_> {
     /// every chunk sent is answered and written.
     fn wait<W: Write>(&mut self, out: &mut W, left: usize) -> io::Result<()> {
         while self.in_flight > left {
-            let answered = self
-                .done
-                .recv()
-                .map_err(|_| io::Error::other("the batch workers stopped"))?;
+            let answered = self.done.recv().map_err(|_| stopped())?;
             self.returned(out, answered)?;
         }
         Ok(())
@@ -626,4 +626,8 @@ impl Pipeline<'_> {
         }
         Ok(())
     }
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("the batch workers stopped")
 }
