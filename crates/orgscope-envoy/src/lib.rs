@@ -24,10 +24,9 @@ use envoy_types::pb::envoy::service::auth::v3::attribute_context::HttpRequest;
 use envoy_types::pb::google::rpc;
 use http::header::{HeaderMap, HeaderName};
 use hyper::server::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use orgscope_server::{scope_headers, Answer, Decider, Endpoint, Original, Verdict};
+use orgscope_server::{accept_until, scope_headers, Answer, Decider, Endpoint, Original, Verdict};
 use std::future::Future;
 use std::io;
 use tokio::net::TcpListener;
@@ -106,27 +105,13 @@ pub async fn serve(
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let mut http2 = http2::Builder::new(TokioExecutor::new());
     http2.timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(stopping);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((conn, _)) = accepted else { continue };
-                // A check's answer goes out as several small HTTP/2 frames (headers, message,
-                // trailers): with Nagle's algorithm on, the last waits for the peer's delayed
-                // ACK, about 40 ms per deny. Only latency depends on it: a socket that refuses
-                // still serves.
-                let _ = conn.set_nodelay(true);
-                let service = TowerToHyperService::new(service.clone());
-                let conn = graceful.watch(http2.serve_connection(TokioIo::new(conn), service));
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-            () = &mut stopping => break,
-        }
-    }
-    drop(listener);
+    // A check's answer goes out as several small HTTP/2 frames (headers, message, trailers):
+    // `accept_until` sets TCP_NODELAY, without which the last waits for the peer's delayed
+    // ACK, about 40 ms per deny.
+    let graceful = accept_until(listener, stopping, |io| {
+        http2.serve_connection(io, TowerToHyperService::new(service.clone()))
+    })
+    .await;
     graceful.shutdown().await;
     Ok(())
 }

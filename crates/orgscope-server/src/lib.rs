@@ -35,7 +35,7 @@ pub use metrics::Endpoint;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown};
 use orgscope::Limits;
 use state::App;
 use std::future::Future;
@@ -44,7 +44,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 /// How the service runs. [`Config::new`] gives the defaults; every field can then be changed.
@@ -287,16 +287,41 @@ async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(app.config.timeout)
         .max_buf_size(app.config.max_header_bytes.max(8192));
+    let timeout = app.config.timeout;
+    let graceful = accept_until(listener, stop, |io| {
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req| http::handle(app.clone(), req));
+        builder.serve_connection(io, service)
+    })
+    .await;
+    // Requests in progress get the time limit to finish.
+    let _ = tokio::time::timeout(timeout, graceful.shutdown()).await;
+    Ok(())
+}
+
+/// The accept loop of every front door: each connection `listener` accepts (with TCP_NODELAY:
+/// an answer's last small write must not wait for the peer's delayed ACK) is served by the
+/// hyper connection `connection` makes of it, until `stop` completes; then the listener is
+/// closed, and the returned handle's `shutdown()` ends the connections gracefully (requests
+/// in progress finish), as long as the caller cares to wait.
+pub async fn accept_until<C>(
+    listener: TcpListener,
+    stop: impl Future<Output = ()>,
+    mut connection: impl FnMut(TokioIo<TcpStream>) -> C,
+) -> GracefulShutdown
+where
+    C: GracefulConnection + Send + 'static,
+    C::Error: Send,
+{
     let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let app = app.clone();
-                let service = hyper::service::service_fn(move |req| http::handle(app.clone(), req));
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
+                // Only latency depends on it: a socket that refuses still serves.
+                let _ = stream.set_nodelay(true);
+                let conn = graceful.watch(connection(TokioIo::new(stream)));
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });
@@ -304,10 +329,7 @@ async fn serve(
             () = &mut stop => break,
         }
     }
-    drop(listener);
-    // Requests in progress get the time limit to finish.
-    let _ = tokio::time::timeout(app.config.timeout, graceful.shutdown()).await;
-    Ok(())
+    graceful
 }
 
 /// Reloads when the policy, entities or stores file changes (its modification time or size), polling:
