@@ -1,6 +1,7 @@
 //! Stage 1 — syntax: the pest grammar, the spanned AST, and the parser that recovers after errors.
 
 pub mod ast;
+mod fast;
 pub(crate) mod grammar;
 mod hint;
 pub mod parse;
