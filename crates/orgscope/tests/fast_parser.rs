@@ -510,3 +510,359 @@ proptest! {
         }
     }
 }
+
+/// Random choices, read one at a time (zeros once they run out).
+struct Choices<'a>(&'a [u32]);
+
+impl Choices<'_> {
+    fn below(&mut self, n: usize) -> usize {
+        let (first, rest) = self.0.split_first().unwrap_or((&0, &[]));
+        self.0 = rest;
+        *first as usize % n.max(1)
+    }
+
+    fn pick(&mut self, from: &[&'static str]) -> &'static str {
+        from[self.below(from.len())]
+    }
+}
+
+/// A policy written from the grammar with random names, fields, paths and layout, where one slot
+/// (the `tricky`th word or separator, if there are that many) is filled with something almost
+/// right: a reserved word where a name goes, a field without a key, a path that does not close,
+/// no space at all. One defect per text: with more, the first would hide the others.
+struct Writer<'a> {
+    c: Choices<'a>,
+    tricky: usize,
+    out: String,
+}
+
+impl Writer<'_> {
+    /// Whether the next word or separator is the tricky one.
+    fn tricky(&mut self) -> bool {
+        self.tricky = self.tricky.wrapping_sub(1);
+        self.tricky == 0
+    }
+
+    /// One slot: from `good`, or from `bad` when it is the tricky one.
+    fn slot(&mut self, good: &[&'static str], bad: &[&'static str]) {
+        let tricky = self.tricky();
+        let word = self.c.pick(if tricky { bad } else { good });
+        self.out.push_str(word);
+        let sep = if self.tricky() {
+            self.c.pick(&["", "\u{b}", "\u{feff}", "#", "é"])
+        } else {
+            self.c.pick(&[
+                " ",
+                " ",
+                " ",
+                "\n  ",
+                "\t",
+                "\r\n",
+                "  # note \"#\"\n",
+                "\n\n",
+            ])
+        };
+        self.out.push_str(sep);
+    }
+
+    fn word(&mut self, w: &'static str) {
+        self.slot(&[w], TOKENS);
+    }
+
+    fn name(&mut self) {
+        self.slot(NAMES, NOT_NAMES);
+    }
+
+    fn string(&mut self) {
+        self.slot(STRINGS, &["\"\\x\"", "\"a", "\"\n\"", "a"]);
+    }
+
+    fn field(&mut self) {
+        self.slot(
+            FIELDS,
+            &[
+                "body", "body.", "bodyx.a", "path.a.", ".a", "query..a", "id",
+            ],
+        );
+    }
+
+    fn path(&mut self) {
+        self.slot(PATHS, &["a", "/a{b}", "/{x", "/{1}", "/{x}y", "/a b", "/é"]);
+    }
+
+    fn methods(&mut self) {
+        self.slot(
+            &["GET", "POST|PUT", "GET | POST", "PATCH|DELETE|HEAD|OPTIONS"],
+            &["get", "GET|", "GETX", "|GET", "GET||PUT"],
+        );
+    }
+
+    fn repeat(&mut self, most: usize, mut f: impl FnMut(&mut Self)) {
+        for _ in 0..self.c.below(most + 1) {
+            f(self);
+        }
+    }
+
+    fn list(&mut self, f: impl Fn(&mut Self)) {
+        f(self);
+        self.repeat(2, |w| {
+            w.word(",");
+            f(w);
+        });
+    }
+
+    fn sources(&mut self) {
+        self.list(|w| {
+            w.slot(
+                &["working_org", "default_org", "single_org", "unlabeled"],
+                TOKENS,
+            )
+        });
+    }
+
+    fn target(&mut self) {
+        self.slot(&["query", "create", "read", "update", "delete"], TOKENS);
+        match self.c.below(4) {
+            0 => {}
+            1 => {
+                self.word("type");
+                self.field();
+            }
+            _ => self.name(),
+        }
+        self.repeat(2, |w| {
+            w.slot(&["id", "objects"], TOKENS);
+            w.field();
+        });
+    }
+
+    fn block(&mut self, most: usize, f: impl FnMut(&mut Self)) {
+        self.word("{");
+        self.repeat(most, f);
+        self.word("}");
+    }
+
+    fn item(&mut self) {
+        match self.c.below(9) {
+            0 => {
+                self.word("multi_org");
+                self.block(3, |w| match w.c.below(3) {
+                    0 => {
+                        w.word("default");
+                        w.slot(&["enabled", "disabled"], TOKENS);
+                    }
+                    1 => {
+                        w.word("when_disabled");
+                        w.slot(&["reject", "ignore"], TOKENS);
+                    }
+                    _ => {
+                        w.word("lookalike_headers");
+                        w.slot(&["reject", "ignore"], TOKENS);
+                    }
+                });
+            }
+            1 => {
+                self.word("orgs");
+                self.block(4, |w| {
+                    if w.c.below(4) == 0 {
+                        w.word("descendant_access");
+                        w.slot(&["on", "off"], TOKENS);
+                        return;
+                    }
+                    w.word("org");
+                    w.name();
+                    w.repeat(2, |w| {
+                        if w.c.below(2) == 0 {
+                            w.word("id");
+                            w.string();
+                        } else {
+                            w.word("parent");
+                            w.name();
+                        }
+                    });
+                });
+            }
+            2 => {
+                self.word("header");
+                self.slot(
+                    &["Zuora-Org-Ids", "X_1", "\"Organization-ID\"", "a"],
+                    TOKENS,
+                );
+                self.block(4, |w| match w.c.below(6) {
+                    0 => {
+                        w.word("role");
+                        w.slot(&["visibility", "working_org", "org_id"], TOKENS);
+                    }
+                    1 => w.slot(&["list", "single"], TOKENS),
+                    2 => {
+                        w.slot(&["subset_of", "member_of"], TOKENS);
+                        w.word("user.orgs");
+                    }
+                    _ => {
+                        w.slot(&["max_items", "max_length"], TOKENS);
+                        w.slot(
+                            &["0", "42", "123456789012345678"],
+                            &["1234567890123456789", "1a", "-1"],
+                        );
+                    }
+                });
+            }
+            3 | 4 => {
+                self.word("object");
+                self.name();
+                if self.c.below(3) > 0 {
+                    self.block(3, |w| match w.c.below(5) {
+                        0 => {
+                            w.word("label");
+                            w.field();
+                        }
+                        1 => {
+                            w.word("inherit");
+                            w.name();
+                            w.word("via");
+                            w.field();
+                            if w.c.below(2) == 0 {
+                                w.word("optional");
+                            }
+                        }
+                        2 => w.word("shared"),
+                        3 => {
+                            w.word("fallback");
+                            w.sources();
+                        }
+                        _ => {
+                            w.word("alias");
+                            w.list(|w| w.string());
+                        }
+                    });
+                }
+            }
+            5 => {
+                self.word("fallback");
+                self.sources();
+            }
+            6 | 7 => {
+                if self.c.below(4) == 0 {
+                    self.word("default");
+                } else {
+                    self.word("route");
+                    self.methods();
+                    self.path();
+                }
+                self.word("->");
+                self.target();
+            }
+            _ => {
+                if self.c.below(2) == 0 {
+                    self.word("legacy");
+                }
+                self.word("service");
+                self.name();
+                self.block(2, |w| {
+                    w.word("endpoint");
+                    w.methods();
+                    w.path();
+                    if w.c.below(2) == 0 {
+                        w.block(2, |w| match w.c.below(3) {
+                            0 => {
+                                w.word("org_id");
+                                w.slot(&["path", "query", "body", "header"], TOKENS);
+                                w.slot(&["orgId", "Organization-ID", "\"Org Id\""], TOKENS);
+                            }
+                            1 => w.word("unscoped"),
+                            _ => {
+                                w.word("justification");
+                                w.string();
+                            }
+                        });
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Names: plain identifiers, strings where a string may stand, and words that are keywords
+/// somewhere but not reserved (valid names).
+const NAMES: &[&str] = &[
+    "account",
+    "a",
+    "_x",
+    "t9",
+    "id",
+    "type",
+    "objects",
+    "label",
+    "query",
+    "via",
+    "optional",
+    "user",
+    "on",
+    "\"Asia Pacific\"",
+    "\"\"",
+];
+/// Words that look like names but are not: the reserved words, and what is no identifier.
+const NOT_NAMES: &[&str] = &[
+    "multi_org",
+    "orgs",
+    "org",
+    "header",
+    "object",
+    "fallback",
+    "route",
+    "default",
+    "legacy",
+    "service",
+    "endpoint",
+    "9a",
+    "é",
+    "-a",
+    "a-b",
+    "user.orgs",
+    "\"a",
+    "{",
+];
+const STRINGS: &[&str] = &[
+    "\"r-1\"",
+    "\"\"",
+    "\"a\\\"b\\\\\"",
+    "\"\\n\\t\"",
+    "\"日本 é\"",
+    "\"#\"",
+];
+const FIELDS: &[&str] = &[
+    "body.a",
+    "path.x-y",
+    "query.q.r",
+    "body.a_b.c-d.9",
+    "body.-",
+];
+const PATHS: &[&str] = &[
+    "/",
+    "/a",
+    "//",
+    "/a/",
+    "/{x}",
+    "/v1/{accountId}/x-y",
+    "/a-",
+    "/c.d:e~f%20@!$&'()*+,;=",
+    "/{_p}/q",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_policies_read_the_same_both_ways(
+        tricky in 0..200usize,
+        choices in prop::collection::vec(any::<u32>(), 0..400),
+    ) {
+        let mut w = Writer { c: Choices(&choices), tricky, out: String::new() };
+        while !w.c.0.is_empty() {
+            w.item();
+        }
+        if let Err(e) = agree("generated.policy", &w.out) {
+            prop_assert!(false, "{}", e);
+        }
+    }
+}
