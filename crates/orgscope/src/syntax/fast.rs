@@ -18,7 +18,7 @@ use crate::syntax::parse::{segments, unescape};
 /// when the text is not one this reader fully understands.
 pub(crate) fn parse(src: &Source) -> Option<Policy> {
     let mut r = Reader::new(src);
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(item_estimate(r.b));
     r.skip();
     while r.pos < r.b.len() {
         items.push(r.item()?);
@@ -28,6 +28,19 @@ pub(crate) fn parse(src: &Source) -> Option<Policy> {
         items,
         broken: Vec::new(),
     })
+}
+
+/// About how many items `text` declares: the lines that start with the first letter of a
+/// top-level keyword (reserving them once keeps the largest list of a load from doubling).
+fn item_estimate(text: &[u8]) -> usize {
+    1 + memchr::memchr_iter(b'\n', text)
+        .filter(|&i| {
+            matches!(
+                text.get(i + 1),
+                Some(b'm' | b'o' | b'h' | b'f' | b'r' | b'd' | b'l' | b's')
+            )
+        })
+        .count()
 }
 
 /// The words `ident` may not be (the grammar's `reserved`).
@@ -58,6 +71,13 @@ fn is_literal_char(c: u8) -> bool {
 /// `field_seg`'s characters.
 fn is_field_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+/// `v` without spare capacity: the tree lives until compiling ends, and most of its lists hold
+/// one or two entries where a growing vector keeps room for four.
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -94,6 +114,12 @@ struct Reader<'s> {
     line: u32,
     line_start: usize,
     tok_end: usize,
+    // The most numerous lists are read into these and then moved into vectors of exactly their
+    // length (`drain(..).collect()` allocates once, exactly): no growth slack in the tree, and
+    // no shrinking reallocation per list.
+    object_props: Vec<Spanned<ObjectProp>>,
+    org_props: Vec<Spanned<OrgProp>>,
+    opts: Vec<Spanned<TargetOpt>>,
 }
 
 impl<'s> Reader<'s> {
@@ -108,6 +134,9 @@ impl<'s> Reader<'s> {
             line: 1,
             line_start: 0,
             tok_end: 0,
+            object_props: Vec::new(),
+            org_props: Vec::new(),
+            opts: Vec::new(),
         }
     }
 
@@ -294,9 +323,8 @@ impl<'s> Reader<'s> {
             props.push(Spanned::new(prop, self.span(pm)));
         }
         self.expect("}")?;
-        props.shrink_to_fit();
         Some(Item::MultiOrg(MultiOrg {
-            props,
+            props: exact(props),
             span: self.span(m),
         }))
     }
@@ -311,7 +339,7 @@ impl<'s> Reader<'s> {
                 entries.push(OrgsEntry::DescendantAccess(Spanned::new(on, self.span(em))));
             } else if self.kw("org") {
                 let name = self.name()?;
-                let mut props = Vec::new();
+                self.org_props.clear();
                 loop {
                     let pm = self.mark();
                     let prop = if self.kw("id") {
@@ -321,11 +349,11 @@ impl<'s> Reader<'s> {
                     } else {
                         break;
                     };
-                    props.push(Spanned::new(prop, self.span(pm)));
+                    self.org_props.push(Spanned::new(prop, self.span(pm)));
                 }
                 entries.push(OrgsEntry::Org(OrgDecl {
                     name,
-                    props,
+                    props: self.org_props.drain(..).collect(),
                     span: self.span(em),
                 }));
             } else {
@@ -333,9 +361,8 @@ impl<'s> Reader<'s> {
             }
         }
         self.expect("}")?;
-        entries.shrink_to_fit();
         Some(Item::Orgs(Orgs {
-            entries,
+            entries: exact(entries),
             span: self.span(m),
         }))
     }
@@ -374,14 +401,14 @@ impl<'s> Reader<'s> {
         self.expect("}")?;
         Some(Item::Header(Header {
             name,
-            props,
+            props: exact(props),
             span: self.span(m),
         }))
     }
 
     fn object(&mut self, m: Mark) -> Option<Item> {
         let name = self.ident()?;
-        let mut props = Vec::new();
+        self.object_props.clear();
         // The block is optional, but a `{` that does not open a whole block is a syntax error:
         // nothing else may follow an object's name.
         if self.punct("{") {
@@ -410,17 +437,17 @@ impl<'s> Reader<'s> {
                     while self.punct(",") {
                         names.push(self.string()?);
                     }
-                    ObjectProp::Alias(names)
+                    ObjectProp::Alias(exact(names))
                 } else {
                     break;
                 };
-                props.push(Spanned::new(prop, self.span(pm)));
+                self.object_props.push(Spanned::new(prop, self.span(pm)));
             }
             self.expect("}")?;
         }
         Some(Item::Object(Object {
             name,
-            props,
+            props: self.object_props.drain(..).collect(),
             span: self.span(m),
         }))
     }
@@ -437,7 +464,7 @@ impl<'s> Reader<'s> {
             ])?;
             sources.push(Spanned::new(source, self.span(sm)));
             if !self.punct(",") {
-                return Some(sources);
+                return Some(exact(sources));
             }
         }
     }
@@ -482,7 +509,7 @@ impl<'s> Reader<'s> {
             endpoints.push(Endpoint {
                 methods,
                 path,
-                props,
+                props: exact(props),
                 span: self.span(em),
             });
         }
@@ -490,7 +517,7 @@ impl<'s> Reader<'s> {
         Some(Item::Service(Service {
             legacy,
             name,
-            endpoints,
+            endpoints: exact(endpoints),
             span: self.span(m),
         }))
     }
@@ -515,7 +542,7 @@ impl<'s> Reader<'s> {
             self.try_ident().map(ObjectRef::Named)
         }
         .map(|o| Spanned::new(o, self.span(om)));
-        let mut opts = Vec::new();
+        self.opts.clear();
         loop {
             let pm = self.mark();
             let opt = if self.kw("id") {
@@ -525,13 +552,12 @@ impl<'s> Reader<'s> {
             } else {
                 break;
             };
-            opts.push(Spanned::new(opt, self.span(pm)));
+            self.opts.push(Spanned::new(opt, self.span(pm)));
         }
-        opts.shrink_to_fit();
         Some(Target {
             action,
             object,
-            opts,
+            opts: self.opts.drain(..).collect(),
         })
     }
 
@@ -573,7 +599,7 @@ impl<'s> Reader<'s> {
             ])?;
             methods.push(Spanned::new(method, self.span(mm)));
             if !self.punct("|") {
-                return Some(methods);
+                return Some(exact(methods));
             }
         }
     }
@@ -627,17 +653,18 @@ impl<'s> Reader<'s> {
         let m = self.mark();
         let end = self.field_end()?;
         let text = self.slice(m.at, end)?;
-        let mut parts = text.split('.');
-        let root = match parts.next()? {
+        let (root, keys) = text.split_once('.')?;
+        let root = match root {
             "body" => FieldRoot::Body,
             "path" => FieldRoot::Path,
             _ => FieldRoot::Query,
         };
-        let keys = parts.map(str::to_string).collect();
+        let mut list = Vec::with_capacity(1 + memchr::memchr_iter(b'.', keys.as_bytes()).count());
+        list.extend(keys.split('.').map(str::to_string));
         self.advance(end);
         Some(Field {
             root,
-            keys,
+            keys: list,
             span: self.span(m),
         })
     }

@@ -794,15 +794,15 @@ pub(super) fn segments(text: &str) -> Vec<Segment> {
     if text == "/" {
         return Vec::new();
     }
-    text.split('/')
-        .skip(1)
-        .map(
-            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) => Segment::Param(param.to_string()),
-                None => Segment::Literal(s.to_string()),
-            },
-        )
-        .collect()
+    // One slot per `/`: paths are the most numerous lists of a large policy.
+    let mut segments = Vec::with_capacity(memchr::memchr_iter(b'/', text.as_bytes()).count());
+    segments.extend(text.split('/').skip(1).map(|s| {
+        match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => Segment::Param(param.to_string()),
+            None => Segment::Literal(s.to_string()),
+        }
+    }));
+    segments
 }
 
 /// The value of a string literal's body (between the quotes): `\n` and `\t` decoded, any other
