@@ -273,6 +273,19 @@ fn large_generated_policies_read_the_same_both_ways() {
     let many = EVERY_CONSTRUCT.repeat(200);
     assert!(many.len() > 1 << 17);
     assert_eq!(agree("many.policy", &many), Ok(true));
+    // Declarations that go on across a line starting with a top-level keyword (where pest's path
+    // cuts its 64 KiB chunks), placed across each cut.
+    let across = "multi_org {\ndefault enabled\n}\nheader\nobject {\n list\n}\n\
+        service s {\n endpoint GET /a {\n  org_id header\nheader\n }\n}\n";
+    let mut text = String::new();
+    for i in 0..3_000 {
+        text.push_str(&format!("object t{i} {{ label body.organizationLabel }}\n"));
+        if i % 100 == 0 {
+            text.push_str(across);
+        }
+    }
+    assert!(text.len() > 1 << 17);
+    assert_eq!(agree("across.policy", &text), Ok(true));
 }
 
 /// An edit of a policy text: bytes and tokens deleted, inserted or replaced, lines swapped or
