@@ -709,7 +709,7 @@ impl<'s> Reader<'s> {
         if !self.at(self.pos).is_ascii_alphabetic() {
             return None;
         }
-        let end = self.run(self.pos + 1, |c| is_field_char(c));
+        let end = self.run(self.pos + 1, is_field_char);
         let word = self.slice(self.pos, end)?.to_string();
         self.advance(end);
         Some(Spanned::new(word, self.span(m)))
