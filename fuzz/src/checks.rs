@@ -94,7 +94,11 @@ pub fn policy_check(data: &[u8]) {
     );
     if let Some(fast) = fast {
         // `Debug` shows every field, spans included (the tree's `==` ignores spans).
-        assert_eq!(format!("{fast:?}"), format!("{tree:?}"), "the two parsers' trees differ");
+        assert_eq!(
+            format!("{fast:?}"),
+            format!("{tree:?}"),
+            "the two parsers' trees differ"
+        );
     }
     let checked = check_source(&src);
     check_diagnostics(&src, &checked.diagnostics);
