@@ -43,21 +43,6 @@ fn item_estimate(text: &[u8]) -> usize {
         .count()
 }
 
-/// The words `ident` may not be (the grammar's `reserved`).
-const RESERVED: [&str; 11] = [
-    "multi_org",
-    "orgs",
-    "org",
-    "header",
-    "object",
-    "fallback",
-    "route",
-    "default",
-    "legacy",
-    "service",
-    "endpoint",
-];
-
 /// `ident_char`: what may not follow a keyword.
 fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
@@ -677,7 +662,7 @@ impl<'s> Reader<'s> {
         }
         let end = self.run(self.pos, is_ident_char);
         let word = self.slice(self.pos, end)?;
-        if RESERVED.contains(&word) {
+        if super::is_reserved(word) {
             return None;
         }
         let word = word.to_string();
