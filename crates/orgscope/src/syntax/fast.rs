@@ -12,7 +12,7 @@
 
 use crate::diag::Source;
 use crate::syntax::ast::*;
-use crate::syntax::parse::{segments, unescape};
+use crate::syntax::parse::{segments, unescape, ITEM_KEYWORDS};
 
 /// The tree of a well-formed policy, identical to the pest path's (spans included), or `None`
 /// when the text is not one this reader fully understands.
@@ -30,17 +30,19 @@ pub(crate) fn parse(src: &Source) -> Option<Policy> {
     })
 }
 
-/// About how many items `text` declares: the lines that start with the first letter of a
-/// top-level keyword (reserving them once keeps the largest list of a load from doubling).
+/// About how many items `text` declares: the lines that start with a top-level keyword, at most
+/// one per 16 bytes (reserving them once keeps the largest list of a load from doubling; the
+/// bound keeps a file of tiny lines from reserving many times its size).
 fn item_estimate(text: &[u8]) -> usize {
-    1 + memchr::memchr_iter(b'\n', text)
-        .filter(|&i| {
-            matches!(
-                text.get(i + 1),
-                Some(b'm' | b'o' | b'h' | b'f' | b'r' | b'd' | b'l' | b's')
-            )
+    let starts_item = |i: usize| {
+        let rest = text.get(i..).unwrap_or_default();
+        ITEM_KEYWORDS.iter().any(|kw| {
+            rest.starts_with(kw.as_bytes())
+                && !rest.get(kw.len()).copied().is_some_and(is_ident_char)
         })
-        .count()
+    };
+    let lines = memchr::memchr_iter(b'\n', text).filter(|&i| starts_item(i + 1));
+    (usize::from(starts_item(0)) + lines.count()).min(text.len() / 16 + 1)
 }
 
 /// `ident_char`: what may not follow a keyword.
