@@ -768,3 +768,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Any text of the grammar's characters (and a few others): both parsers agree, nothing
+    /// panics.
+    #[test]
+    fn arbitrary_texts_read_the_same_both_ways(text in "[a-z_{}/.>|,\"#\\\\ \t\r\n0-9A-Zé\u{0}-]{0,200}") {
+        if let Err(e) = agree("arbitrary.policy", &text) {
+            prop_assert!(false, "{}", e);
+        }
+    }
+}

@@ -20,7 +20,7 @@ pub(crate) fn parse(src: &Source) -> Option<Policy> {
     let mut r = Reader::new(src);
     let mut items = Vec::with_capacity(item_estimate(r.b));
     r.skip();
-    while r.pos < r.b.len() {
+    while r.cur.pos < r.b.len() {
         items.push(r.item()?);
     }
     items.shrink_to_fit();
@@ -97,10 +97,7 @@ struct Reader<'s> {
     b: &'s [u8],
     /// Columns are byte distances when the whole text is ASCII.
     ascii: bool,
-    pos: usize,
-    line: u32,
-    line_start: usize,
-    tok_end: usize,
+    cur: Cursor,
     // The most numerous lists are read into these and then moved into vectors of exactly their
     // length (`drain(..).collect()` allocates once, exactly): no growth slack in the tree, and
     // no shrinking reallocation per list.
@@ -117,32 +114,20 @@ impl<'s> Reader<'s> {
             text,
             b: text.as_bytes(),
             ascii: text.is_ascii(),
-            pos: 0,
-            line: 1,
-            line_start: 0,
-            tok_end: 0,
+            cur: Cursor {
+                pos: 0,
+                line: 1,
+                line_start: 0,
+                tok_end: 0,
+            },
             object_props: Vec::new(),
             org_props: Vec::new(),
             opts: Vec::new(),
         }
     }
 
-    fn save(&self) -> Cursor {
-        Cursor {
-            pos: self.pos,
-            line: self.line,
-            line_start: self.line_start,
-            tok_end: self.tok_end,
-        }
-    }
-
-    fn restore(&mut self, c: Cursor) {
-        self.pos = c.pos;
-        self.line = c.line;
-        self.line_start = c.line_start;
-        self.tok_end = c.tok_end;
-    }
-
+    /// The byte at `i`, or NUL past the end (a NUL in the text is read where a rule may take
+    /// one, in a string, only after checking `i` is inside it).
     fn at(&self, i: usize) -> u8 {
         self.b.get(i).copied().unwrap_or(0)
     }
@@ -151,16 +136,16 @@ impl<'s> Reader<'s> {
     /// of the line.
     fn skip(&mut self) {
         loop {
-            match self.at(self.pos) {
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+            match self.at(self.cur.pos) {
+                b' ' | b'\t' | b'\r' => self.cur.pos += 1,
                 b'\n' => {
-                    self.pos += 1;
-                    self.line = self.line.saturating_add(1);
-                    self.line_start = self.pos;
+                    self.cur.pos += 1;
+                    self.cur.line = self.cur.line.saturating_add(1);
+                    self.cur.line_start = self.cur.pos;
                 }
                 b'#' => {
-                    let rest = self.b.get(self.pos..).unwrap_or_default();
-                    self.pos += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    let rest = self.b.get(self.cur.pos..).unwrap_or_default();
+                    self.cur.pos += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
                 }
                 _ => return,
             }
@@ -169,19 +154,22 @@ impl<'s> Reader<'s> {
 
     /// Ends the token at `end`, then skips the trivia after it.
     fn advance(&mut self, end: usize) {
-        self.pos = end;
-        self.tok_end = end;
+        self.cur.pos = end;
+        self.cur.tok_end = end;
         self.skip();
     }
 
     fn mark(&self) -> Mark {
         let (line, col) = if self.ascii {
-            (self.line, to_u32(self.pos - self.line_start + 1))
+            (
+                self.cur.line,
+                to_u32(self.cur.pos - self.cur.line_start + 1),
+            )
         } else {
-            self.src.line_col(self.pos)
+            self.src.line_col(self.cur.pos)
         };
         Mark {
-            at: self.pos,
+            at: self.cur.pos,
             line,
             col,
         }
@@ -191,7 +179,7 @@ impl<'s> Reader<'s> {
     fn span(&self, m: Mark) -> Span {
         Span {
             start: m.at,
-            end: self.tok_end,
+            end: self.cur.tok_end,
             line: m.line,
             col: m.col,
         }
@@ -210,15 +198,15 @@ impl<'s> Reader<'s> {
     /// `word` here, not followed by an identifier character (the grammar's `kw_*` rules).
     fn at_kw(&self, word: &str) -> bool {
         self.b
-            .get(self.pos..)
+            .get(self.cur.pos..)
             .is_some_and(|rest| rest.starts_with(word.as_bytes()))
-            && !is_ident_char(self.at(self.pos + word.len()))
+            && !is_ident_char(self.at(self.cur.pos + word.len()))
     }
 
     fn kw(&mut self, word: &str) -> bool {
         let found = self.at_kw(word);
         if found {
-            self.advance(self.pos + word.len());
+            self.advance(self.cur.pos + word.len());
         }
         found
     }
@@ -226,10 +214,10 @@ impl<'s> Reader<'s> {
     fn punct(&mut self, p: &str) -> bool {
         let found = self
             .b
-            .get(self.pos..)
+            .get(self.cur.pos..)
             .is_some_and(|r| r.starts_with(p.as_bytes()));
         if found {
-            self.advance(self.pos + p.len());
+            self.advance(self.cur.pos + p.len());
         }
         found
     }
@@ -241,7 +229,7 @@ impl<'s> Reader<'s> {
     /// The first of `words` here as a keyword, read, with its value.
     fn one_of<T: Copy>(&mut self, words: &[(&str, T)]) -> Option<T> {
         let &(word, value) = words.iter().find(|(w, _)| self.at_kw(w))?;
-        self.advance(self.pos + word.len());
+        self.advance(self.cur.pos + word.len());
         Some(value)
     }
 
@@ -553,11 +541,11 @@ impl<'s> Reader<'s> {
         if !self.at_kw(word) {
             return None;
         }
-        let before = self.save();
-        self.advance(self.pos + word.len());
+        let before = self.cur;
+        self.advance(self.cur.pos + word.len());
         let field = self.field();
         if field.is_none() {
-            self.restore(before);
+            self.cur = before;
         }
         field
     }
@@ -565,9 +553,9 @@ impl<'s> Reader<'s> {
     /// `object_name`'s lookahead: `id FIELD` or `objects FIELD` starts here (and is an option,
     /// not an object type).
     fn at_option(&mut self) -> bool {
-        let before = self.save();
+        let before = self.cur;
         let found = (self.kw("id") || self.kw("objects")) && self.field_end().is_some();
-        self.restore(before);
+        self.cur = before;
         found
     }
 
@@ -594,7 +582,7 @@ impl<'s> Reader<'s> {
     /// `path_template = ${ ("/" ~ path_segment?)+ }`.
     fn path(&mut self) -> Option<PathTemplate> {
         let m = self.mark();
-        let mut i = self.pos;
+        let mut i = self.cur.pos;
         while self.at(i) == b'/' {
             i += 1;
             if self.at(i) == b'{' {
@@ -625,15 +613,15 @@ impl<'s> Reader<'s> {
 
     /// The end of a `field` starting here, if one does.
     fn field_end(&self) -> Option<usize> {
-        let rest = self.b.get(self.pos..)?;
+        let rest = self.b.get(self.cur.pos..)?;
         let root = ["body", "path", "query"]
             .into_iter()
             .find(|r| rest.starts_with(r.as_bytes()))?;
-        let mut end = self.pos + root.len();
+        let mut end = self.cur.pos + root.len();
         while self.at(end) == b'.' && is_field_char(self.at(end + 1)) {
             end = self.run(end + 1, is_field_char);
         }
-        (end > self.pos + root.len()).then_some(end)
+        (end > self.cur.pos + root.len()).then_some(end)
     }
 
     fn field(&mut self) -> Option<Field> {
@@ -658,12 +646,12 @@ impl<'s> Reader<'s> {
 
     /// `ident`, read when one is here; otherwise nothing is read.
     fn try_ident(&mut self) -> Option<String> {
-        let first = self.at(self.pos);
+        let first = self.at(self.cur.pos);
         if !(first.is_ascii_alphabetic() || first == b'_') {
             return None;
         }
-        let end = self.run(self.pos, is_ident_char);
-        let word = self.slice(self.pos, end)?;
+        let end = self.run(self.cur.pos, is_ident_char);
+        let word = self.slice(self.cur.pos, end)?;
         if super::is_reserved(word) {
             return None;
         }
@@ -680,7 +668,7 @@ impl<'s> Reader<'s> {
 
     /// `name = ident | string`.
     fn name(&mut self) -> Option<Name> {
-        if self.at(self.pos) == b'"' {
+        if self.at(self.cur.pos) == b'"' {
             self.string()
         } else {
             self.ident()
@@ -689,15 +677,15 @@ impl<'s> Reader<'s> {
 
     /// `header_name = string | bare_header`.
     fn header_name(&mut self) -> Option<Name> {
-        if self.at(self.pos) == b'"' {
+        if self.at(self.cur.pos) == b'"' {
             return self.string();
         }
         let m = self.mark();
-        if !self.at(self.pos).is_ascii_alphabetic() {
+        if !self.at(self.cur.pos).is_ascii_alphabetic() {
             return None;
         }
-        let end = self.run(self.pos + 1, is_field_char);
-        let word = self.slice(self.pos, end)?.to_string();
+        let end = self.run(self.cur.pos + 1, is_field_char);
+        let word = self.slice(self.cur.pos, end)?.to_string();
         self.advance(end);
         Some(Spanned::new(word, self.span(m)))
     }
@@ -705,10 +693,10 @@ impl<'s> Reader<'s> {
     /// `string`, unescaped; its span covers the quotes.
     fn string(&mut self) -> Option<Spanned<String>> {
         let m = self.mark();
-        if self.at(self.pos) != b'"' {
+        if self.at(self.cur.pos) != b'"' {
             return None;
         }
-        let body = self.pos + 1;
+        let body = self.cur.pos + 1;
         let mut i = body;
         loop {
             match self.at(i) {
@@ -726,11 +714,11 @@ impl<'s> Reader<'s> {
 
     /// `number = ASCII_DIGIT{1,18} ~ !ASCII_DIGIT`.
     fn number(&mut self) -> Option<u64> {
-        let end = self.run(self.pos, |c| c.is_ascii_digit());
-        if !(1..=18).contains(&(end - self.pos)) {
+        let end = self.run(self.cur.pos, |c| c.is_ascii_digit());
+        if !(1..=18).contains(&(end - self.cur.pos)) {
             return None;
         }
-        let n = self.slice(self.pos, end)?.parse().ok()?;
+        let n = self.slice(self.cur.pos, end)?.parse().ok()?;
         self.advance(end);
         Some(n)
     }
