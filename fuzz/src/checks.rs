@@ -58,6 +58,8 @@ pub fn shipped() -> &'static [Policy; 2] {
 /// - `decode` fails exactly when the bytes are not UTF-8, with an `invalid_utf8` diagnostic;
 /// - every diagnostic points inside the file at a line and column that agree with its byte
 ///   offset, renders (plain and coloured, and as JSON) without panicking, and has a message;
+/// - the hand-written parser reads the text exactly when pest reports no syntax error, into
+///   pest's tree, spans included;
 /// - `Policy::from_source` succeeds exactly when `check_source` reports no error, and then its
 ///   warnings are the checker's diagnostics;
 /// - a policy that compiles answers a fixed set of probe requests fail-closed (see
@@ -83,6 +85,21 @@ pub fn policy_check(data: &[u8]) {
             return;
         }
     };
+    let fast = parse::parse_fast(&src);
+    let (tree, errors) = parse::parse_with_pest(&src);
+    assert_eq!(
+        fast.is_some(),
+        errors.is_empty(),
+        "the fast parser and pest disagree on whether the text parses: {errors:?}"
+    );
+    if let Some(fast) = fast {
+        // `Debug` shows every field, spans included (the tree's `==` ignores spans).
+        assert_eq!(
+            format!("{fast:?}"),
+            format!("{tree:?}"),
+            "the two parsers' trees differ"
+        );
+    }
     let checked = check_source(&src);
     check_diagnostics(&src, &checked.diagnostics);
     match Policy::from_source(name, src.text()) {

@@ -2,7 +2,9 @@
 //!
 //! Prints two Markdown tables: the issue's size (10,000 object types, 1,000 orgs, 10,000 routes)
 //! by stage, and the whole load at sizes from 1/8 to 2× of it, which shows whether it grows
-//! linearly. Stage times are medians over interleaved repetitions; peak heap is the most the
+//! linearly. The parse row is the path a load takes (the hand-written reader for these
+//! well-formed files); the pest grammar alone, which reads files with syntax errors, is timed
+//! beside it, after a check that both build the same tree, spans included. Stage times are medians over interleaved repetitions; peak heap is the most the
 //! load holds at once beyond what was allocated before it (the policy text excluded), counted by
 //! this binary's global allocator.
 //!
@@ -70,13 +72,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// One generated policy and its timings: parse, check (on the parsed tree), parse + check with
-/// diagnostics sorted (`check_source_with`), and the whole load.
+/// One generated policy and its timings: parse, parse by the pest grammar alone, check (on the
+/// parsed tree), parse + check with diagnostics sorted (`check_source_with`), and the whole load.
 struct Run {
     g: Gen,
     name: String,
     text: String,
     parse: Vec<f64>,
+    pest: Vec<f64>,
     check: Vec<f64>,
     parse_check: Vec<f64>,
     load: Vec<f64>,
@@ -90,6 +93,7 @@ impl Run {
             text: g.orgscope_policy(),
             g,
             parse: Vec::new(),
+            pest: Vec::new(),
             check: Vec::new(),
             parse_check: Vec::new(),
             load: Vec::new(),
@@ -105,6 +109,10 @@ impl Run {
             let (ms, _, (ast, errors)) = measure(|| orgscope::parse::parse(&src));
             assert!(errors.is_empty(), "generated policy must parse");
             self.parse.push(ms);
+            let (ms, _, (tree, errors)) = measure(|| orgscope::parse::parse_with_pest(&src));
+            assert!(errors.is_empty(), "generated policy must parse with pest");
+            self.pest.push(ms);
+            drop(tree);
             let (ms, _, found) = measure(|| orgscope::check::check_with(&ast, &limits));
             assert!(found.is_empty(), "generated policy must check");
             self.check.push(ms);
@@ -148,6 +156,18 @@ fn main() {
         })
         .collect();
     let at_issue = 3;
+    // The load reads these files on the fast path, into pest's tree: checked once, untimed.
+    for r in &runs {
+        let src = Source::new(r.name.as_str(), r.text.as_str());
+        let fast =
+            orgscope::parse::parse_fast(&src).expect("the fast path reads a generated policy");
+        let (tree, _) = orgscope::parse::parse_with_pest(&src);
+        assert_eq!(
+            format!("{fast:?}"),
+            format!("{tree:?}"),
+            "the two parsers' trees differ"
+        );
+    }
     // Warm-up, then the sizes interleaved within each repetition.
     for r in &mut runs {
         r.once(true);
@@ -160,8 +180,9 @@ fn main() {
     }
 
     let r = &runs[at_issue];
-    let (parse, check, pc, load) = (
+    let (parse, pest, check, pc, load) = (
         median(r.parse.clone()),
+        median(r.pest.clone()),
         median(r.check.clone()),
         median(r.parse_check.clone()),
         median(r.load.clone()),
@@ -180,6 +201,10 @@ fn main() {
         |stage: &str, ms: f64| println!("| {stage} | {ms:.1} ms | {:.0}% |", ms / load * 100.0);
     // Each row is its own median: the derived compile row carries the others' noise.
     row("parse", parse);
+    row(
+        "(parse by the pest grammar alone, not part of the load)",
+        pest,
+    );
     row("check (on the parsed tree)", check);
     row(
         "parse + check + limits, diagnostics sorted (`check_source_with`)",

@@ -1,6 +1,7 @@
-//! Stage 1 — syntax: the pest grammar, the spanned AST, and the parser that recovers after errors.
+//! Stage 1 — syntax: the pest grammar, the spanned AST, its parser that recovers after errors, and a fast path for well-formed files.
 
 pub mod ast;
+mod fast;
 pub(crate) mod grammar;
 mod hint;
 pub mod parse;

@@ -123,7 +123,25 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Source, (Source, ParseError)
 }
 
 /// Parses a whole file, returning every item that parsed and every syntax error.
+///
+/// A well-formed file is read by the hand-written single pass (`fast.rs`); anything it does not
+/// fully understand goes to the pest grammar, which builds the same tree and every diagnostic.
 pub fn parse(src: &Source) -> (Policy, Vec<ParseError>) {
+    match super::fast::parse(src) {
+        Some(policy) => (policy, Vec::new()),
+        None => parse_with_pest(src),
+    }
+}
+
+/// The hand-written single pass alone: the tree of a well-formed file, identical to
+/// [`parse_with_pest`]'s (spans included), or `None` when it cannot be sure.
+#[cfg(feature = "unstable-syntax")]
+pub fn parse_fast(src: &Source) -> Option<Policy> {
+    super::fast::parse(src)
+}
+
+/// The pest grammar alone (the grammar of record), recovering after each syntax error.
+pub fn parse_with_pest(src: &Source) -> (Policy, Vec<ParseError>) {
     let text = src.text();
     let mut items = Vec::new();
     let mut errors = Vec::new();
@@ -640,22 +658,10 @@ impl Builder<'_> {
 
     fn path(&self, p: Pair<'_, Rule>) -> PathTemplate {
         let span = self.span(&p);
-        let text = p.as_str();
-        // Segments come from the text so that empty ones (`//`, a trailing `/`) are kept.
-        let segments = if text == "/" {
-            Vec::new()
-        } else {
-            text.split('/')
-                .skip(1)
-                .map(
-                    |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(param) => Segment::Param(param.to_string()),
-                        None => Segment::Literal(s.to_string()),
-                    },
-                )
-                .collect()
-        };
-        PathTemplate { segments, span }
+        PathTemplate {
+            segments: segments(p.as_str()),
+            span,
+        }
     }
 
     fn target(&self, p: Pair<'_, Rule>) -> Option<Target> {
@@ -774,26 +780,52 @@ impl Builder<'_> {
     /// The unescaped contents of a `string` pair.
     fn string(&self, p: &Pair<'_, Rule>) -> String {
         let raw = p.as_str();
-        let body = raw
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .unwrap_or(raw);
-        let mut out = String::with_capacity(body.len());
-        let mut chars = body.chars();
-        while let Some(c) = chars.next() {
-            if c == '\\' {
-                match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('t') => out.push('\t'),
-                    Some(other) => out.push(other),
-                    None => {}
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
+        unescape(
+            raw.strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(raw),
+        )
     }
+}
+
+/// The segments of a path template's text. They come from the text so that empty ones (`//`, a
+/// trailing `/`) are kept.
+pub(super) fn segments(text: &str) -> Vec<Segment> {
+    if text == "/" {
+        return Vec::new();
+    }
+    // One slot per `/`: paths are the most numerous lists of a large policy.
+    let mut segments = Vec::with_capacity(memchr::memchr_iter(b'/', text.as_bytes()).count());
+    segments.extend(text.split('/').skip(1).map(|s| {
+        match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => Segment::Param(param.to_string()),
+            None => Segment::Literal(s.to_string()),
+        }
+    }));
+    segments
+}
+
+/// The value of a string literal's body (between the quotes): `\n` and `\t` decoded, any other
+/// escaped character taken as itself.
+pub(super) fn unescape(body: &str) -> String {
+    if !body.contains('\\') {
+        return body.to_string();
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
