@@ -177,16 +177,16 @@ fn lowercase_headers<'de, D: Deserializer<'de>, S: Text + Deserialize<'de>>(
     d.deserialize_map(V::<S>(PhantomData))
 }
 
-/// The spellings of header names seen so far, by entry: a vector for the usual handful, a
-/// hash set beyond, so thousands of spellings of one name cost linear time.
+/// The spellings of header names seen so far, by entry: a few in place (no allocation for the
+/// usual handful of headers), a hash set beyond, so thousands of spellings cost linear time.
 enum Spellings {
-    Few(Vec<(usize, Spelling)>),
+    Few([Option<(usize, Spelling)>; 8]),
     Many(std::collections::HashSet<(usize, Spelling)>),
 }
 
 impl Default for Spellings {
     fn default() -> Self {
-        Spellings::Few(Vec::new())
+        Spellings::Few(Default::default())
     }
 }
 
@@ -194,15 +194,19 @@ impl Spellings {
     /// Adds `s`; gives it back when it was already there.
     fn insert(&mut self, s: (usize, Spelling)) -> Option<(usize, Spelling)> {
         match self {
-            Spellings::Few(v) if v.contains(&s) => Some(s),
-            Spellings::Few(v) if v.len() < 8 => {
-                v.push(s);
-                None
-            }
-            Spellings::Few(v) => {
-                let mut set: std::collections::HashSet<_> = std::mem::take(v).into_iter().collect();
-                set.insert(s);
-                *self = Spellings::Many(set);
+            Spellings::Few(few) => {
+                if few.iter().flatten().any(|seen| *seen == s) {
+                    return Some(s);
+                }
+                match few.iter_mut().find(|slot| slot.is_none()) {
+                    Some(slot) => *slot = Some(s),
+                    None => {
+                        let mut set: std::collections::HashSet<_> =
+                            few.iter_mut().filter_map(Option::take).collect();
+                        set.insert(s);
+                        *self = Spellings::Many(set);
+                    }
+                }
                 None
             }
             Spellings::Many(set) if set.contains(&s) => Some(s),
