@@ -174,7 +174,7 @@ fn owned(policy: &Policy, text: &str, options: &EvalOptions<'_>) -> Decision {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+    #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn the_borrowed_intake_decides_as_the_owned_request(text in description(), explain: bool) {

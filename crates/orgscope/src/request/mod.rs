@@ -85,12 +85,12 @@ impl Default for Request {
 #[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
 pub struct User<S = String> {
     /// The user's id (informational).
-    #[serde(default = "none")]
+    #[serde(default)]
     pub id: Option<S>,
     /// Orgs the user is granted, by name or id.
     pub orgs: Vec<S>,
     /// The user's default org for creates.
-    #[serde(default = "none")]
+    #[serde(default)]
     pub default_org: Option<S>,
 }
 
@@ -102,10 +102,6 @@ impl Default for User {
             default_org: None,
         }
     }
-}
-
-fn none<T>() -> Option<T> {
-    None
 }
 
 /// The tenant's settings.
@@ -177,44 +173,29 @@ fn lowercase_headers<'de, D: Deserializer<'de>, S: Text + Deserialize<'de>>(
     d.deserialize_map(V::<S>(PhantomData))
 }
 
-/// The spellings of header names seen so far, by entry: a few in place (no allocation for the
-/// usual handful of headers), a hash set beyond, so thousands of spellings cost linear time.
-enum Spellings {
-    Few([Option<(usize, Spelling)>; 8]),
-    Many(std::collections::HashSet<(usize, Spelling)>),
-}
-
-impl Default for Spellings {
-    fn default() -> Self {
-        Spellings::Few(Default::default())
-    }
+/// The spellings of header names seen so far, by entry: the first few in place (no allocation
+/// for the usual handful of headers), the rest in a hash set, so thousands cost linear time.
+#[derive(Default)]
+struct Spellings {
+    few: [Option<(usize, Spelling)>; 8],
+    rest: Option<std::collections::HashSet<(usize, Spelling)>>,
 }
 
 impl Spellings {
     /// Adds `s`; gives it back when it was already there.
     fn insert(&mut self, s: (usize, Spelling)) -> Option<(usize, Spelling)> {
-        match self {
-            Spellings::Few(few) => {
-                if few.iter().flatten().any(|seen| *seen == s) {
-                    return Some(s);
-                }
-                match few.iter_mut().find(|slot| slot.is_none()) {
-                    Some(slot) => *slot = Some(s),
-                    None => {
-                        let mut set: std::collections::HashSet<_> =
-                            few.iter_mut().filter_map(Option::take).collect();
-                        set.insert(s);
-                        *self = Spellings::Many(set);
-                    }
-                }
-                None
-            }
-            Spellings::Many(set) if set.contains(&s) => Some(s),
-            Spellings::Many(set) => {
-                set.insert(s);
-                None
+        if self.few.iter().flatten().any(|seen| *seen == s)
+            || self.rest.as_ref().is_some_and(|rest| rest.contains(&s))
+        {
+            return Some(s);
+        }
+        match self.few.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(s),
+            None => {
+                self.rest.get_or_insert_default().insert(s);
             }
         }
+        None
     }
 }
 
