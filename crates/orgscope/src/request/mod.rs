@@ -200,19 +200,19 @@ impl Spellings {
 }
 
 /// How a header name was spelled, given its lower-case form: which of its bytes were upper case
-/// (a name of up to 128 bytes), else the text itself.
+/// (a name of up to 64 bytes), else the text itself.
 #[derive(Debug, PartialEq, Eq, Hash)]
 enum Spelling {
-    Capitals(u128),
+    Capitals(u64),
     Text(String),
 }
 
 impl Spelling {
     fn of(name: &str) -> Spelling {
-        if name.len() > 128 {
+        if name.len() > 64 {
             return Spelling::Text(name.to_string());
         }
-        let mut capitals = 0u128;
+        let mut capitals = 0u64;
         for (i, b) in name.bytes().enumerate() {
             if b.is_ascii_uppercase() {
                 capitals |= 1 << i;
@@ -229,7 +229,7 @@ impl Spelling {
                 let bytes = lower
                     .bytes()
                     .enumerate()
-                    .map(|(i, b)| match i < 128 && c & (1 << i) != 0 {
+                    .map(|(i, b)| match i < 64 && c & (1 << i) != 0 {
                         true => b.to_ascii_uppercase(),
                         false => b,
                     })

@@ -166,7 +166,7 @@ const FEW: usize = 8;
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Fields<'a> {
     Few(Vec<(Str<'a>, Values<Str<'a>>)>),
-    Many(IndexMap<Str<'a>, Values<Str<'a>>>),
+    Many(Box<IndexMap<Str<'a>, Values<Str<'a>>>>),
 }
 
 impl Default for Fields<'_> {
@@ -219,7 +219,7 @@ impl<'a> Text for Str<'a> {
             Fields::Few(v) => {
                 let mut m: IndexMap<_, _> = std::mem::take(v).into_iter().collect();
                 m.insert(name, values);
-                *fields = Fields::Many(m);
+                *fields = Fields::Many(Box::new(m));
             }
             Fields::Many(m) => {
                 m.insert(name, values);
@@ -240,7 +240,7 @@ impl<'a> Text for Str<'a> {
     {
         let (few, many) = match fields {
             Fields::Few(v) => (v.as_slice(), None),
-            Fields::Many(m) => (&[][..], Some(m)),
+            Fields::Many(m) => (&[][..], Some(&**m)),
         };
         few.iter()
             .map(|(k, v)| (k, v))
