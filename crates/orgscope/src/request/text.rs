@@ -24,33 +24,44 @@ pub trait Text:
     /// How a request of this text holds its headers and query parameters, in order.
     type Fields: Clone + Debug + Default + PartialEq;
 
+    // The engine's own operations, not for callers (the trait is sealed).
+
     /// Text that was decoded into a new string.
+    #[doc(hidden)]
     fn from_string(s: String) -> Self;
 
     /// The name with ASCII letters lower-cased (borrowed text stays borrowed when it already is).
+    #[doc(hidden)]
     fn lowercase(self) -> Self;
 
     /// The index of the entry named exactly `name`.
+    #[doc(hidden)]
     fn position(fields: &Self::Fields, name: &str) -> Option<usize>;
 
     /// The values of the entry named exactly `name`.
+    #[doc(hidden)]
     fn get<'f>(fields: &'f Self::Fields, name: &str) -> Option<&'f Values<Self>>;
 
     /// The values of the `i`th entry.
+    #[doc(hidden)]
     fn values_mut(fields: &mut Self::Fields, i: usize) -> Option<&mut Values<Self>>;
 
     /// Adds an entry whose name is not there yet, after the others.
+    #[doc(hidden)]
     fn push(fields: &mut Self::Fields, name: Self, values: Values<Self>);
 
     /// How many entries there are.
+    #[doc(hidden)]
     fn len(fields: &Self::Fields) -> usize;
 
     /// Every entry, in order.
+    #[doc(hidden)]
     fn entries<'f>(fields: &'f Self::Fields) -> impl Iterator<Item = (&'f Self, &'f Values<Self>)>
     where
         Self: 'f;
 
     /// Every value of a header, given its lower-case name.
+    #[doc(hidden)]
     fn header_values<'a>(
         fields: &'a Self::Fields,
         lowercase_name: &'a str,
