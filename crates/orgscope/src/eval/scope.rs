@@ -143,6 +143,8 @@ impl<'r, S: Text> Ctx<'r, S> {
         // One pass for the shape and limits, so a malformed header is `invalid_request`
         // before any org in it is looked at.
         let (mut present, mut bytes, mut count, mut first, mut single) = (false, 0, 0, "", true);
+        // The first items, kept for the second pass: most headers name a few orgs.
+        let mut kept = [""; 8];
         for v in self.req.header_values(&h.key) {
             present = true;
             bytes += v.len();
@@ -151,6 +153,9 @@ impl<'r, S: Text> Ctx<'r, S> {
                     first = item;
                 }
                 single &= item == first;
+                if let Some(slot) = kept.get_mut(count) {
+                    *slot = item;
+                }
                 count += 1;
             });
         }
@@ -185,15 +190,20 @@ impl<'r, S: Text> Ctx<'r, S> {
         }
         let mut set = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
         let mut denied = None;
-        for v in self.req.header_values(&h.key) {
-            for_each_item(v, |item| {
-                if denied.is_none() {
-                    match self.accessible(item, h.access_rule) {
-                        Ok(org) => set.insert(org),
-                        Err(deny) => denied = Some(deny),
-                    }
+        let mut add = |item| {
+            if denied.is_none() {
+                match self.accessible(item, h.access_rule) {
+                    Ok(org) => set.insert(org),
+                    Err(deny) => denied = Some(deny),
                 }
-            });
+            }
+        };
+        match kept.get(..count) {
+            Some(items) => items.iter().for_each(|item| add(*item)),
+            None => self
+                .req
+                .header_values(&h.key)
+                .for_each(|v| for_each_item(v, &mut add)),
         }
         if let Some(deny) = denied {
             return Err(deny);
