@@ -78,4 +78,4 @@ pub use eval::{EntityLookup, Found};
 #[cfg(feature = "unstable-syntax")]
 pub use eval::NoEntities;
 pub use request::entities::{EntitiesError, EntityStore};
-pub use request::{Entity, Request, Tenant, User, Values};
+pub use request::{Entity, Request, Tenant, Text, User, Values};

@@ -167,6 +167,16 @@ impl Policy {
     /// A query string in `path` counts like `query`, and the same entity listed twice is an
     /// `invalid_request` deny, however the request was built (docs/security.md).
     pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
+        self.evaluate_any(request, options)
+    }
+
+    /// [`Policy::evaluate_with`] for a request of any [`request::Text`]: owned, or borrowed
+    /// from its description ([`Policy::evaluate_json`], the batch).
+    pub(crate) fn evaluate_any<S: request::Text>(
+        &self,
+        request: &Request<S>,
+        options: &EvalOptions<'_>,
+    ) -> Decision {
         let who = eval::Who {
             user: &request.user,
             accessible: None,
@@ -221,7 +231,12 @@ impl Policy {
         )
     }
 
-    fn decide(&self, request: &Request, who: eval::Who<'_>, options: &EvalOptions<'_>) -> Decision {
+    fn decide<S: request::Text>(
+        &self,
+        request: &Request<S>,
+        who: eval::Who<'_, S>,
+        options: &EvalOptions<'_>,
+    ) -> Decision {
         match request::prepare(self, request) {
             Ok(req) => eval::evaluate(
                 &self.compiled,
@@ -235,13 +250,14 @@ impl Policy {
         }
     }
 
-    /// Decides a request given as JSON text, read by [`Request::intake`]: a malformed
-    /// description is an `invalid_request` deny (echoing its `id` when one can be read), never
-    /// an `Err`.
+    /// Decides a request given as JSON text, read like [`Request::intake`] reads it: a
+    /// malformed description is an `invalid_request` deny (echoing its `id` when one can be
+    /// read), never an `Err`.
     pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision {
-        match Request::intake(json.as_bytes(), self.limits()) {
-            Ok(req) => self.evaluate_with(&req, options),
-            Err(refused) => *refused,
+        // Strings borrowed from `json` (copied only where it escapes them): no owned request.
+        match request::intake::<request::Str<'_>>(json.as_bytes(), self.limits(), 1) {
+            Ok(req) => self.evaluate_any(&req, options),
+            Err(refused) => refused.decision(),
         }
     }
 }

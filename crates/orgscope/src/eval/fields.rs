@@ -2,11 +2,12 @@
 
 use super::{Ctx, Deny, Res, Target};
 use crate::compile::FieldPath;
+use crate::request::Text;
 use crate::syntax::ast::FieldRoot;
 use serde_json::Value;
 use std::borrow::Cow;
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     /// Reads a field of the request: `body.*` from `body` (the object being created), `path.*`
     /// from the matched template, `query.*` from the query. Null and "" count as absent.
     pub(super) fn field<'v>(
@@ -49,7 +50,7 @@ impl<'r> Ctx<'r> {
             }
             FieldRoot::Query => {
                 let key = f.keys.first().map_or("", String::as_str);
-                let Some(values) = self.req.query.get(key) else {
+                let Some(values) = self.req.query_values(key) else {
                     return Ok(None);
                 };
                 let mut it = values.iter().filter(|v| !v.trim().is_empty());

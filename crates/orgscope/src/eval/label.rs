@@ -5,10 +5,11 @@ use crate::compile::orgset::Org;
 use crate::compile::{FieldPath, ObjectType, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
 use crate::eval::lookup::{self, Found};
+use crate::request::Text;
 use crate::syntax::ast::FallbackSource;
 use serde_json::Value;
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label>> {
         let objects = self.objects(target)?;
         if let Some(org) = scope.endpoint_org {

@@ -3,13 +3,13 @@
 use super::{Ctx, Deny, Res, Scope, Target};
 use crate::compile::{RuleId, TypeIdx};
 use crate::decision::{ErrorCode, Label};
-use crate::request::Entity;
+use crate::request::{Entity, Text};
 use crate::syntax::ast::Action;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
 /// The request's entities by declared type and id.
-pub(super) type EntityIndex<'r> = FxHashMap<(TypeIdx, &'r str), &'r Entity>;
+pub(super) type EntityIndex<'r, S> = FxHashMap<(TypeIdx, &'r str), &'r Entity<S>>;
 
 /// Up to this many entities a scan beats building an index.
 const INDEX_FROM: usize = 8;
@@ -59,7 +59,7 @@ pub(super) fn store_unavailable(type_name: &str, rule: RuleId) -> Deny {
     )
 }
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     /// Looks an existing object up: the trusted store first, then the request's entities. The
     /// flag says whether the request's entities contradict what the store knows; the store's
     /// answer stands either way, and callers deny a contradiction only once the object is
@@ -71,9 +71,8 @@ impl<'r> Ctx<'r> {
             Some(index) => index.get(&(t, id)).copied(),
             // Most entities spell the type as declared: compare before resolving the spelling.
             None => self.req.entities.iter().find(|e| {
-                e.id == id
-                    && (name == Some(e.object_type.as_str())
-                        || p.resolve_type(&e.object_type) == Some(t))
+                *e.id == *id
+                    && (name == Some(&*e.object_type) || p.resolve_type(&e.object_type) == Some(t))
             }),
         };
         let trusted = match name {
@@ -85,7 +84,7 @@ impl<'r> Ctx<'r> {
             (Found::Missing, Some(e)) => match &e.org {
                 Some(o) => {
                     self.explain_outside(e, o);
-                    (Found::Org(Cow::Borrowed(o.as_str())), false)
+                    (Found::Org(Cow::Borrowed(&**o)), false)
                 }
                 None => (Found::Unlabeled, false),
             },
@@ -106,7 +105,7 @@ impl<'r> Ctx<'r> {
     /// A request entity in an org the user cannot access (or one that does not exist: the same
     /// words) is answered like a missing object. The explain trace says why; the decision does
     /// not, so it stays the same as for a missing object.
-    fn explain_outside(&mut self, e: &'r Entity, org: &'r str) {
+    fn explain_outside(&mut self, e: &'r Entity<S>, org: &'r str) {
         if self
             .resolve(org)
             .is_some_and(|o| self.accessible.contains(o))
@@ -123,7 +122,7 @@ impl<'r> Ctx<'r> {
         });
     }
 
-    fn entity_index(&self) -> Option<&EntityIndex<'r>> {
+    fn entity_index(&self) -> Option<&EntityIndex<'r, S>> {
         let entities = &self.req.entities;
         if entities.len() <= INDEX_FROM {
             return None;
@@ -133,7 +132,7 @@ impl<'r> Ctx<'r> {
             let mut index = EntityIndex::default();
             for e in entities {
                 if let Some(t) = p.resolve_type(&e.object_type) {
-                    index.entry((t, e.id.as_str())).or_insert(e);
+                    index.entry((t, &*e.id)).or_insert(e);
                 }
             }
             index

@@ -16,7 +16,7 @@ mod trace;
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeIdx};
 use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
-use crate::request::{Request, User};
+use crate::request::{Request, Text, User};
 use crate::syntax::ast::{Action, Method};
 use trace::Tracer;
 
@@ -86,15 +86,15 @@ struct Outcome<'r> {
 }
 
 /// Who asks: the user, and their accessible orgs when already resolved ([`crate::Principal`]).
-pub(crate) struct Who<'r> {
-    pub user: &'r User,
+pub(crate) struct Who<'r, S: Text> {
+    pub user: &'r User<S>,
     pub accessible: Option<&'r OrgSet<'static>>,
 }
 
-struct Ctx<'r> {
+struct Ctx<'r, S: Text> {
     p: &'r Compiled,
-    req: &'r Request,
-    who: Who<'r>,
+    req: &'r Request<S>,
+    who: Who<'r, S>,
     lookup: &'r dyn EntityLookup,
     segments: Segments<'r>,
     /// Parameter names of the matched route or endpoint template, per segment.
@@ -104,14 +104,14 @@ struct Ctx<'r> {
     /// Whether the request may carry its own `entities`.
     inline_entities: bool,
     /// The request's entities indexed, once a lookup needs it (see `Ctx::find`).
-    entity_index: std::cell::OnceCell<lookup::EntityIndex<'r>>,
+    entity_index: std::cell::OnceCell<lookup::EntityIndex<'r, S>>,
 }
 
 /// Evaluates one request against a compiled policy.
-pub(crate) fn evaluate(
+pub(crate) fn evaluate<S: Text>(
     p: &Compiled,
-    req: &Request,
-    who: Who<'_>,
+    req: &Request<S>,
+    who: Who<'_, S>,
     lookup: &dyn EntityLookup,
     explain: bool,
     inline_entities: bool,
@@ -228,7 +228,7 @@ fn resolve<'r>(p: &Compiled, s: &'r str) -> Option<Org<'r>> {
     }
 }
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     fn name<'s>(&'s self, o: Org<'s>) -> &'s str {
         org_name(self.p, o)
     }

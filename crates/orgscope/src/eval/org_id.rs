@@ -4,11 +4,12 @@ use super::{Ctx, Deny, Res, Scope};
 use crate::compile::orgset::OrgSet;
 use crate::compile::EndpointRule;
 use crate::decision::ErrorCode;
+use crate::request::Text;
 use crate::syntax::ast::Location;
 use crate::terms::{self, spelling, Spelling};
 use serde_json::Value;
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     /// The organization-ID rules of SPEC §1.2 for a matched endpoint.
     pub(super) fn org_id_scope(&mut self, e: &'r EndpointRule) -> Res<Scope<'r>> {
         let found = self.org_id_occurrences()?;
@@ -140,9 +141,9 @@ impl<'r> Ctx<'r> {
                 out.push((Location::Path, name, value));
             }
         }
-        for (k, values) in &req.query {
+        for (k, values) in req.query_entries() {
             if spelling(k).is_some() {
-                out.extend(values.iter().map(|v| (Location::Query, k.as_str(), v)));
+                out.extend(values.iter().map(|v| (Location::Query, k, v)));
             }
         }
         if let Some(Value::Object(map)) = &req.body {
@@ -166,9 +167,9 @@ impl<'r> Ctx<'r> {
                 }
             }
         }
-        for (k, values) in &req.headers {
+        for (k, values) in req.header_entries() {
             if spelling(k).is_some() {
-                out.extend(values.iter().map(|v| (Location::Header, k.as_str(), v)));
+                out.extend(values.iter().map(|v| (Location::Header, k, v)));
             }
         }
         out.retain(|(_, _, v)| !v.trim().is_empty());

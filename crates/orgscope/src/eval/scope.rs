@@ -4,11 +4,11 @@ use super::{org_name, Allowed, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, HeaderRule, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
-use crate::request::User;
+use crate::request::{Text, User};
 use crate::syntax::ast::{Action, DisabledMode, Role};
 
 /// The user's orgs (with descendants when the directory grants them), in canonical order.
-pub(crate) fn accessible_orgs<'r>(p: &Compiled, user: &'r User) -> OrgSet<'r> {
+pub(crate) fn accessible_orgs<'r, S: Text>(p: &Compiled, user: &'r User<S>) -> OrgSet<'r> {
     let d = p.directory.as_ref();
     let mut set = OrgSet::empty(d.map(|d| d.names.len()));
     for o in &user.orgs {
@@ -46,7 +46,7 @@ fn for_each_item<'v>(value: &'v str, mut f: impl FnMut(&'v str)) {
     }
 }
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     /// Multi-Org off: the Zuora-style org headers are refused or dropped. The org-ID header of
     /// SPEC §1.2 is not one of them: those rules apply whether or not Multi-Org is on.
     pub(super) fn disabled_headers(&mut self) -> Res<()> {
@@ -143,6 +143,8 @@ impl<'r> Ctx<'r> {
         // One pass for the shape and limits, so a malformed header is `invalid_request`
         // before any org in it is looked at.
         let (mut present, mut bytes, mut count, mut first, mut single) = (false, 0, 0, "", true);
+        // The first items, kept for the second pass: most headers name a few orgs.
+        let mut kept = [""; 8];
         for v in self.req.header_values(&h.key) {
             present = true;
             bytes += v.len();
@@ -151,6 +153,9 @@ impl<'r> Ctx<'r> {
                     first = item;
                 }
                 single &= item == first;
+                if let Some(slot) = kept.get_mut(count) {
+                    *slot = item;
+                }
                 count += 1;
             });
         }
@@ -185,15 +190,20 @@ impl<'r> Ctx<'r> {
         }
         let mut set = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
         let mut denied = None;
-        for v in self.req.header_values(&h.key) {
-            for_each_item(v, |item| {
-                if denied.is_none() {
-                    match self.accessible(item, h.access_rule) {
-                        Ok(org) => set.insert(org),
-                        Err(deny) => denied = Some(deny),
-                    }
+        let mut add = |item| {
+            if denied.is_none() {
+                match self.accessible(item, h.access_rule) {
+                    Ok(org) => set.insert(org),
+                    Err(deny) => denied = Some(deny),
                 }
-            });
+            }
+        };
+        match kept.get(..count) {
+            Some(items) => items.iter().for_each(|item| add(*item)),
+            None => self
+                .req
+                .header_values(&h.key)
+                .for_each(|v| for_each_item(v, &mut add)),
         }
         if let Some(deny) = denied {
             return Err(deny);
@@ -254,7 +264,7 @@ impl<'r> Ctx<'r> {
     /// Either way the message names only what the request sent and what the policy declares.
     fn lookalike_headers(&mut self) -> Res<()> {
         let p = self.p;
-        for k in self.req.headers.keys() {
+        for (k, _) in self.req.header_entries() {
             let near = p.headers.iter().find(|h| {
                 h.role != Role::OrgId
                     && h.name.len().abs_diff(k.len()) <= 1

@@ -3,10 +3,11 @@
 use super::{Ctx, Deny, Res, Target};
 use crate::compile::{ObjSpec, ObjectType, TypeIdx};
 use crate::decision::ErrorCode;
+use crate::request::Text;
 use crate::syntax::ast::Method;
 use std::borrow::Cow;
 
-impl<'r> Ctx<'r> {
+impl<'r, S: Text> Ctx<'r, S> {
     /// Works out action and object from the matched route, the request, or the default route.
     pub(super) fn target(&mut self, method: Option<Method>) -> Res<Target<'r>> {
         let req = self.req;
@@ -47,7 +48,7 @@ impl<'r> Ctx<'r> {
             None => None,
         };
         let given_object = match &req.object {
-            Some(o) => Some(self.p.resolve_type(o).ok_or(o.as_str())),
+            Some(o) => Some(self.p.resolve_type(o).ok_or(&**o)),
             None => None,
         };
         let Some(route) = route else {

@@ -2,8 +2,9 @@
 //! one per request, in order, in constant memory.
 
 use super::intake::intake;
+use super::{Request, Str};
 use crate::limits::Limits;
-use crate::{Decision, EntityLookup, EvalOptions, Policy, Request};
+use crate::{Decision, EntityLookup, EvalOptions, Policy};
 use serde::de::IgnoredAny;
 use std::io::{self, BufRead, Write};
 
@@ -165,7 +166,7 @@ impl<'p> Stream<'p> {
             }
             return self.array(out, trimmed, self.line_no);
         }
-        match intake(trimmed, &self.limits, self.line_no) {
+        match intake::<Str<'_>>(trimmed, &self.limits, self.line_no) {
             Ok(req) => {
                 let d = self.answer(&req);
                 self.emit(out, &d)
@@ -223,7 +224,7 @@ impl<'p> Stream<'p> {
             return self.replay(out);
         }
         let lines_are_requests = doc.split(|&b| b == b'\n').skip(1).any(is_object);
-        let d = match intake(&doc, &self.limits, start) {
+        let d = match intake::<Str<'_>>(&doc, &self.limits, start) {
             Ok(req) if !lines_are_requests => self.answer(&req),
             Err(r) if r.well_formed && !lines_are_requests => r.decision(),
             _ => {
@@ -256,18 +257,18 @@ impl<'p> Stream<'p> {
 
     /// The decision for one request description starting on input line `line`.
     fn decide(&self, bytes: &[u8], line: usize) -> Decision {
-        match intake(bytes, &self.limits, line) {
+        match intake::<Str<'_>>(bytes, &self.limits, line) {
             Ok(req) => self.answer(&req),
             Err(r) => r.decision(),
         }
     }
 
-    fn answer(&self, req: &Request) -> Decision {
+    fn answer(&self, req: &Request<Str<'_>>) -> Decision {
         let options = EvalOptions::new()
             .entities(self.entities)
             .explain(self.options.explain)
             .inline_entities(!self.options.no_inline_entities);
-        self.policy.evaluate_with(req, &options)
+        self.policy.evaluate_any(req, &options)
     }
 
     fn emit<W: Write>(&mut self, out: &mut W, d: &Decision) -> io::Result<()> {

@@ -2,7 +2,7 @@
 //! `invalid_request` deny out, within the policy's [`Limits`]. Every entry point (the crate's
 //! `evaluate_json`, the batch, a service) reads descriptions through here.
 
-use super::{Request, UniqueJson};
+use super::{Request, Text, UniqueJson};
 use crate::limits::{json_depth_exceeds, Limits};
 use crate::Decision;
 use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
@@ -55,8 +55,13 @@ impl Refused {
     }
 }
 
-/// [`Request::intake`] for a description whose first line is line `line` of the input.
-pub(crate) fn intake(bytes: &[u8], limits: &Limits, line: usize) -> Result<Request, Refused> {
+/// [`Request::intake`] for a description whose first line is line `line` of the input, its
+/// strings owned (`String`) or borrowed from `bytes` ([`super::Str`]).
+pub(crate) fn intake<'a, S: Text + Deserialize<'a>>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    line: usize,
+) -> Result<Request<S>, Refused> {
     let refuse = |what: String| Err(Refused::new(format!("the request on line {line} {what}")));
     if bytes.len() > limits.max_request_bytes {
         return refuse(format!(
@@ -77,7 +82,7 @@ pub(crate) fn intake(bytes: &[u8], limits: &Limits, line: usize) -> Result<Reque
             limits.max_json_depth
         ));
     }
-    serde_json::from_str::<Request>(text).map_err(|e| {
+    serde_json::from_str::<Request<S>>(text).map_err(|e| {
         let full = e.to_string();
         // serde_json ends messages with " at line L column C", relative to the text.
         let what = full

@@ -3,42 +3,50 @@
 pub mod batch;
 pub(crate) mod entities;
 mod intake;
+pub(crate) use intake::intake;
 mod target;
+mod text;
 use crate::syntax::ast::Action;
 use crate::Policy;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use std::marker::PhantomData;
+pub(crate) use text::Str;
+pub use text::Text;
 
 /// A description of one HTTP request, as a gateway or test sees it.
 ///
 /// Every field but `user` is optional where the policy does not need it. Unknown fields are
 /// rejected, so a typo such as `"user": {"org": [...]}` is an error, never a silent widening.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Request {
+///
+/// Its strings are `String`s; the engine also reads descriptions into text borrowed from the
+/// JSON ([`Text`]), which is why the type has a parameter.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+pub struct Request<S: Text = String> {
     /// Echoed into the decision.
     #[serde(default, deserialize_with = "unique_json")]
     pub id: Option<Value>,
     /// The HTTP method.
     #[serde(default)]
-    pub method: Option<String>,
+    pub method: Option<S>,
     /// The request target as the client sent it: a path, percent-encoded, which may carry a
     /// query string (its parameters count like those of `query`) and a fragment (dropped).
     #[serde(default)]
-    pub path: Option<String>,
+    pub path: Option<S>,
     /// Headers, a repeated header as an array. Names are lower-cased when parsed (they match
     /// case-insensitively), and names that differ only in case are merged into one entry.
-    #[serde(default, deserialize_with = "lowercase_headers")]
-    pub headers: IndexMap<String, Values>,
+    #[serde(default, deserialize_with = "lowercase_headers::<_, S>")]
+    pub headers: S::Fields,
     /// Query parameters, decoded; a repeated parameter is an array.
-    #[serde(default, deserialize_with = "unique_names")]
-    pub query: IndexMap<String, Values>,
+    #[serde(default, deserialize_with = "unique_names::<_, S>")]
+    pub query: S::Fields,
     /// The JSON body, free-form.
     #[serde(default, deserialize_with = "unique_json")]
     pub body: Option<Value>,
     /// Who is asking.
-    pub user: User,
+    pub user: User<S>,
     /// The tenant's settings.
     #[serde(default)]
     pub tenant: Option<Tenant>,
@@ -47,24 +55,53 @@ pub struct Request {
     pub action: Option<Action>,
     /// The object type, when no route says it (or to cross-check the route).
     #[serde(default)]
-    pub object: Option<String>,
+    pub object: Option<S>,
     /// What the caller knows of existing objects.
     #[serde(default)]
-    pub entities: Vec<Entity>,
+    pub entities: Vec<Entity<S>>,
+}
+
+// Only the owned request has a default, so `Request::default()` needs no type annotation.
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            id: None,
+            method: None,
+            path: None,
+            headers: IndexMap::new(),
+            query: IndexMap::new(),
+            body: None,
+            user: User::default(),
+            tenant: None,
+            action: None,
+            object: None,
+            entities: Vec::new(),
+        }
+    }
 }
 
 /// The user making the request.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct User {
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+pub struct User<S = String> {
     /// The user's id (informational).
     #[serde(default)]
-    pub id: Option<String>,
+    pub id: Option<S>,
     /// Orgs the user is granted, by name or id.
-    pub orgs: Vec<String>,
+    pub orgs: Vec<S>,
     /// The user's default org for creates.
     #[serde(default)]
-    pub default_org: Option<String>,
+    pub default_org: Option<S>,
+}
+
+impl Default for User {
+    fn default() -> Self {
+        User {
+            id: None,
+            orgs: Vec::new(),
+            default_org: None,
+        }
+    }
 }
 
 /// The tenant's settings.
@@ -81,25 +118,25 @@ pub struct Tenant {
 
 /// An existing object the caller knows of.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entity {
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+pub struct Entity<S = String> {
     /// Its object type (name or alias).
     #[serde(rename = "type")]
-    pub object_type: String,
+    pub object_type: S,
     /// Its id.
-    pub id: String,
+    pub id: S,
     /// Its org, or null when unlabeled. Required: a missing org must not read as "unlabeled".
     #[serde(deserialize_with = "required_nullable")]
-    pub org: Option<String>,
+    pub org: Option<S>,
 }
 
-fn lowercase_headers<'de, D: Deserializer<'de>>(
+fn lowercase_headers<'de, D: Deserializer<'de>, S: Text + Deserialize<'de>>(
     d: D,
-) -> Result<IndexMap<String, Values>, D::Error> {
+) -> Result<S::Fields, D::Error> {
     // Lower-cased as they are read, so the map is built once: most gateways send mixed case.
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = IndexMap<String, Values>;
+    struct V<S>(PhantomData<S>);
+    impl<'de, S: Text + Deserialize<'de>> serde::de::Visitor<'de> for V<S> {
+        type Value = S::Fields;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a map")
         }
@@ -107,50 +144,75 @@ fn lowercase_headers<'de, D: Deserializer<'de>>(
             self,
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
-            let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
+            let mut out = S::Fields::default();
             // Two spellings of a name are one repeated header, the same spelling twice is a
-            // duplicate key: each entry keeps the spellings it was given (one allocation for
-            // the request, none per name).
-            let mut spellings: Vec<(usize, Spelling)> = Vec::with_capacity(out.capacity());
-            while let Some((mut name, values)) = map.next_entry::<String, Values>()? {
+            // duplicate key: each entry keeps the spellings it was given.
+            let mut spellings = Spellings::default();
+            while let Some((name, values)) = map.next_entry::<S, Values<S>>()? {
                 let spelled = Spelling::of(&name);
-                name.make_ascii_lowercase();
-                match out.entry(name) {
-                    indexmap::map::Entry::Vacant(e) => {
-                        spellings.push((e.index(), spelled));
-                        e.insert(values);
+                let name = name.lowercase();
+                match S::position(&out, &name) {
+                    None => {
+                        spellings.insert((S::len(&out), spelled));
+                        S::push(&mut out, name, values);
                     }
-                    indexmap::map::Entry::Occupied(mut e) => {
-                        let entry = (e.index(), spelled);
-                        if spellings.contains(&entry) {
-                            return Err(duplicate(&entry.1.text(e.key())));
+                    Some(i) => {
+                        if let Some((_, again)) = spellings.insert((i, spelled)) {
+                            return Err(duplicate(&again.text(&name)));
                         }
-                        spellings.push(entry);
                         // The same header under two spellings: one repeated header.
-                        e.get_mut().extend(values);
+                        if let Some(v) = S::values_mut(&mut out, i) {
+                            v.extend(values);
+                        }
                     }
                 }
             }
             Ok(out)
         }
     }
-    d.deserialize_map(V)
+    d.deserialize_map(V::<S>(PhantomData))
+}
+
+/// The spellings of header names seen so far, by entry: the first few in place (no allocation
+/// for the usual handful of headers), the rest in a hash set, so thousands cost linear time.
+#[derive(Default)]
+struct Spellings {
+    few: [Option<(usize, Spelling)>; 8],
+    rest: Option<std::collections::HashSet<(usize, Spelling)>>,
+}
+
+impl Spellings {
+    /// Adds `s`; gives it back when it was already there.
+    fn insert(&mut self, s: (usize, Spelling)) -> Option<(usize, Spelling)> {
+        if self.few.iter().flatten().any(|seen| *seen == s)
+            || self.rest.as_ref().is_some_and(|rest| rest.contains(&s))
+        {
+            return Some(s);
+        }
+        match self.few.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(s),
+            None => {
+                self.rest.get_or_insert_default().insert(s);
+            }
+        }
+        None
+    }
 }
 
 /// How a header name was spelled, given its lower-case form: which of its bytes were upper case
-/// (a name of up to 128 bytes), else the text itself.
-#[derive(Debug, PartialEq)]
+/// (a name of up to 64 bytes), else the text itself.
+#[derive(Debug, PartialEq, Eq, Hash)]
 enum Spelling {
-    Capitals(u128),
+    Capitals(u64),
     Text(String),
 }
 
 impl Spelling {
     fn of(name: &str) -> Spelling {
-        if name.len() > 128 {
+        if name.len() > 64 {
             return Spelling::Text(name.to_string());
         }
-        let mut capitals = 0u128;
+        let mut capitals = 0u64;
         for (i, b) in name.bytes().enumerate() {
             if b.is_ascii_uppercase() {
                 capitals |= 1 << i;
@@ -167,7 +229,7 @@ impl Spelling {
                 let bytes = lower
                     .bytes()
                     .enumerate()
-                    .map(|(i, b)| match i < 128 && c & (1 << i) != 0 {
+                    .map(|(i, b)| match i < 64 && c & (1 << i) != 0 {
                         true => b.to_ascii_uppercase(),
                         false => b,
                     })
@@ -180,10 +242,12 @@ impl Spelling {
 }
 
 /// A map whose names must each appear once.
-fn unique_names<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Values>, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = IndexMap<String, Values>;
+fn unique_names<'de, D: Deserializer<'de>, S: Text + Deserialize<'de>>(
+    d: D,
+) -> Result<S::Fields, D::Error> {
+    struct V<S>(PhantomData<S>);
+    impl<'de, S: Text + Deserialize<'de>> serde::de::Visitor<'de> for V<S> {
+        type Value = S::Fields;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a map")
         }
@@ -191,19 +255,18 @@ fn unique_names<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Valu
             self,
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
-            let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(4).min(64));
-            while let Some(name) = map.next_key::<String>()? {
-                match out.entry(name) {
-                    indexmap::map::Entry::Vacant(e) => {
-                        e.insert(map.next_value()?);
-                    }
-                    indexmap::map::Entry::Occupied(e) => return Err(duplicate(e.key())),
+            let mut out = S::Fields::default();
+            while let Some(name) = map.next_key::<S>()? {
+                if S::position(&out, &name).is_some() {
+                    return Err(duplicate(&name));
                 }
+                let values = map.next_value()?;
+                S::push(&mut out, name, values);
             }
             Ok(out)
         }
     }
-    d.deserialize_map(V)
+    d.deserialize_map(V::<S>(PhantomData))
 }
 
 /// Free-form JSON, or null, with no duplicate key in any object: `serde_json::Value` would
@@ -278,51 +341,57 @@ impl<'de> Deserialize<'de> for UniqueJson {
     }
 }
 
-fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(d)
+fn required_nullable<'de, D: Deserializer<'de>, S: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<S>, D::Error> {
+    Option::<S>::deserialize(d)
 }
 
 /// A header or query value: one string, or an array for a repeated one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Values {
+pub enum Values<S = String> {
     /// A single value.
-    One(String),
+    One(S),
     /// A repeated header or parameter.
-    Many(Vec<String>),
+    Many(Vec<S>),
 }
 
-impl<'de> Deserialize<'de> for Values {
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for Values<S> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Values;
+        use serde::de::value::{BorrowedStrDeserializer, StrDeserializer, StringDeserializer};
+        struct V<S>(PhantomData<S>);
+        impl<'de, S: Deserialize<'de>> serde::de::Visitor<'de> for V<S> {
+            type Value = Values<S>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a string or an array of strings")
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
-                Ok(Values::One(v.to_string()))
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Values<S>, E> {
+                S::deserialize(BorrowedStrDeserializer::new(v)).map(Values::One)
             }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
-                Ok(Values::One(v))
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values<S>, E> {
+                S::deserialize(StrDeserializer::new(v)).map(Values::One)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values<S>, E> {
+                S::deserialize(StringDeserializer::new(v)).map(Values::One)
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<Values, A::Error> {
+            ) -> Result<Values<S>, A::Error> {
                 let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(2).min(64));
-                while let Some(v) = seq.next_element::<String>()? {
+                while let Some(v) = seq.next_element::<S>()? {
                     all.push(v);
                 }
                 Ok(Values::Many(all))
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(PhantomData))
     }
 }
 
-impl Values {
+impl<S: std::ops::Deref<Target = str>> Values<S> {
     /// Adds `more` after these values.
-    fn extend(&mut self, more: Values) {
+    fn extend(&mut self, more: Values<S>) {
         let mut all = match std::mem::replace(self, Values::Many(Vec::new())) {
             Values::One(v) => vec![v],
             Values::Many(v) => v,
@@ -337,10 +406,10 @@ impl Values {
     /// Every value, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let (one, many) = match self {
-            Values::One(s) => (Some(s.as_str()), &[][..]),
+            Values::One(s) => (Some(&**s), &[][..]),
             Values::Many(v) => (None, v.as_slice()),
         };
-        one.into_iter().chain(many.iter().map(String::as_str))
+        one.into_iter().chain(many.iter().map(|s| &**s))
     }
 }
 
@@ -371,36 +440,46 @@ impl Request {
     pub fn body_from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
         serde_json::from_slice::<UniqueJson>(bytes).map(|u| u.0)
     }
+}
 
+impl<S: Text> Request<S> {
     /// Every value of a header; `lowercase_name` must be lower case, like the parsed names.
     /// (A description built in code with mixed-case names is matched case-insensitively.)
     pub(crate) fn header_values<'a>(
         &'a self,
         lowercase_name: &'a str,
     ) -> impl Iterator<Item = &'a str> {
-        self.headers
-            .iter()
-            .filter(move |(k, _)| {
-                // Equal bytes first (one memcmp): parsed names are already lower case.
-                k.len() == lowercase_name.len()
-                    && (*k == lowercase_name || k.eq_ignore_ascii_case(lowercase_name))
-            })
-            .flat_map(|(_, v)| v.iter())
+        S::header_values(&self.headers, lowercase_name)
+    }
+
+    /// Every header, in order.
+    pub(crate) fn header_entries(&self) -> impl Iterator<Item = (&str, &Values<S>)> {
+        S::entries(&self.headers).map(|(k, v)| (&**k, v))
+    }
+
+    /// Every query parameter, in order.
+    pub(crate) fn query_entries(&self) -> impl Iterator<Item = (&str, &Values<S>)> {
+        S::entries(&self.query).map(|(k, v)| (&**k, v))
+    }
+
+    /// The query parameter named `name`.
+    pub(crate) fn query_values(&self, name: &str) -> Option<&Values<S>> {
+        S::get(&self.query, name)
     }
 }
 
 /// What evaluation reads of `req`: its target normalized ([`target::normalize`]), or why it
 /// is not a valid description (a bad target; one existing object listed twice, its type
 /// spelled any way, which is contradictory authority data).
-pub(crate) fn prepare<'r>(
+pub(crate) fn prepare<'r, S: Text>(
     policy: &Policy,
-    req: &'r Request,
-) -> Result<std::borrow::Cow<'r, Request>, String> {
+    req: &'r Request<S>,
+) -> Result<std::borrow::Cow<'r, Request<S>>, String> {
     if req.entities.len() > 1 {
         let mut seen = rustc_hash::FxHashMap::default();
         for (i, e) in req.entities.iter().enumerate() {
             let ty = policy.type_name(&e.object_type).unwrap_or(&e.object_type);
-            if let Some(first) = seen.insert((ty, e.id.as_str()), i) {
+            if let Some(first) = seen.insert((ty, &*e.id), i) {
                 return Err(format!(
                     "entities[{first}] and entities[{i}] both describe `{ty}` `{}`",
                     e.id

@@ -1,7 +1,7 @@
 //! The whole request target counts: a query string in `path` is parsed into `query`, and the
 //! path is percent-decoded, so an org ID is read the way the API server will read it.
 
-use super::{Request, Values};
+use super::{Request, Text, Values};
 use std::borrow::Cow;
 
 /// `req` with its target normalized: `path` cut at `?` (and at `#`, the fragment being
@@ -11,7 +11,7 @@ use std::borrow::Cow;
 /// sequence that is not UTF-8, an encoded `/`, `?`, `#` or `\` in the path (servers disagree
 /// on whether it splits segments), or a `.` or `..` segment (resolved by some servers and
 /// proxies, not by others) is an error.
-pub(crate) fn normalize(req: &Request) -> Result<Option<Request>, String> {
+pub(crate) fn normalize<S: Text>(req: &Request<S>) -> Result<Option<Request<S>>, String> {
     let Some(raw) = req.path.as_deref() else {
         return Ok(None);
     };
@@ -40,7 +40,7 @@ pub(crate) fn normalize(req: &Request) -> Result<Option<Request>, String> {
         return Ok(None);
     }
     let mut out = req.clone();
-    out.path = Some(path.into_owned());
+    out.path = Some(S::from_string(path.into_owned()));
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (Some(name), Some(value)) = (decode(name, true), decode(value, true)) else {
@@ -48,12 +48,14 @@ pub(crate) fn normalize(req: &Request) -> Result<Option<Request>, String> {
                 "the query string of path `{raw}` has a malformed percent-encoding"
             ));
         };
-        let value = value.into_owned();
-        match out.query.get_mut(name.as_ref()) {
-            Some(values) => values.extend(Values::One(value)),
-            None => {
-                out.query.insert(name.into_owned(), Values::One(value));
+        let value = Values::One(S::from_string(value.into_owned()));
+        match S::position(&out.query, &name) {
+            Some(i) => {
+                if let Some(values) = S::values_mut(&mut out.query, i) {
+                    values.extend(value);
+                }
             }
+            None => S::push(&mut out.query, S::from_string(name.into_owned()), value),
         }
     }
     Ok(Some(out))
