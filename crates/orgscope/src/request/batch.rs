@@ -369,17 +369,19 @@ const CHUNK_LINES: usize = 1024;
 const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Input lines for a worker of a parallel batch: the `seq`th chunk, starting on input line
-/// `first_line`, each line with its `\n`.
+/// `first_line`, each line with its `\n`; `out` is an empty buffer for the answers.
 struct Chunk {
     seq: u64,
     first_line: usize,
     bytes: Vec<u8>,
+    out: Vec<u8>,
 }
 
-/// A worker's answers to one chunk.
+/// A worker's answers to one chunk, with the chunk's buffer back for reuse.
 struct Answered {
     seq: u64,
     out: Vec<u8>,
+    bytes: Vec<u8>,
     stats: BatchStats,
 }
 
@@ -433,6 +435,7 @@ pub fn evaluate_stream_jobs<R: BufRead, W: Write>(
             next_seq: 0,
             next_write: 0,
             ready: std::collections::BTreeMap::new(),
+            spare: Vec::new(),
             stats: BatchStats::default(),
         };
         let result = read_lines(policy, entities, options, input, output, &mut pipeline);
@@ -456,7 +459,7 @@ fn read_lines<R: BufRead, W: Write>(
     let mut stream = Stream::new(policy, entities, options);
     let max = stream.limits.max_request_bytes;
     let mut line = Vec::new();
-    let mut chunk = Vec::with_capacity(CHUNK_BYTES);
+    let mut chunk = pipeline.buffer();
     let (mut chunk_lines, mut chunk_first) = (0, 0);
     loop {
         let available = input.fill_buf()?;
@@ -506,7 +509,7 @@ fn read_lines<R: BufRead, W: Write>(
         }
         if chunk_lines > 0 && (drained || chunk_lines == CHUNK_LINES || chunk.len() >= CHUNK_BYTES)
         {
-            let bytes = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES));
+            let bytes = std::mem::replace(&mut chunk, pipeline.buffer());
             pipeline.send(&mut output, chunk_first, bytes)?;
             chunk_lines = 0;
         }
@@ -535,7 +538,8 @@ fn answer_chunk(
     let mut stream = Stream::new(policy, entities, options);
     stream.started = true;
     stream.line_no = chunk.first_line.saturating_sub(1);
-    let mut out = Vec::with_capacity(chunk.bytes.len());
+    let mut out = chunk.out;
+    out.reserve(chunk.bytes.len());
     let mut rest = chunk.bytes.as_slice();
     while !rest.is_empty() {
         let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
@@ -546,6 +550,7 @@ fn answer_chunk(
     Ok(Answered {
         seq: chunk.seq,
         out,
+        bytes: chunk.bytes,
         stats: stream.stats,
     })
 }
@@ -564,6 +569,9 @@ struct Pipeline<'p> {
     next_write: u64,
     /// Answers that came back (or were answered here) before an earlier chunk's.
     ready: std::collections::BTreeMap<u64, Answered>,
+    /// Emptied buffers of chunks and answers, used again: a buffer allocated on one thread
+    /// and freed on another costs both threads' allocators more than the copy into it.
+    spare: Vec<Vec<u8>>,
     stats: BatchStats,
 }
 
@@ -575,6 +583,7 @@ impl Pipeline<'_> {
             seq: self.next_seq,
             first_line,
             bytes,
+            out: self.buffer(),
         };
         self.next_seq += 1;
         while let Ok(answered) = self.done.try_recv() {
@@ -624,8 +633,22 @@ impl Pipeline<'_> {
             self.stats.decisions += a.stats.decisions;
             self.stats.denies += a.stats.denies;
             self.next_write += 1;
+            // As many buffers as chunks can be out at once, and no more: memory stays flat.
+            for mut b in [a.out, a.bytes] {
+                if self.spare.len() < 2 * (self.max_in_flight + 2) {
+                    b.clear();
+                    self.spare.push(b);
+                }
+            }
         }
         Ok(())
+    }
+
+    /// An empty buffer for a chunk or its answers.
+    fn buffer(&mut self) -> Vec<u8> {
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES))
     }
 }
 
