@@ -9,6 +9,8 @@ use orgscope::format::format;
 use orgscope::{Policy, Request};
 use std::time::{Duration, Instant};
 
+mod common;
+
 // The fuzz targets' checks and the `big_inputs` expansion (fuzz/src/big.rs refers to `checks`).
 #[path = "../../../fuzz/src/big.rs"]
 mod big;
@@ -188,34 +190,11 @@ fn formatting_many_routes_beside_a_long_one_scales_linearly() {
     });
 }
 
-/// A policy of issue 13's shape at `types` object types: a tenth as many orgs, as many routes
-/// as types (a create and a read for every other type), each type labeled and inheriting.
-fn many_types(types: usize) -> String {
-    let mut p = String::from("multi_org {\n  default enabled\n}\n\norgs {\n");
-    for i in 0..types / 10 {
-        p.push_str(&format!("  org o{i:05}\n"));
-    }
-    p.push_str("}\n\nheader X-Org {\n  role visibility\n  list\n  subset_of user.orgs\n}\n\n");
-    p.push_str("object account {\n  label body.organizationLabel\n}\n");
-    for i in 0..types {
-        p.push_str(&format!(
-            "object t{i} {{\n  label body.organizationLabel\n  inherit account via body.accountId\n}}\n"
-        ));
-    }
-    for i in 0..types / 2 {
-        p.push_str(&format!("route POST /v1/t{i} -> create t{i}\n"));
-        p.push_str(&format!(
-            "route GET /v1/t{i}/{{t{i}Id}} -> read t{i} id path.t{i}Id\n"
-        ));
-    }
-    p
-}
-
 #[test]
 #[ignore = "timing: run with cargo test --release -- --ignored"]
 fn loading_many_types_orgs_and_routes_scales_linearly() {
     assert_scales_linearly("types, orgs and routes", 2_500, |n| {
-        let text = many_types(n);
+        let text = common::many_types(n);
         let policy = Policy::from_source("types.policy", &text).expect("the policy loads");
         assert_eq!(
             policy.type_name(&format!("t{}", n - 1)),
