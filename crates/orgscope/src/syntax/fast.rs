@@ -233,6 +233,13 @@ impl<'s> Reader<'s> {
         Some(value)
     }
 
+    /// One of `words`, with its span.
+    fn spanned_one_of<T: Copy>(&mut self, words: &[(&str, T)]) -> Option<Spanned<T>> {
+        let m = self.mark();
+        let value = self.one_of(words)?;
+        Some(Spanned::new(value, self.span(m)))
+    }
+
     fn item(&mut self) -> Option<Item> {
         let m = self.mark();
         let item = if self.kw("object") {
@@ -428,20 +435,13 @@ impl<'s> Reader<'s> {
     }
 
     fn fallback_list(&mut self) -> Option<Vec<Spanned<FallbackSource>>> {
-        let mut sources = Vec::new();
-        loop {
-            let sm = self.mark();
-            let source = self.one_of(&[
-                ("working_org", FallbackSource::WorkingOrg),
-                ("default_org", FallbackSource::DefaultOrg),
-                ("single_org", FallbackSource::SingleOrg),
-                ("unlabeled", FallbackSource::Unlabeled),
-            ])?;
-            sources.push(Spanned::new(source, self.span(sm)));
-            if !self.punct(",") {
-                return Some(exact(sources));
-            }
-        }
+        let sources = [
+            ("working_org", FallbackSource::WorkingOrg),
+            ("default_org", FallbackSource::DefaultOrg),
+            ("single_org", FallbackSource::SingleOrg),
+            ("unlabeled", FallbackSource::Unlabeled),
+        ];
+        self.word_list(&sources, ",")
     }
 
     fn service(&mut self, m: Mark, legacy: bool) -> Option<Item> {
@@ -460,14 +460,12 @@ impl<'s> Reader<'s> {
                 loop {
                     let pm = self.mark();
                     let prop = if self.kw("org_id") {
-                        let lm = self.mark();
-                        let location = self.one_of(&[
+                        let location = self.spanned_one_of(&[
                             ("path", Location::Path),
                             ("query", Location::Query),
                             ("body", Location::Body),
                             ("header", Location::Header),
                         ])?;
-                        let location = Spanned::new(location, self.span(lm));
                         let name = self.header_name()?;
                         EndpointProp::OrgId { location, name }
                     } else if self.kw("unscoped") {
@@ -499,15 +497,13 @@ impl<'s> Reader<'s> {
 
     /// `target = action ~ (t_type | object_name)? ~ (t_id | t_objects)*`.
     fn target(&mut self) -> Option<Target> {
-        let am = self.mark();
-        let action = self.one_of(&[
+        let action = self.spanned_one_of(&[
             ("query", Action::Query),
             ("create", Action::Create),
             ("read", Action::Read),
             ("update", Action::Update),
             ("delete", Action::Delete),
         ])?;
-        let action = Spanned::new(action, self.span(am));
         let om = self.mark();
         let object = if let Some(field) = self.keyword_field("type") {
             Some(ObjectRef::FromField(field))
@@ -560,21 +556,25 @@ impl<'s> Reader<'s> {
     }
 
     fn methods(&mut self) -> Option<Vec<Spanned<Method>>> {
-        let mut methods = Vec::with_capacity(1);
+        let methods = [
+            ("GET", Method::Get),
+            ("POST", Method::Post),
+            ("PUT", Method::Put),
+            ("PATCH", Method::Patch),
+            ("DELETE", Method::Delete),
+            ("HEAD", Method::Head),
+            ("OPTIONS", Method::Options),
+        ];
+        self.word_list(&methods, "|")
+    }
+
+    /// One or more of `words`, separated by `sep`.
+    fn word_list<T: Copy>(&mut self, words: &[(&str, T)], sep: &str) -> Option<Vec<Spanned<T>>> {
+        let mut list = Vec::with_capacity(1);
         loop {
-            let mm = self.mark();
-            let method = self.one_of(&[
-                ("GET", Method::Get),
-                ("POST", Method::Post),
-                ("PUT", Method::Put),
-                ("PATCH", Method::Patch),
-                ("DELETE", Method::Delete),
-                ("HEAD", Method::Head),
-                ("OPTIONS", Method::Options),
-            ])?;
-            methods.push(Spanned::new(method, self.span(mm)));
-            if !self.punct("|") {
-                return Some(exact(methods));
+            list.push(self.spanned_one_of(words)?);
+            if !self.punct(sep) {
+                return Some(exact(list));
             }
         }
     }
