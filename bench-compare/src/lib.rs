@@ -663,20 +663,20 @@ impl World {
 
     /// orgscope from a prebuilt request.
     #[inline]
-    pub fn orgscope_eval(&self, p: &Prepared) -> orgscope::Decision {
+    pub fn orgscope_eval(&self, p: &Prepared) -> orgscope::Decision<'_> {
         self.orgscope.evaluate(&p.request)
     }
 
     /// orgscope from a prebuilt request and a principal resolved beforehand.
     #[inline]
-    pub fn orgscope_eval_principal(&self, p: &Prepared) -> orgscope::Decision {
+    pub fn orgscope_eval_principal(&self, p: &Prepared) -> orgscope::Decision<'_> {
         self.orgscope
             .evaluate_as(&p.principal, &p.request, &orgscope::EvalOptions::default())
     }
 
     /// orgscope from the JSON text.
     #[inline]
-    pub fn orgscope_eval_json(&self, json: &str) -> orgscope::Decision {
+    pub fn orgscope_eval_json(&self, json: &str) -> orgscope::Decision<'_> {
         self.orgscope
             .evaluate_json(json, &orgscope::EvalOptions::default())
     }

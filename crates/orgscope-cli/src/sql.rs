@@ -107,7 +107,7 @@ fn load(sources: &Sources) -> Result<(Policy, Mapping), i32> {
 
 /// Decides the request in `path` (`-`: standard input), returning its text too; an unreadable
 /// one is an error.
-fn decide(policy: &Policy, path: &Path) -> Result<(Decision, String), i32> {
+fn decide<'p>(policy: &'p Policy, path: &Path) -> Result<(Decision<'p>, String), i32> {
     let text = if path == Path::new("-") {
         std::io::read_to_string(std::io::stdin())
     } else {

@@ -382,7 +382,7 @@ enum JsonLine<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         mismatches: Option<Vec<JsonMismatch<'a>>>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        decision: Option<Box<Decision>>,
+        decision: Option<Box<Decision<'a>>>,
     },
     /// A file that could not be run.
     Error { file: &'a str, message: &'a str },

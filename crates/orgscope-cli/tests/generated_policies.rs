@@ -1033,7 +1033,7 @@ fn to_json(d: &Decision) -> String {
     serde_json::to_string(d).unwrap()
 }
 
-fn decide(p: &Policy, req: &Value) -> Decision {
+fn decide<'p>(p: &'p Policy, req: &Value) -> Decision<'p> {
     p.evaluate(&Request::from_json(&req.to_string()).unwrap())
 }
 

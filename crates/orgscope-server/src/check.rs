@@ -30,8 +30,9 @@ pub struct Original<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// The policy decided: an allow, or a deny with its status.
-    /// Boxed: a decision is large beside the other variants' messages.
-    Decided(Box<Decision>),
+    /// Boxed: a decision is large beside the other variants' messages. Owned: the answer
+    /// outlives the policy that gave it, which a reload may replace meanwhile.
+    Decided(Box<Decision<'static>>),
     /// No identity the service may believe: answer 401, with no decision detail.
     Unauthenticated(String),
     /// Nothing could decide (no policy loaded, at capacity): answer 503, a deny.
@@ -104,12 +105,10 @@ pub(crate) fn decide(
     let start = Instant::now();
     let id = app.decision_id();
     let verdict = match forward_auth::describe(original, app.who(), &id) {
-        Ok(request) => Verdict::Decided(Box::new(app.decide(
-            loaded,
-            endpoint,
-            &id,
-            Asked::Request(&request),
-        ))),
+        Ok(request) => Verdict::Decided(Box::new(
+            app.decide(loaded, endpoint, &id, Asked::Request(&request))
+                .into_owned(),
+        )),
         Err(Refusal::Invalid(m)) => {
             let d = Decision::invalid_request(Some(id.clone().into()), m);
             app.metrics.decision(endpoint, &d, start.elapsed());

@@ -186,7 +186,7 @@ fn buffered(app: &App, loaded: &Loaded, body: &[u8]) -> Reply {
 }
 
 /// Decides one description of `/v1/decide` under a fresh decision id.
-fn decide_one(app: &App, loaded: &Loaded, bytes: &[u8]) -> (String, Decision) {
+fn decide_one<'l>(app: &App, loaded: &'l Loaded, bytes: &[u8]) -> (String, Decision<'l>) {
     let id = app.decision_id();
     let d = app.decide(
         loaded,

@@ -83,13 +83,13 @@ impl App {
 
     /// The one path from a request to a decision, for every front door: the policy with its
     /// trusted stores (cached for this request only), then the metrics and the decision log.
-    pub(crate) fn decide(
+    pub(crate) fn decide<'l>(
         &self,
-        loaded: &Loaded,
+        loaded: &'l Loaded,
         endpoint: Endpoint,
         id: &str,
         asked: Asked<'_>,
-    ) -> Decision {
+    ) -> Decision<'l> {
         let start = Instant::now();
         let lookup = RequestLookup::new(loaded.store.as_ref(), loaded.stores.as_ref());
         let options = EvalOptions::new().entities(&lookup);

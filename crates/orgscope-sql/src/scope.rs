@@ -230,7 +230,7 @@ enum Resolved {
 }
 
 struct Scoper<'a> {
-    decision: &'a Decision,
+    decision: &'a Decision<'a>,
     mapping: &'a Mapping,
     dialect: Dialect,
     style: Placeholders,

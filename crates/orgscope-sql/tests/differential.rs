@@ -104,7 +104,7 @@ fn visibility() -> impl Strategy<Value = (Option<Vec<bool>>, bool)> {
 }
 
 struct Case {
-    decision: Decision,
+    decision: Decision<'static>,
     keep: Box<dyn Fn(Org) -> bool>,
 }
 
@@ -116,7 +116,7 @@ fn case(policy: &orgscope::Policy, visible: &Option<Vec<bool>>, unlabeled: bool)
             .map(|(o, _)| *o)
             .collect()
     });
-    let decision = decision(policy, names.as_deref(), unlabeled);
+    let decision = decision(policy, names.as_deref(), unlabeled).into_owned();
     let mask = visible.clone();
     let keep = Box::new(move |o: Org| match (&mask, o) {
         (None, _) => true,

@@ -29,14 +29,14 @@ impl EntityLookup for Store {
 /// `user_orgs` from the service's authentication. The description is built from typed values,
 /// never by pasting the client's text into JSON: whatever the body holds stays inside `body`,
 /// so it cannot add a field such as `"tenant": {"multi_org": false}` or a second `user`.
-fn decide(
-    policy: &Policy,
+fn decide<'p>(
+    policy: &'p Policy,
     store: &Store,
     method: &str,
     path: &str,
     body: &[u8],
     user_orgs: &[&str],
-) -> Decision {
+) -> Decision<'p> {
     let body = match body {
         [] => None,
         bytes => match serde_json::from_slice::<Value>(bytes) {
@@ -104,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     use super::*;
 
-    fn create_invoice(body: &str) -> Decision {
+    fn create_invoice(body: &str) -> Decision<'static> {
         let (policy, store) = policy_and_store().unwrap();
         decide(
             &policy,
@@ -114,6 +114,7 @@ mod tests {
             body.as_bytes(),
             &["Asia"],
         )
+        .into_owned()
     }
 
     #[test]

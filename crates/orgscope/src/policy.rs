@@ -153,20 +153,19 @@ impl Policy {
         self.compiled
             .rules
             .iter()
-            .map(|r| &**r)
             .filter(|r| seen.insert(*r))
             .collect()
     }
 
     /// Decides one request, knowing only the objects in its `entities`.
-    pub fn evaluate(&self, request: &Request) -> Decision {
+    pub fn evaluate(&self, request: &Request) -> Decision<'_> {
         self.evaluate_with(request, &EvalOptions::default())
     }
 
     /// Decides one request with `options`: a trusted store of existing objects, a trace.
     /// A query string in `path` counts like `query`, and the same entity listed twice is an
     /// `invalid_request` deny, however the request was built (docs/security.md).
-    pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision {
+    pub fn evaluate_with(&self, request: &Request, options: &EvalOptions<'_>) -> Decision<'_> {
         self.evaluate_any(request, options)
     }
 
@@ -176,7 +175,7 @@ impl Policy {
         &self,
         request: &Request<S>,
         options: &EvalOptions<'_>,
-    ) -> Decision {
+    ) -> Decision<'_> {
         let who = eval::Who {
             user: &request.user,
             accessible: None,
@@ -216,7 +215,7 @@ impl Policy {
         principal: &Principal,
         request: &Request,
         options: &EvalOptions<'_>,
-    ) -> Decision {
+    ) -> Decision<'_> {
         let accessible = principal
             .accessible
             .as_ref()
@@ -236,7 +235,7 @@ impl Policy {
         request: &Request<S>,
         who: eval::Who<'_, S>,
         options: &EvalOptions<'_>,
-    ) -> Decision {
+    ) -> Decision<'_> {
         match request::prepare(self, request) {
             Ok(req) => eval::evaluate(
                 &self.compiled,
@@ -253,7 +252,7 @@ impl Policy {
     /// Decides a request given as JSON text, read like [`Request::intake`] reads it: a
     /// malformed description is an `invalid_request` deny (echoing its `id` when one can be
     /// read), never an `Err`.
-    pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision {
+    pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision<'_> {
         // Strings borrowed from `json` (copied only where it escapes them): no owned request.
         match request::intake::<request::Str<'_>>(json.as_bytes(), self.limits(), 1) {
             Ok(req) => self.evaluate_any(&req, options),

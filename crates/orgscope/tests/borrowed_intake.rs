@@ -163,7 +163,7 @@ prop_compose! {
 
 /// The owned path's decision: `Request::intake` (and `from_json`, which must agree), then
 /// `evaluate_with`.
-fn owned(policy: &Policy, text: &str, options: &EvalOptions<'_>) -> Decision {
+fn owned<'p>(policy: &'p Policy, text: &str, options: &EvalOptions<'_>) -> Decision<'p> {
     match Request::intake(text.as_bytes(), policy.limits()) {
         Ok(request) => {
             assert_eq!(Request::from_json(text).unwrap(), request, "{text}");

@@ -9,7 +9,7 @@ fn aep() -> Policy {
     Policy::from_file("../../policies/aep-organization-id.policy").unwrap()
 }
 
-fn first_error(d: &orgscope::Decision) -> (&str, &str) {
+fn first_error<'d>(d: &'d orgscope::Decision<'_>) -> (&'d str, &'d str) {
     let e = &d.errors[0];
     (e.code.as_str(), e.message.as_str())
 }

@@ -101,7 +101,7 @@ fn target() -> impl Strategy<Value = (&'static str, &'static str, Value)> {
     ]
 }
 
-fn decide(p: &Policy, req: &Value) -> Decision {
+fn decide<'p>(p: &'p Policy, req: &Value) -> Decision<'p> {
     p.evaluate(&Request::from_json(&req.to_string()).unwrap())
 }
 

@@ -113,7 +113,7 @@ prop_compose! {
     }
 }
 
-fn decide(p: &Policy, req: &Value) -> (Request, Decision) {
+fn decide<'p>(p: &'p Policy, req: &Value) -> (Request, Decision<'p>) {
     let r: Request = serde_json::from_value(req.clone()).unwrap();
     let d = p.evaluate(&r);
     (r, d)

@@ -20,7 +20,7 @@ pub fn mapping(policy: &Policy) -> Mapping {
 
 /// The seed's query job decided for a user of Asia, China and Japan, with `header` as
 /// `Zuora-Org-Ids` (none when empty).
-pub fn query_decision(policy: &Policy, header: &str) -> Decision {
+pub fn query_decision<'p>(policy: &'p Policy, header: &str) -> Decision<'p> {
     let headers = if header.is_empty() {
         serde_json::json!({})
     } else {
@@ -36,16 +36,20 @@ pub fn query_decision(policy: &Policy, header: &str) -> Decision {
 
 /// An allow decision with any visible set (names need not be in the policy's directory):
 /// a real decision with its visible orgs replaced.
-pub fn decision(policy: &Policy, visible: Option<&[&str]>, unlabeled: bool) -> Decision {
+pub fn decision<'p>(
+    policy: &'p Policy,
+    visible: Option<&[&str]>,
+    unlabeled: bool,
+) -> Decision<'p> {
     let mut d = query_decision(policy, "");
     assert!(d.is_allow());
-    d.visible_orgs = visible.map(|v| v.iter().map(|o| (*o).into()).collect());
+    d.visible_orgs = visible.map(|v| v.iter().map(|o| o.to_string().into()).collect());
     d.include_unlabeled = unlabeled;
     d
 }
 
 /// A real deny: the user asks for an org they cannot access.
-pub fn deny(policy: &Policy) -> Decision {
+pub fn deny(policy: &Policy) -> Decision<'_> {
     let req = r#"{"method": "POST", "path": "/query/jobs",
         "headers": {"Zuora-Org-Ids": "Europe"}, "user": {"orgs": ["Asia"]}}"#;
     let d = policy.evaluate_json(req, &EvalOptions::new());

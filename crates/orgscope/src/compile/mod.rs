@@ -19,7 +19,7 @@ pub(crate) type RuleId = u32;
 pub(crate) struct Compiled {
     pub limits: crate::Limits,
     /// `file:line:col` of every rule a decision can name.
-    pub rules: Vec<Arc<str>>,
+    pub rules: Rules,
     pub multi_org_default: bool,
     pub when_disabled: DisabledMode,
     /// `lookalike_headers`, with the rule that set it.
@@ -299,8 +299,8 @@ impl Compiled {
         self.objects.get(t as usize)
     }
 
-    pub fn rule(&self, r: RuleId) -> Option<&Arc<str>> {
-        self.rules.get(r as usize)
+    pub fn rule(&self, r: RuleId) -> Option<&str> {
+        self.rules.get(r)
     }
 
     pub fn header(&self, i: Option<usize>) -> Option<&HeaderRule> {
@@ -313,7 +313,7 @@ impl Compiled {
 pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits) -> Compiled {
     let mut c = Compiled {
         limits,
-        rules: Vec::new(),
+        rules: Rules::default(),
         multi_org_default: true,
         when_disabled: DisabledMode::Reject,
         lookalike_headers: (DisabledMode::Ignore, None),
@@ -330,7 +330,7 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
     };
     let mut rules = RuleTable {
         file: src.name(),
-        rules: Vec::new(),
+        rules: Rules::default(),
     };
 
     // Object types first: routes and inheritance refer to them by index.
@@ -518,26 +518,54 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
         }
     }
     c.rules = rules.rules;
+    c.rules.text.shrink_to_fit();
+    c.rules.ends.shrink_to_fit();
     c
+}
+
+/// The `file:line:col` of every rule, in one string: a decision borrows its rule's location
+/// from here, and a large policy keeps no allocation per rule.
+#[derive(Debug, Default)]
+pub(crate) struct Rules {
+    text: String,
+    /// Where each rule's location ends in `text` (it starts where the previous one ends).
+    ends: Vec<usize>,
+}
+
+impl Rules {
+    pub fn get(&self, r: RuleId) -> Option<&str> {
+        let r = r as usize;
+        let end = *self.ends.get(r)?;
+        let start = match r.checked_sub(1) {
+            Some(prev) => *self.ends.get(prev)?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    /// Every location, in the order the compiler numbered the rules.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len() as RuleId).filter_map(|r| self.get(r))
+    }
 }
 
 /// Collects the `file:line:col` of every rule a decision may name.
 struct RuleTable<'a> {
     file: &'a str,
-    rules: Vec<Arc<str>>,
+    rules: Rules,
 }
 
 impl RuleTable<'_> {
     fn add(&mut self, span: Span) -> RuleId {
         // Written by hand: `format!` costs a load about as much as everything else here.
-        let mut text = String::with_capacity(self.file.len() + 22);
+        let text = &mut self.rules.text;
         text.push_str(self.file);
         for n in [span.line, span.col] {
             text.push(':');
-            push_decimal(&mut text, n);
+            push_decimal(text, n);
         }
-        self.rules.push(Arc::from(text));
-        (self.rules.len() - 1) as RuleId
+        self.rules.ends.push(text.len());
+        (self.rules.ends.len() - 1) as RuleId
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::syntax::ast::Action;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Allow or deny.
@@ -15,13 +16,16 @@ pub enum Effect {
     Deny,
 }
 
-/// The answer for one request.
+/// The answer for one request, borrowing the names it gives (rule locations, object types, org
+/// names) from the [`Policy`](crate::Policy) that decided it.
 ///
-/// It owns its strings (copied from the policy, never shared with it): a decision that held
-/// reference-counted names of the policy would make every thread deciding against one shared
-/// `Policy` write to the same counters, and two threads would decide no faster than one.
+/// Borrowing is what lets threads share one `Policy`: a decision neither copies its names
+/// (an allocation each) nor counts references to them (a counter every thread would write).
+/// Names that come from the request itself (an undeclared object type, orgs of a policy
+/// without a directory) are owned. [`Decision::into_owned`] makes a decision that outlives
+/// its policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Decision {
+pub struct Decision<'p> {
     /// The request's `id`, echoed (null when it had none).
     pub id: Option<Value>,
     /// Allow or deny; any error means deny.
@@ -31,17 +35,17 @@ pub struct Decision {
     /// The action, when known.
     pub action: Option<Action>,
     /// The object type, when known.
-    pub object: Option<String>,
+    pub object: Option<Cow<'p, str>>,
     /// `file:line:col` of the policy rule that decided.
-    pub rule: Option<String>,
+    pub rule: Option<Cow<'p, str>>,
     /// The orgs the request may see, in directory order (null when not org-scoped or denied).
-    pub visible_orgs: Option<Vec<String>>,
+    pub visible_orgs: Option<Vec<Cow<'p, str>>>,
     /// Whether unlabeled records are visible (false on deny).
     pub include_unlabeled: bool,
     /// For creates (and relabeling updates): one label per object, in request order.
-    pub labels: Vec<Label>,
+    pub labels: Vec<Label<'p>>,
     /// Why the request was denied; empty on allow.
-    pub errors: Vec<DecisionError>,
+    pub errors: Vec<DecisionError<'p>>,
     /// Things worth knowing that did not change the outcome.
     pub warnings: Vec<Warning>,
     /// With explain: every rule consulted, in order.
@@ -49,7 +53,7 @@ pub struct Decision {
     pub trace: Option<Vec<TraceStep>>,
 }
 
-impl Decision {
+impl<'p> Decision<'p> {
     /// Whether the request is allowed.
     pub fn is_allow(&self) -> bool {
         self.decision == Effect::Allow
@@ -60,6 +64,31 @@ impl Decision {
         self.visible_orgs
             .as_ref()
             .map(|v| v.iter().map(|o| &**o).collect())
+    }
+
+    /// The same decision, owning every string: one that outlives the policy that made it
+    /// (queued for a log, kept in a cache across a reload).
+    pub fn into_owned(self) -> Decision<'static> {
+        Decision {
+            id: self.id,
+            decision: self.decision,
+            status: self.status,
+            action: self.action,
+            object: self.object.map(owned),
+            rule: self.rule.map(owned),
+            visible_orgs: self
+                .visible_orgs
+                .map(|orgs| orgs.into_iter().map(owned).collect()),
+            include_unlabeled: self.include_unlabeled,
+            labels: self.labels.into_iter().map(Label::into_owned).collect(),
+            errors: self
+                .errors
+                .into_iter()
+                .map(DecisionError::into_owned)
+                .collect(),
+            warnings: self.warnings,
+            trace: self.trace,
+        }
     }
 
     /// Appends the decision as compact JSON, byte for byte what `serde_json::to_writer` writes,
@@ -126,7 +155,7 @@ impl Decision {
     }
 
     /// A deny for a request description that could not be read at all.
-    pub fn invalid_request(id: Option<Value>, message: String) -> Decision {
+    pub fn invalid_request(id: Option<Value>, message: String) -> Decision<'p> {
         let mut d = Decision::deny_with(
             id,
             DecisionError {
@@ -140,7 +169,7 @@ impl Decision {
         d
     }
 
-    pub(crate) fn deny_with(id: Option<Value>, error: DecisionError) -> Decision {
+    pub(crate) fn deny_with(id: Option<Value>, error: DecisionError<'p>) -> Decision<'p> {
         Decision {
             id,
             decision: Effect::Deny,
@@ -160,14 +189,30 @@ impl Decision {
 
 /// The org label of one created (or relabeled) object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Label {
+pub struct Label<'p> {
     /// The org (its directory name), or null for shared and unlabeled objects.
-    pub org: Option<String>,
+    pub org: Option<Cow<'p, str>>,
     /// Where the label came from.
     pub source: LabelSource,
     /// For inherited labels: the parent, e.g. `account A-1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+}
+
+impl Label<'_> {
+    /// The same label, owning its org's name (see [`Decision::into_owned`]).
+    pub fn into_owned(self) -> Label<'static> {
+        Label {
+            org: self.org.map(owned),
+            source: self.source,
+            from: self.from,
+        }
+    }
+}
+
+/// A string that no longer borrows.
+fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
 }
 
 /// Where a label came from.
@@ -193,17 +238,29 @@ pub enum LabelSource {
 
 /// One reason for a deny.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DecisionError {
+pub struct DecisionError<'p> {
     /// Stable code.
     pub code: ErrorCode,
     /// A readable sentence.
     pub message: String,
     /// `file:line:col` of the rule that decided, when one did.
-    pub rule: Option<String>,
+    pub rule: Option<Cow<'p, str>>,
     /// What would have to change for the request to be allowed, when the engine can say.
     /// Not part of the JSON decision (SPEC §3): `--explain` shows it in the trace.
     #[serde(skip)]
     pub hint: Option<String>,
+}
+
+impl DecisionError<'_> {
+    /// The same error, owning its rule's location (see [`Decision::into_owned`]).
+    pub fn into_owned(self) -> DecisionError<'static> {
+        DecisionError {
+            code: self.code,
+            message: self.message,
+            rule: self.rule.map(owned),
+            hint: self.hint,
+        }
+    }
 }
 
 /// Something worth knowing that did not change the outcome.

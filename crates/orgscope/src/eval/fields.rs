@@ -7,7 +7,7 @@ use crate::syntax::ast::FieldRoot;
 use serde_json::Value;
 use std::borrow::Cow;
 
-impl<'r, S: Text> Ctx<'r, S> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// Reads a field of the request: `body.*` from `body` (the object being created), `path.*`
     /// from the matched template, `query.*` from the query. Null and "" count as absent.
     pub(super) fn field<'v>(

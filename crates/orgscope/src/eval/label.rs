@@ -9,8 +9,8 @@ use crate::request::Text;
 use crate::syntax::ast::FallbackSource;
 use serde_json::Value;
 
-impl<'r, S: Text> Ctx<'r, S> {
-    pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label>> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
+    pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
         let objects = self.objects(target)?;
         if let Some(org) = scope.endpoint_org {
             let label = Label {
@@ -42,7 +42,7 @@ impl<'r, S: Text> Ctx<'r, S> {
         ty: &'r ObjectType,
         obj: Option<&'r Value>,
         scope: &Scope<'r>,
-    ) -> Res<Label> {
+    ) -> Res<Label<'p>> {
         if ty.shared {
             self.trace.decide(ty.rule, "shared type", || {
                 format!("`{}` is tenant-wide and never labeled", ty.name)
@@ -176,7 +176,7 @@ impl<'r, S: Text> Ctx<'r, S> {
         ty: &'r ObjectType,
         current: Option<Org<'r>>,
         scope: &Scope<'r>,
-    ) -> Res<Vec<Label>> {
+    ) -> Res<Vec<Label<'p>>> {
         let body = self.req.body.as_ref();
         let mut new_parent = false;
         for inh in &ty.inherits {
@@ -224,7 +224,7 @@ impl<'r, S: Text> Ctx<'r, S> {
         rule: RuleId,
         source: LabelSource,
         from: Option<String>,
-    ) -> Vec<Label> {
+    ) -> Vec<Label<'p>> {
         if Some(new) == current {
             return Vec::new();
         }
@@ -237,7 +237,7 @@ impl<'r, S: Text> Ctx<'r, S> {
 
     /// Clearing the label of a labeled object is a relabel to "unlabeled" (visible to every
     /// org): allowed only where the type may be unlabeled at all.
-    fn declassify(&mut self, ty: &'r ObjectType, f: &FieldPath, rule: RuleId) -> Res<Label> {
+    fn declassify(&mut self, ty: &'r ObjectType, f: &FieldPath, rule: RuleId) -> Res<Label<'p>> {
         let unlabeled = ty
             .fallbacks
             .iter()
@@ -263,7 +263,7 @@ impl<'r, S: Text> Ctx<'r, S> {
         })
     }
 
-    pub(super) fn label(&self, org: Org<'_>, source: LabelSource, from: Option<String>) -> Label {
+    pub(super) fn label(&self, org: Org<'_>, source: LabelSource, from: Option<String>) -> Label<'p> {
         Label {
             org: Some(super::org_text(self.p, org)),
             source,

@@ -59,7 +59,7 @@ pub(super) fn store_unavailable(type_name: &str, rule: RuleId) -> Deny {
     )
 }
 
-impl<'r, S: Text> Ctx<'r, S> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// Looks an existing object up: the trusted store first, then the request's entities. The
     /// flag says whether the request's entities contradict what the store knows; the store's
     /// answer stands either way, and callers deny a contradiction only once the object is
@@ -162,7 +162,7 @@ impl<'r, S: Text> Ctx<'r, S> {
     }
 
     /// Read, update or delete of one object: allowed only when it is visible.
-    pub(super) fn by_id(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label>> {
+    pub(super) fn by_id(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
         let (t, ty) = self.object_type(target)?;
         let route = target.route.ok_or_else(|| {
             Deny::invalid(

@@ -18,6 +18,7 @@ use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeId
 use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
 use crate::request::{Request, Text, User};
 use crate::syntax::ast::{Action, Method};
+use std::borrow::Cow;
 use trace::Tracer;
 
 pub use lookup::{EntityLookup, Found, NoEntities};
@@ -72,17 +73,17 @@ struct Target<'r> {
 }
 
 /// What an allowed request may see (None when not org-scoped) and the labels it gives.
-struct Allowed<'r> {
+struct Allowed<'p, 'r> {
     visible: Option<OrgSet<'r>>,
-    labels: Vec<Label>,
+    labels: Vec<Label<'p>>,
 }
 
 /// The outcome of one evaluation: what the request does (as far as it was worked out) and
 /// whether it is allowed.
-struct Outcome<'r> {
+struct Outcome<'p, 'r> {
     action: Option<Action>,
     object: Option<Result<TypeIdx, &'r str>>,
-    verdict: Res<Allowed<'r>>,
+    verdict: Res<Allowed<'p, 'r>>,
 }
 
 /// Who asks: the user, and their accessible orgs when already resolved ([`crate::Principal`]).
@@ -91,8 +92,9 @@ pub(crate) struct Who<'r, S: Text> {
     pub accessible: Option<&'r OrgSet<'static>>,
 }
 
-struct Ctx<'r, S: Text> {
-    p: &'r Compiled,
+/// One evaluation: the policy (`'p`, which names in the decision borrow) and the request.
+struct Ctx<'p, 'r, S: Text> {
+    p: &'p Compiled,
     req: &'r Request<S>,
     who: Who<'r, S>,
     lookup: &'r dyn EntityLookup,
@@ -108,14 +110,14 @@ struct Ctx<'r, S: Text> {
 }
 
 /// Evaluates one request against a compiled policy.
-pub(crate) fn evaluate<S: Text>(
-    p: &Compiled,
+pub(crate) fn evaluate<'p, S: Text>(
+    p: &'p Compiled,
     req: &Request<S>,
     who: Who<'_, S>,
     lookup: &dyn EntityLookup,
     explain: bool,
     inline_entities: bool,
-) -> Decision {
+) -> Decision<'p> {
     let mut cx = Ctx {
         p,
         req,
@@ -130,11 +132,10 @@ pub(crate) fn evaluate<S: Text>(
     };
     let outcome = cx.run();
     let object = outcome.object.and_then(|o| match o {
-        Ok(t) => p.object(t).map(|t| String::from(&*t.name)),
-        Err(name) => Some(String::from(name)),
+        Ok(t) => p.object(t).map(|t| Cow::Borrowed(&*t.name)),
+        Err(name) => Some(Cow::Owned(String::from(name))),
     });
-    // `String::from(&str)` copies; `to_string()` on an `Arc<str>` would go through `Display`.
-    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r)).map(|r| String::from(&**r));
+    let rule = |r: Option<RuleId>| r.and_then(|r| p.rule(r)).map(Cow::Borrowed);
     let mut trace = cx.trace;
     let verdict = match outcome.verdict {
         // Fail closed: an allow is granted by a rule of the policy, never by its silence.
@@ -199,9 +200,14 @@ fn org_name<'s>(p: &'s Compiled, o: Org<'s>) -> &'s str {
     }
 }
 
-/// The org's name for a decision, copied: a decision shares no counter with the policy.
-fn org_text(p: &Compiled, o: Org<'_>) -> String {
-    String::from(org_name(p, o))
+/// The org's name for a decision: borrowed from the policy's directory, copied only when it
+/// is the request's own text (a policy without a directory).
+fn org_text<'p>(p: &'p Compiled, o: Org<'_>) -> Cow<'p, str> {
+    match (o, &p.directory) {
+        (Org::Known(i), Some(d)) => Cow::Borrowed(d.name(i).map_or("", |n| n)),
+        (Org::Opaque(s), _) => Cow::Owned(String::from(s)),
+        (Org::Known(_), None) => Cow::Borrowed(""),
+    }
 }
 
 /// `str::trim`, with the common case decided byte by byte: org names are trimmed on every
@@ -228,7 +234,7 @@ fn resolve<'r>(p: &Compiled, s: &'r str) -> Option<Org<'r>> {
     }
 }
 
-impl<'r, S: Text> Ctx<'r, S> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     fn name<'s>(&'s self, o: Org<'s>) -> &'s str {
         org_name(self.p, o)
     }
@@ -247,7 +253,7 @@ impl<'r, S: Text> Ctx<'r, S> {
         }
     }
 
-    fn run(&mut self) -> Outcome<'r> {
+    fn run(&mut self) -> Outcome<'p, 'r> {
         let target = match self.prepare() {
             Ok(t) => t,
             Err(deny) => {
@@ -294,7 +300,7 @@ impl<'r, S: Text> Ctx<'r, S> {
     }
 
     /// Scope and labels of a request whose target is known.
-    fn decide(&mut self, target: &Target<'r>) -> Res<Allowed<'r>> {
+    fn decide(&mut self, target: &Target<'r>) -> Res<Allowed<'p, 'r>> {
         let req = self.req;
         let multi_org = req
             .tenant

@@ -9,7 +9,7 @@ use crate::syntax::ast::Location;
 use crate::terms::{self, spelling, Spelling};
 use serde_json::Value;
 
-impl<'r, S: Text> Ctx<'r, S> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// The organization-ID rules of SPEC §1.2 for a matched endpoint.
     pub(super) fn org_id_scope(&mut self, e: &'r EndpointRule) -> Res<Scope<'r>> {
         let found = self.org_id_occurrences()?;

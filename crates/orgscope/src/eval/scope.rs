@@ -46,7 +46,7 @@ fn for_each_item<'v>(value: &'v str, mut f: impl FnMut(&'v str)) {
     }
 }
 
-impl<'r, S: Text> Ctx<'r, S> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// Multi-Org off: the Zuora-style org headers are refused or dropped. The org-ID header of
     /// SPEC §1.2 is not one of them: those rules apply whether or not Multi-Org is on.
     pub(super) fn disabled_headers(&mut self) -> Res<()> {
@@ -80,7 +80,7 @@ impl<'r, S: Text> Ctx<'r, S> {
     }
 
     /// Multi-Org off, no endpoint of the organization-ID rules: nothing is org-scoped.
-    pub(super) fn unscoped(&mut self, target: &Target<'r>) -> Res<Allowed<'r>> {
+    pub(super) fn unscoped(&mut self, target: &Target<'r>) -> Res<Allowed<'p, 'r>> {
         let p = self.p;
         let labels = match target.action {
             Some(Action::Create) => {

@@ -7,7 +7,7 @@ use crate::request::Text;
 use crate::syntax::ast::Method;
 use std::borrow::Cow;
 
-impl<'r, S: Text> Ctx<'r, S> {
+impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// Works out action and object from the matched route, the request, or the default route.
     pub(super) fn target(&mut self, method: Option<Method>) -> Res<Target<'r>> {
         let req = self.req;

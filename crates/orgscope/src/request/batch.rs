@@ -256,14 +256,14 @@ impl<'p> Stream<'p> {
     }
 
     /// The decision for one request description starting on input line `line`.
-    fn decide(&self, bytes: &[u8], line: usize) -> Decision {
+    fn decide(&self, bytes: &[u8], line: usize) -> Decision<'p> {
         match intake::<Str<'_>>(bytes, &self.limits, line) {
             Ok(req) => self.answer(&req),
             Err(r) => r.decision(),
         }
     }
 
-    fn answer(&self, req: &Request<Str<'_>>) -> Decision {
+    fn answer(&self, req: &Request<Str<'_>>) -> Decision<'p> {
         let options = EvalOptions::new()
             .entities(self.entities)
             .explain(self.options.explain)

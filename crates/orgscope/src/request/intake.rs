@@ -23,7 +23,7 @@ impl Request {
     /// let refused = Request::intake(b"[1]", &Limits::DEFAULT).unwrap_err();
     /// assert_eq!(refused.errors[0].message, "the request on line 1 is not a JSON object");
     /// ```
-    pub fn intake(bytes: &[u8], limits: &Limits) -> Result<Request, Box<Decision>> {
+    pub fn intake(bytes: &[u8], limits: &Limits) -> Result<Request, Box<Decision<'static>>> {
         intake(bytes, limits, 1).map_err(|r| Box::new(r.decision()))
     }
 }
@@ -50,7 +50,7 @@ impl Refused {
     }
 
     /// The `invalid_request` deny.
-    pub(crate) fn decision(self) -> Decision {
+    pub(crate) fn decision(self) -> Decision<'static> {
         Decision::invalid_request(self.id, self.message)
     }
 }

@@ -45,7 +45,7 @@ impl TestCase {
             name: self.name.clone(),
             problems: self.problems.clone(),
             mismatches,
-            decision,
+            decision: decision.into_owned(),
         }
     }
 }
@@ -61,7 +61,7 @@ pub struct CaseResult {
     /// passed.
     pub mismatches: Vec<Mismatch>,
     /// The decision, with its explain trace.
-    pub decision: Decision,
+    pub decision: Decision<'static>,
 }
 
 /// One expected field that did not match.

@@ -1,0 +1,50 @@
+//! N orgscope decisions of one seed scenario in a loop, and nothing else: the program to run
+//! under `valgrind --tool=callgrind` for instructions per decision.
+//!
+//! Usage: `calls SCENARIO PATH N` with SCENARIO `query`, `invoice` or `chain` and PATH
+//! `prebuilt` (`Policy::evaluate`), `principal` (`Policy::evaluate_as`) or `json`
+//! (`Policy::evaluate_json`). Per decision: (instructions at N2 − instructions at N1) / (N2 − N1),
+//! which takes the load and set-up out.
+
+use bench_compare::{zuora, World};
+use std::hint::black_box;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [scenario, path, n] = &args[..] else {
+        eprintln!("usage: calls query|invoice|chain prebuilt|principal|json N");
+        std::process::exit(2);
+    };
+    let scenario = match scenario.as_str() {
+        "query" => zuora::query(),
+        "invoice" => zuora::create_invoice(),
+        "chain" => zuora::create_chain(),
+        other => {
+            eprintln!("calls: unknown scenario `{other}`");
+            std::process::exit(2)
+        }
+    };
+    let Ok(n) = n.parse::<u64>() else {
+        eprintln!("calls: N must be a number, not `{n}`");
+        std::process::exit(2)
+    };
+    let world = World::zuora();
+    let p = world.prepare(&scenario);
+    let call = || match path.as_str() {
+        "prebuilt" => Some(world.orgscope_eval(&p).is_allow()),
+        "principal" => Some(world.orgscope_eval_principal(&p).is_allow()),
+        "json" => Some(world.orgscope_eval_json(&p.json).is_allow()),
+        _ => None,
+    };
+    let mut allowed = 0u64;
+    for _ in 0..n {
+        match black_box(call()) {
+            Some(a) => allowed += u64::from(a),
+            None => {
+                eprintln!("calls: unknown path `{path}`");
+                std::process::exit(2)
+            }
+        }
+    }
+    println!("{allowed} of {n} allowed");
+}
