@@ -125,27 +125,42 @@ impl<'p> Decision<'p> {
         out.extend_from_slice(b",\"visible_orgs\":");
         match &self.visible_orgs {
             None => out.extend_from_slice(b"null"),
-            Some(orgs) => {
-                out.push(b'[');
-                for (i, org) in orgs.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    json_str(out, org);
-                }
-                out.push(b']');
-            }
+            Some(orgs) => json_list(out, orgs, |out, org| json_str(out, org)),
         }
         out.extend_from_slice(if self.include_unlabeled {
             b",\"include_unlabeled\":true,\"labels\":"
         } else {
             b",\"include_unlabeled\":false,\"labels\":"
         });
-        serde_json::to_writer(&mut *out, &self.labels)?;
+        json_list(out, &self.labels, |out, l| {
+            out.extend_from_slice(b"{\"org\":");
+            json_opt_str(out, l.org.as_deref());
+            out.extend_from_slice(b",\"source\":");
+            json_str(out, l.source.as_str());
+            if let Some(from) = &l.from {
+                out.extend_from_slice(b",\"from\":");
+                json_str(out, from);
+            }
+            out.push(b'}');
+        });
         out.extend_from_slice(b",\"errors\":");
-        serde_json::to_writer(&mut *out, &self.errors)?;
+        json_list(out, &self.errors, |out, e| {
+            out.extend_from_slice(b"{\"code\":");
+            json_str(out, e.code.as_str());
+            out.extend_from_slice(b",\"message\":");
+            json_str(out, &e.message);
+            out.extend_from_slice(b",\"rule\":");
+            json_opt_str(out, e.rule.as_deref());
+            out.push(b'}');
+        });
         out.extend_from_slice(b",\"warnings\":");
-        serde_json::to_writer(&mut *out, &self.warnings)?;
+        json_list(out, &self.warnings, |out, w| {
+            out.extend_from_slice(b"{\"code\":");
+            json_str(out, w.code);
+            out.extend_from_slice(b",\"message\":");
+            json_str(out, &w.message);
+            out.push(b'}');
+        });
         if let Some(trace) = &self.trace {
             out.extend_from_slice(b",\"trace\":");
             serde_json::to_writer(&mut *out, trace)?;
@@ -234,6 +249,21 @@ pub enum LabelSource {
     Shared,
     /// Unlabeled (Multi-Org off, or an `unlabeled` fallback).
     None,
+}
+
+impl LabelSource {
+    /// The source as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelSource::Explicit => "explicit",
+            LabelSource::Inherited => "inherited",
+            LabelSource::WorkingOrg => "working_org",
+            LabelSource::DefaultOrg => "default_org",
+            LabelSource::SingleOrg => "single_org",
+            LabelSource::Shared => "shared",
+            LabelSource::None => "none",
+        }
+    }
 }
 
 /// One reason for a deny.
@@ -372,6 +402,18 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// A JSON array of `items`, each written by `item`.
+fn json_list<T>(out: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
 fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => json_str(out, s),
@@ -423,15 +465,48 @@ mod tests {
         d.rule = Some("p\\q.policy:1:2".into());
         d.visible_orgs = Some(vec!["Asia".into(), "\"quoted\" \u{7f}\u{1}é".into()]);
         d.include_unlabeled = true;
-        d.labels = vec![Label {
-            org: Some("Asia".into()),
-            source: LabelSource::Inherited,
-            from: Some("account A-1".into()),
-        }];
-        d.warnings = vec![Warning {
-            code: "ignored",
-            message: "x".into(),
-        }];
+        let sources = [
+            LabelSource::Explicit,
+            LabelSource::Inherited,
+            LabelSource::WorkingOrg,
+            LabelSource::DefaultOrg,
+            LabelSource::SingleOrg,
+            LabelSource::Shared,
+            LabelSource::None,
+        ];
+        d.labels = sources
+            .iter()
+            .enumerate()
+            .map(|(i, &source)| Label {
+                org: (i % 3 != 2).then(|| ["Asia", "a\"b\\c\u{1f}"][i % 2].into()),
+                source,
+                from: (i % 2 == 1).then(|| format!("account \"A-{i}\"")),
+            })
+            .collect();
+        d.errors = vec![
+            DecisionError {
+                code: ErrorCode::OrgAccessDenied,
+                message: "no access to `\"x\"`\n".into(),
+                rule: Some("p.policy:3:1".into()),
+                hint: Some("not written".into()),
+            },
+            DecisionError {
+                code: ErrorCode::StoreUnavailable,
+                message: String::new(),
+                rule: None,
+                hint: None,
+            },
+        ];
+        d.warnings = vec![
+            Warning {
+                code: "ignored",
+                message: "x".into(),
+            },
+            Warning {
+                code: "org_header_misspelled",
+                message: "header `a\tb`".into(),
+            },
+        ];
         both(&d);
         d.visible_orgs = Some(Vec::new());
         d.trace = Some(vec![TraceStep {
