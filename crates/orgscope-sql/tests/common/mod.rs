@@ -36,11 +36,7 @@ pub fn query_decision<'p>(policy: &'p Policy, header: &str) -> Decision<'p> {
 
 /// An allow decision with any visible set (names need not be in the policy's directory):
 /// a real decision with its visible orgs replaced.
-pub fn decision<'p>(
-    policy: &'p Policy,
-    visible: Option<&[&str]>,
-    unlabeled: bool,
-) -> Decision<'p> {
+pub fn decision<'p>(policy: &'p Policy, visible: Option<&[&str]>, unlabeled: bool) -> Decision<'p> {
     let mut d = query_decision(policy, "");
     assert!(d.is_allow());
     d.visible_orgs = visible.map(|v| v.iter().map(|o| o.to_string().into()).collect());

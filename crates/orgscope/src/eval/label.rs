@@ -263,7 +263,12 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         })
     }
 
-    pub(super) fn label(&self, org: Org<'_>, source: LabelSource, from: Option<String>) -> Label<'p> {
+    pub(super) fn label(
+        &self,
+        org: Org<'_>,
+        source: LabelSource,
+        from: Option<String>,
+    ) -> Label<'p> {
         Label {
             org: Some(super::org_text(self.p, org)),
             source,
