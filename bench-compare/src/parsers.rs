@@ -13,7 +13,8 @@ pub enum Parser {
     SerdeJson,
     /// `sonic_rs::from_str`.
     SonicRs,
-    /// `simd_json::serde::from_slice` on a copy (it rewrites its input in place).
+    /// `simd_json::serde::from_slice_with_buffers` on a copy (it rewrites its input in place),
+    /// its buffers kept from one description to the next.
     SimdJson,
 }
 
@@ -37,11 +38,15 @@ impl Parser {
 
     /// Reads `bytes` as the intake does once its checks have passed: one UTF-8 check of the
     /// whole text, then the parser (simd-json checks UTF-8 itself, on a copy in `scratch`).
-    pub fn request(self, bytes: &[u8], scratch: &mut Vec<u8>) -> Result<Request, String> {
+    pub fn request(self, bytes: &[u8], scratch: &mut Scratch) -> Result<Request, String> {
         if self == Parser::SimdJson {
-            scratch.clear();
-            scratch.extend_from_slice(bytes);
-            return simd_json::serde::from_slice(scratch).map_err(|e| e.to_string());
+            scratch.text.clear();
+            scratch.text.extend_from_slice(bytes);
+            return simd_json::serde::from_slice_with_buffers(
+                &mut scratch.text,
+                &mut scratch.buffers,
+            )
+            .map_err(|e| e.to_string());
         }
         let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
         match self {
@@ -62,4 +67,11 @@ impl Parser {
             }
         }
     }
+}
+
+/// What simd-json keeps from one description to the next: its copy of the text, its buffers.
+#[derive(Default)]
+pub struct Scratch {
+    text: Vec<u8>,
+    buffers: simd_json::Buffers,
 }

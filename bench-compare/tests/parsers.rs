@@ -1,7 +1,7 @@
 //! Differential test of the intake's parsers (issue 13): sonic-rs and simd-json against
 //! serde_json on hand-picked strictness cases and on generated descriptions.
 
-use bench_compare::parsers::Parser;
+use bench_compare::parsers::{Parser, Scratch};
 use proptest::prelude::*;
 
 const USER: &str = r#""user":{"orgs":["Asia"]}"#;
@@ -121,7 +121,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
 
 /// What a parser made of a description: the request, or that it was refused.
 fn outcome(p: Parser, bytes: &[u8]) -> Result<orgscope::Request, ()> {
-    p.request(bytes, &mut Vec::new()).map_err(drop)
+    p.request(bytes, &mut Scratch::default()).map_err(drop)
 }
 
 /// Where a parser parts from serde_json on the cases, with every parser's answers as a table.

@@ -9,7 +9,7 @@
 //!
 //! INPUT is `seed` (the benchmark's seed query, `a_query`) or an NDJSON file (`gen_ndjson`'s mix).
 
-use bench_compare::parsers::Parser;
+use bench_compare::parsers::{Parser, Scratch};
 use bench_compare::{zuora, World};
 use std::hint::black_box;
 use std::time::Instant;
@@ -26,7 +26,7 @@ fn main() {
             let parser = Parser::named(parser).expect("parser: serde_json, sonic-rs or simd-json");
             let docs = docs(input);
             let n: usize = n.parse().expect(USAGE);
-            let mut scratch = Vec::new();
+            let mut scratch = Scratch::default();
             for doc in docs.iter().cycle().take(n) {
                 parse(parser, doc, &mut scratch);
             }
@@ -52,7 +52,7 @@ fn docs(input: &str) -> Vec<Vec<u8>> {
 }
 
 /// One description read and dropped; every one of them must be valid.
-fn parse(parser: Parser, doc: &[u8], scratch: &mut Vec<u8>) {
+fn parse(parser: Parser, doc: &[u8], scratch: &mut Scratch) {
     match parser.request(black_box(doc), scratch) {
         Ok(r) => drop(black_box(r)),
         Err(e) => panic!("{} refused a benchmark description: {e}", parser.name()),
@@ -63,7 +63,7 @@ fn parse(parser: Parser, doc: &[u8], scratch: &mut Vec<u8>) {
 fn time(docs: &[Vec<u8>], rounds: usize) {
     // At least 20,000 descriptions a turn, so that one turn lasts some milliseconds.
     let per_turn = docs.len().max(20_000);
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::default();
     let mut ns: Vec<[f64; 3]> = Vec::new();
     for round in 0..rounds {
         let mut row = [0.0; 3];
