@@ -39,19 +39,16 @@ impl Parser {
     /// Reads `bytes` as the intake does once its checks have passed: one UTF-8 check of the
     /// whole text, then the parser (simd-json checks UTF-8 itself, on a copy in `scratch`).
     pub fn request(self, bytes: &[u8], scratch: &mut Scratch) -> Result<Request, String> {
-        if self == Parser::SimdJson {
-            scratch.text.clear();
-            scratch.text.extend_from_slice(bytes);
-            return simd_json::serde::from_slice_with_buffers(
-                &mut scratch.text,
-                &mut scratch.buffers,
-            )
-            .map_err(|e| e.to_string());
-        }
-        let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+        let text = || std::str::from_utf8(bytes).map_err(|e| e.to_string());
         match self {
-            Parser::SonicRs => sonic_rs::from_str(text).map_err(|e| e.to_string()),
-            _ => serde_json::from_str(text).map_err(|e| e.to_string()),
+            Parser::SerdeJson => serde_json::from_str(text()?).map_err(|e| e.to_string()),
+            Parser::SonicRs => sonic_rs::from_str(text()?).map_err(|e| e.to_string()),
+            Parser::SimdJson => {
+                scratch.text.clear();
+                scratch.text.extend_from_slice(bytes);
+                simd_json::serde::from_slice_with_buffers(&mut scratch.text, &mut scratch.buffers)
+                    .map_err(|e| e.to_string())
+            }
         }
     }
 
