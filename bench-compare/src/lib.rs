@@ -30,6 +30,8 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
 
+pub mod parsers;
+
 /// The Rego package (generic: the policy-specific parts are data).
 pub const REGO_POLICY: &str = include_str!("../policies/orgscope.rego");
 /// The Cedar policies (generic: one per action, whatever the policy's size).
