@@ -103,14 +103,14 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 Some((org, src)) => {
                     let p = self.p;
                     self.trace
-                        .decide(rule, &format!("fallback {}", source.keyword()), || {
+                        .decide(rule, format_args!("fallback {}", source.keyword()), || {
                             format!("labels the object `{}`", org_name(p, org))
                         });
                     return Ok(self.label(org, src, None));
                 }
                 None => self.trace.step(
                     Some(rule),
-                    &format!("fallback {}", source.keyword()),
+                    format_args!("fallback {}", source.keyword()),
                     || "does not apply".to_string(),
                 ),
             }

@@ -167,11 +167,11 @@ pub(crate) fn evaluate<'p, S: Text>(
             }
         }
         Err(deny) => {
-            let outcome_text = match &deny.hint {
+            // Formatted only when explaining: most batches deny often and explain never.
+            trace.step(deny.rule, "decision", || match &deny.hint {
                 Some(h) => format!("deny ({}): {}; {h}", deny.code, deny.message),
                 None => format!("deny ({}): {}", deny.code, deny.message),
-            };
-            trace.step(deny.rule, "decision", || outcome_text);
+            });
             let mut d = Decision::deny_with(
                 req.id.clone(),
                 DecisionError {

@@ -24,8 +24,13 @@ impl<'r> Tracer<'r> {
         }
     }
 
-    /// Records a trace step; the outcome is only formatted when explaining.
-    pub fn step(&mut self, rule: Option<RuleId>, step: &str, outcome: impl FnOnce() -> String) {
+    /// Records a trace step; step and outcome are only formatted when explaining.
+    pub fn step(
+        &mut self,
+        rule: Option<RuleId>,
+        step: impl std::fmt::Display,
+        outcome: impl FnOnce() -> String,
+    ) {
         if let Some(steps) = &mut self.steps {
             steps.push(TraceStep {
                 rule: rule.and_then(|r| self.p.rule(r)).map(|r| r.to_string()),
@@ -36,7 +41,12 @@ impl<'r> Tracer<'r> {
     }
 
     /// `rule` decides (so far): it becomes the decision's rule, and a trace step.
-    pub fn decide(&mut self, rule: RuleId, step: &str, outcome: impl FnOnce() -> String) {
+    pub fn decide(
+        &mut self,
+        rule: RuleId,
+        step: impl std::fmt::Display,
+        outcome: impl FnOnce() -> String,
+    ) {
         self.decided = Some(rule);
         self.step(Some(rule), step, outcome);
     }
