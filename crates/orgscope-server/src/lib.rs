@@ -299,6 +299,10 @@ async fn serve(
     Ok(())
 }
 
+/// How long the accept loop waits after a failed `accept` (hyper's and axum's servers wait
+/// too): long enough not to spin, short enough that a freed descriptor is used at once.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
+
 /// The accept loop of every front door: each connection `listener` accepts (with TCP_NODELAY:
 /// an answer's last small write must not wait for the peer's delayed ACK) is served by the
 /// hyper connection `connection` makes of it, until `stop` completes; then the listener is
@@ -318,7 +322,19 @@ where
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors, the connection stays queued and `accept`
+                        // fails again at once: pause instead of spinning a core, and say so.
+                        static ACCEPT_FAILS: throttle::Throttle = throttle::Throttle::new();
+                        ACCEPT_FAILS.warn(|| format!("orgscope: cannot accept a connection: {e}"));
+                        tokio::select! {
+                            () = tokio::time::sleep(ACCEPT_PAUSE) => continue,
+                            () = &mut stop => break,
+                        }
+                    }
+                };
                 // Only latency depends on it: a socket that refuses still serves.
                 let _ = stream.set_nodelay(true);
                 let conn = graceful.watch(connection(TokioIo::new(stream)));
