@@ -427,11 +427,14 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
         t.inherits = inherits.into_boxed_slice();
         t.fallbacks = own_fallbacks.unwrap_or_else(|| default_fallbacks.clone());
     }
-    // What is left of the object types goes before the routes are compiled.
+    // What is left of the object types goes before the routes are compiled; the rest is taken
+    // from the back (reversed once) so that the array can shrink as it empties.
     policy.items.retain(|i| !matches!(i, Item::Object(_)));
-    policy.items.shrink_to_fit();
-
-    for item in policy.items {
+    policy.items.reverse();
+    while let Some(item) = policy.items.pop() {
+        if policy.items.len() <= policy.items.capacity() / 2 {
+            policy.items.shrink_to_fit();
+        }
         match item {
             Item::MultiOrg(m) => {
                 c.multi_org_rule = Some(rules.add(m.span));
