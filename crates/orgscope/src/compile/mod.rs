@@ -94,20 +94,13 @@ pub(crate) struct InheritRule {
     pub rule: RuleId,
 }
 
-/// A compiled field reference: one string, as written, which messages quote and the keys are
-/// read from (a large policy holds one per label and inheritance).
+/// A compiled field reference.
 #[derive(Debug)]
 pub(crate) struct FieldPath {
     pub root: FieldRoot,
-    /// The root, then each key after a `.` (keys have no `.`: the grammar's `field_seg`).
+    pub keys: Box<[String]>,
+    /// As written, for messages.
     pub text: Box<str>,
-}
-
-impl FieldPath {
-    /// The keys below the root.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.text.split('.').skip(1)
-    }
 }
 
 impl From<ast::Field> for FieldPath {
@@ -115,6 +108,7 @@ impl From<ast::Field> for FieldPath {
         FieldPath {
             root: f.root,
             text: f.to_string().into_boxed_str(),
+            keys: f.keys.into_boxed_slice(),
         }
     }
 }

@@ -33,13 +33,13 @@ impl<'r, S: Text> Ctx<'r, S> {
         match f.root {
             FieldRoot::Body => {
                 let mut v = body;
-                for k in f.keys() {
+                for k in &f.keys {
                     v = v.and_then(|v| v.get(k));
                 }
                 v.map_or(Ok(None), text)
             }
             FieldRoot::Path => {
-                let key = f.keys().next();
+                let key = f.keys.first().map(String::as_str);
                 let value = self
                     .params
                     .iter()
@@ -49,7 +49,7 @@ impl<'r, S: Text> Ctx<'r, S> {
                 Ok(value)
             }
             FieldRoot::Query => {
-                let key = f.keys().next().unwrap_or("");
+                let key = f.keys.first().map_or("", String::as_str);
                 let Some(values) = self.req.query_values(key) else {
                     return Ok(None);
                 };
@@ -73,7 +73,7 @@ impl<'r, S: Text> Ctx<'r, S> {
             return false;
         }
         let mut v = body;
-        for k in f.keys() {
+        for k in &f.keys {
             v = v.and_then(|v| v.get(k));
         }
         match v {
@@ -91,7 +91,7 @@ impl<'r, S: Text> Ctx<'r, S> {
             return Ok(Objects::One(body));
         };
         let mut v = body;
-        for k in f.keys() {
+        for k in &f.keys {
             v = v.and_then(|v| v.get(k));
         }
         match v {
