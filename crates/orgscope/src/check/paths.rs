@@ -112,6 +112,14 @@ pub(super) struct PathIndex<'p> {
 }
 
 impl<'p> PathIndex<'p> {
+    /// An empty index with room for `n` entries.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        PathIndex {
+            entries: Vec::with_capacity(n),
+            ..PathIndex::default()
+        }
+    }
+
     /// Indexes `segments` as entry number `entry` (entries are added in order) and returns the
     /// earliest earlier entry that clashes with it for one of `methods`, duplicates first.
     pub(super) fn add(
