@@ -111,7 +111,7 @@ impl Policy {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Policy {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            compiled: compile::compile(&checked.policy, &source, limits),
+            compiled: compile::compile(checked.policy, &source, limits),
             warnings: checked.diagnostics,
             source,
         })

@@ -12,12 +12,8 @@ pub(super) fn find_cycles<'a>(
 ) -> Vec<(Vec<String>, Span)> {
     // 0 = unvisited, 1 = on the current walk, 2 = done.
     let mut state: HashMap<&str, u8> = HashMap::default();
-    let position: HashMap<&str, usize> = order
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, n)| (*n, i))
-        .collect();
+    // Each node's first place in `order`, built at the first cycle (most graphs have none).
+    let mut position: Option<HashMap<&str, usize>> = None;
     let mut cycles = Vec::new();
     for &start in order {
         if state.get(start).copied().unwrap_or(0) != 0 {
@@ -39,6 +35,14 @@ pub(super) fn find_cycles<'a>(
                     // `cur` is on this walk: the cycle is the walk from `cur` on.
                     let from = walk.iter().position(|n| *n == cur).unwrap_or(0);
                     let members = walk.get(from..).unwrap_or_default();
+                    let position = position.get_or_insert_with(|| {
+                        order
+                            .iter()
+                            .enumerate()
+                            .rev()
+                            .map(|(i, n)| (*n, i))
+                            .collect()
+                    });
                     let first = members
                         .iter()
                         .enumerate()

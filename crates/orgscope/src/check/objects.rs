@@ -10,8 +10,9 @@ impl Checker {
     /// Object types: names, aliases, properties, inheritance. Returns the declared type names.
     pub(super) fn objects<'p>(&mut self, objects: &[&'p Object]) -> HashMap<&'p str, &'p Object> {
         let mut types: HashMap<&str, &Object> = HashMap::default();
-        // Type names and aliases by `type_key`: (owner type, what it is, line).
-        let mut keys: HashMap<String, (&str, String, u32)> = HashMap::default();
+        // Type names and aliases by `type_key`: (owner type, the alias if it is one, line). A
+        // large policy has a key per type, so what a key is gets written out only on collision.
+        let mut keys: HashMap<String, (&str, Option<&str>, u32)> = HashMap::default();
         for o in objects {
             let name = o.name.node.as_str();
             let key = terms::type_key(name);
@@ -23,14 +24,7 @@ impl Checker {
                     first_line: *line,
                 }),
                 None => {
-                    keys.insert(
-                        key,
-                        (
-                            name,
-                            format!("the name of object type `{name}`"),
-                            o.name.span.line,
-                        ),
-                    );
+                    keys.insert(key, (name, None, o.name.span.line));
                 }
             }
             types.entry(name).or_insert(o);
@@ -42,25 +36,22 @@ impl Checker {
                     for a in aliases {
                         let key = terms::type_key(&a.node);
                         match keys.get(&key) {
-                            Some((owner, what, line)) if *owner != name => {
+                            Some(&(owner, alias, line)) if owner != name => {
+                                let other = match alias {
+                                    None => format!("the name of object type `{owner}`"),
+                                    Some(a) => format!("alias `{a}` of object type `{owner}`"),
+                                };
                                 self.push(CheckError::AliasCollision {
                                     span: a.span,
                                     alias: a.node.clone(),
                                     object: name.to_string(),
-                                    other: what.clone(),
-                                    other_line: *line,
+                                    other,
+                                    other_line: line,
                                 })
                             }
                             Some(_) => {}
                             None => {
-                                keys.insert(
-                                    key,
-                                    (
-                                        name,
-                                        format!("alias `{}` of object type `{name}`", a.node),
-                                        a.span.line,
-                                    ),
-                                );
+                                keys.insert(key, (name, Some(&a.node), a.span.line));
                             }
                         }
                     }
@@ -68,6 +59,8 @@ impl Checker {
             }
         }
 
+        // Not needed past here: gone before the maps of the inheritance walk are built.
+        drop(keys);
         let mut parents: HashMap<&str, &Name> = HashMap::default();
         for o in objects {
             let name = o.name.node.as_str();

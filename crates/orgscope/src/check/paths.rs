@@ -12,6 +12,7 @@
 
 use crate::syntax::ast::{Method, Segment};
 use rustc_hash::FxHashMap as HashMap;
+use std::hash::{Hash, Hasher};
 
 /// A segment as compared: a literal, or `None` for any parameter.
 type Key<'p> = Option<&'p str>;
@@ -20,6 +21,28 @@ fn key(s: &Segment) -> Key<'_> {
     match s {
         Segment::Literal(l) => Some(l),
         Segment::Param(_) => None,
+    }
+}
+
+/// A template compared by its segments' [`Key`]s, borrowed: a large policy's index holds one
+/// per template, and an owned vector of keys each would weigh as much as the template.
+#[derive(Clone, Copy)]
+struct Shape<'p>(&'p [Segment]);
+
+impl PartialEq for Shape<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(other.0).all(|(a, b)| key(a) == key(b))
+    }
+}
+
+impl Eq for Shape<'_> {}
+
+impl Hash for Shape<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+        for s in self.0 {
+            key(s).hash(state);
+        }
     }
 }
 
@@ -83,12 +106,20 @@ pub(super) struct PathIndex<'p> {
     /// Every entry's segments, by entry number.
     entries: Vec<&'p [Segment]>,
     /// The first entry of each (method, template), parameters compared as equal.
-    exact: HashMap<(Method, Vec<Key<'p>>), usize>,
+    exact: HashMap<(Method, Shape<'p>), usize>,
     /// Groups by (method, segment count).
     groups: HashMap<(Method, usize), Vec<Group<'p>>>,
 }
 
 impl<'p> PathIndex<'p> {
+    /// An empty index with room for `n` entries.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        PathIndex {
+            entries: Vec::with_capacity(n),
+            ..PathIndex::default()
+        }
+    }
+
     /// Indexes `segments` as entry number `entry` (entries are added in order) and returns the
     /// earliest earlier entry that clashes with it for one of `methods`, duplicates first.
     pub(super) fn add(
@@ -109,10 +140,9 @@ impl<'p> PathIndex<'p> {
         segments: &'p [Segment],
         budget: &mut Budget,
     ) -> Option<Clash> {
-        let keys: Vec<Key<'p>> = segments.iter().map(key).collect();
         let duplicate = methods
             .iter()
-            .filter_map(|&m| Some((m, *self.exact.get(&(m, keys.clone()))?)))
+            .filter_map(|&m| Some((m, *self.exact.get(&(m, Shape(segments)))?)))
             .min_by_key(|&(_, i)| i);
         if let Some((m, i)) = duplicate {
             return Some(Clash::Duplicate(m, i));
@@ -175,13 +205,12 @@ impl<'p> PathIndex<'p> {
         if let Some(e) = self.entries.get_mut(entry) {
             *e = segments;
         }
-        let keys: Vec<Key<'p>> = segments.iter().map(key).collect();
         let own = mask(segments);
         for &m in methods {
-            if self.exact.contains_key(&(m, keys.clone())) {
+            if self.exact.contains_key(&(m, Shape(segments))) {
                 continue;
             }
-            self.exact.insert((m, keys.clone()), entry);
+            self.exact.insert((m, Shape(segments)), entry);
             let groups = self.groups.entry((m, segments.len())).or_default();
             let g = match groups.iter().position(|g| g.mask == own) {
                 Some(at) => groups.get_mut(at),

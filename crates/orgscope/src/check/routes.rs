@@ -27,7 +27,8 @@ impl Checker {
     /// Every route and the `default` route: methods, template, target, and clashes between
     /// templates.
     pub(super) fn routes(&mut self, policy: &Policy, types: &HashMap<&str, &Object>) {
-        let mut routes = Templates::new(Kind::Route);
+        let n = policy.items.iter().filter(|i| matches!(i, Item::Route(_)));
+        let mut routes = Templates::new(Kind::Route, n.count());
         for item in &policy.items {
             match item {
                 Item::Route(r) => {
@@ -233,11 +234,12 @@ pub(super) struct Templates<'p> {
 }
 
 impl Templates<'_> {
-    pub(super) fn new(kind: Kind) -> Self {
+    /// Room for `n` templates: a large policy's lists are not left with a grown vector's slack.
+    pub(super) fn new(kind: Kind, n: usize) -> Self {
         Templates {
             kind,
-            index: PathIndex::default(),
-            seen: Vec::new(),
+            index: PathIndex::with_capacity(n),
+            seen: Vec::with_capacity(n),
         }
     }
 }

@@ -17,7 +17,8 @@ fn methods_str(methods: &[Spanned<Method>]) -> String {
 impl Checker {
     pub(super) fn services(&mut self, services: &[&Service]) {
         let mut names: HashMap<&str, u32> = HashMap::default();
-        let mut endpoints = Templates::new(Kind::Endpoint);
+        let n = services.iter().map(|s| s.endpoints.len()).sum();
+        let mut endpoints = Templates::new(Kind::Endpoint, n);
         for s in services {
             match names.get(s.name.node.as_str()) {
                 Some(&first_line) => self.push(CheckError::DuplicateService {

@@ -5,6 +5,7 @@ pub(crate) mod orgset;
 use crate::diag::Source;
 use crate::syntax::ast::{self, *};
 use rustc_hash::FxHashMap as HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// Index of an org in the directory.
@@ -30,7 +31,7 @@ pub(crate) struct Compiled {
     pub visibility: Option<usize>,
     pub working_org: Option<usize>,
     pub objects: Vec<ObjectType>,
-    types_by_key: HashMap<String, TypeIdx>,
+    types_by_key: HashMap<Box<str>, TypeIdx>,
     pub routes: Router<RouteRule>,
     pub default_route: Option<RouteRule>,
     pub endpoints: Router<EndpointRule>,
@@ -40,7 +41,7 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct Directory {
     pub names: Vec<Arc<str>>,
-    by_key: HashMap<String, OrgIdx>,
+    by_key: HashMap<Box<str>, OrgIdx>,
     /// The hierarchy (empty unless `descendant_access on`).
     tree: Tree,
 }
@@ -79,9 +80,9 @@ pub(crate) struct HeaderRule {
 pub(crate) struct ObjectType {
     pub name: Arc<str>,
     pub label: Option<(FieldPath, RuleId)>,
-    pub inherits: Vec<InheritRule>,
+    pub inherits: Box<[InheritRule]>,
     pub shared: bool,
-    pub fallbacks: Vec<(FallbackSource, RuleId)>,
+    pub fallbacks: Box<[(FallbackSource, RuleId)]>,
     pub rule: RuleId,
 }
 
@@ -94,40 +95,43 @@ pub(crate) struct InheritRule {
 }
 
 /// A compiled field reference.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct FieldPath {
     pub root: FieldRoot,
-    pub keys: Vec<String>,
+    pub keys: Box<[String]>,
     /// As written, for messages.
-    pub text: String,
+    pub text: Box<str>,
 }
 
-impl From<&ast::Field> for FieldPath {
-    fn from(f: &ast::Field) -> Self {
+impl From<ast::Field> for FieldPath {
+    fn from(f: ast::Field) -> Self {
         FieldPath {
             root: f.root,
-            keys: f.keys.clone(),
-            text: f.to_string(),
+            text: f.to_string().into_boxed_str(),
+            keys: f.keys.into_boxed_slice(),
         }
     }
 }
 
+/// The object type of a route; a type read from the request is rare, so it is boxed.
 #[derive(Debug)]
 pub(crate) enum ObjSpec {
     None,
     Named(TypeIdx),
-    FromField(FieldPath),
+    FromField(Box<FieldPath>),
 }
 
+/// A compiled route. Texts are boxed slices, without a growing vector's slack: a large policy
+/// holds one per route.
 #[derive(Debug)]
 pub(crate) struct RouteRule {
     pub action: Action,
     pub object: ObjSpec,
     pub id: Option<FieldPath>,
-    pub objects: Option<FieldPath>,
+    pub objects: Option<Box<FieldPath>>,
     /// Parameter name of each template segment (None for literals).
-    pub params: Vec<Option<String>>,
-    pub template: String,
+    pub params: Box<[Option<String>]>,
+    pub template: Box<str>,
     pub rule: RuleId,
 }
 
@@ -135,9 +139,9 @@ pub(crate) struct RouteRule {
 pub(crate) struct EndpointRule {
     pub scoped: bool,
     pub org_id: Option<(Location, String)>,
-    pub params: Vec<Option<String>>,
-    pub template: String,
-    pub service: String,
+    pub params: Box<[Option<String>]>,
+    pub template: Box<str>,
+    pub service: Box<str>,
     pub rule: RuleId,
     pub org_id_rule: RuleId,
 }
@@ -150,11 +154,13 @@ pub(crate) struct Router<T> {
     entries: Vec<T>,
 }
 
+/// A large policy has a node per route: links are `NonZeroU32`s, which `Option` keeps at four
+/// bytes. A child is never the root, node 0; an entry is stored as its index plus one.
 #[derive(Debug, Default)]
 struct Node {
-    literals: HashMap<String, u32>,
-    param: Option<u32>,
-    ends: [Option<u32>; Method::ALL.len()],
+    literals: HashMap<Box<str>, NonZeroU32>,
+    param: Option<NonZeroU32>,
+    ends: [Option<NonZeroU32>; Method::ALL.len()],
 }
 
 impl<T> Default for Router<T> {
@@ -172,20 +178,31 @@ impl<T> Router<T> {
         self.entries.reserve_exact(n);
     }
 
-    fn insert(&mut self, methods: &[Spanned<Method>], path: &PathTemplate, entry: T) {
-        let idx = self.entries.len() as u32;
+    /// Gives back the nodes' growing room once every entry is in.
+    fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+    }
+
+    /// Adds `entry` under `path` for `methods`; past `u32::MAX - 1` nodes or entries (far
+    /// beyond any policy the limits admit) it is not reachable.
+    fn insert(&mut self, methods: &[Spanned<Method>], path: &[Segment], entry: T) {
+        let Some(end) = link(self.entries.len()) else {
+            return;
+        };
         self.entries.push(entry);
         let mut node = 0usize;
-        for seg in &path.segments {
-            let next_free = self.nodes.len() as u32;
-            let Some(n) = self.nodes.get_mut(node) else {
+        for seg in path {
+            let next_free = u32::try_from(self.nodes.len())
+                .ok()
+                .and_then(NonZeroU32::new);
+            let Some((n, next_free)) = self.nodes.get_mut(node).zip(next_free) else {
                 return;
             };
             let (slot, created) = match seg {
-                Segment::Literal(l) => match n.literals.get(l) {
+                Segment::Literal(l) => match n.literals.get(l.as_str()) {
                     Some(&c) => (c, false),
                     None => {
-                        n.literals.insert(l.clone(), next_free);
+                        n.literals.insert(l.as_str().into(), next_free);
                         (next_free, true)
                     }
                 },
@@ -200,13 +217,13 @@ impl<T> Router<T> {
             if created {
                 self.nodes.push(Node::default());
             }
-            node = slot as usize;
+            node = slot.get() as usize;
         }
         if let Some(n) = self.nodes.get_mut(node) {
             for m in methods {
-                if let Some(end) = n.ends.get_mut(m.node as usize) {
+                if let Some(slot) = n.ends.get_mut(m.node as usize) {
                     // The checker rejects duplicates; the first declaration wins regardless.
-                    end.get_or_insert(idx);
+                    slot.get_or_insert(end);
                 }
             }
         }
@@ -215,11 +232,11 @@ impl<T> Router<T> {
     /// The entry matching `method` and the path's segments. Literal segments are preferred
     /// over parameters, backtracking when a literal branch leads nowhere.
     pub fn find(&self, method: Method, segments: Segments<'_>) -> Option<&T> {
-        let idx = self.walk(0, method, segments)?;
-        self.entries.get(idx as usize)
+        let end = self.walk(0, method, segments)?;
+        self.entries.get(end.get() as usize - 1)
     }
 
-    fn walk(&self, node: u32, method: Method, mut segments: Segments<'_>) -> Option<u32> {
+    fn walk(&self, node: u32, method: Method, mut segments: Segments<'_>) -> Option<NonZeroU32> {
         let n = self.nodes.get(node as usize)?;
         let Some(first) = segments.next() else {
             return n.ends.get(method as usize).copied().flatten();
@@ -227,15 +244,23 @@ impl<T> Router<T> {
         if let Some(found) = n
             .literals
             .get(first)
-            .and_then(|&c| self.walk(c, method, segments))
+            .and_then(|&c| self.walk(c.get(), method, segments))
         {
             return Some(found);
         }
         if first.is_empty() {
             return None;
         }
-        n.param.and_then(|c| self.walk(c, method, segments))
+        n.param.and_then(|c| self.walk(c.get(), method, segments))
     }
+}
+
+/// The link to entry `i`, its index plus one (see [`Node`]).
+fn link(i: usize) -> Option<NonZeroU32> {
+    u32::try_from(i)
+        .ok()?
+        .checked_add(1)
+        .and_then(NonZeroU32::new)
 }
 
 /// The segments of a request path (after its leading `/`), split lazily: matching a route
@@ -291,7 +316,7 @@ impl Compiled {
             }
         }
         self.types_by_key
-            .get(&crate::terms::type_key(name))
+            .get(crate::terms::type_key(name).as_str())
             .copied()
     }
 
@@ -308,9 +333,11 @@ impl Compiled {
     }
 }
 
-/// Compiles a policy the checker accepted. References the checker would have rejected are
-/// skipped rather than trusted, so even an unchecked policy cannot make compilation panic.
-pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits) -> Compiled {
+/// Compiles a policy the checker accepted, taking its tree apart as it goes: what each
+/// declaration held is dropped once compiled, so a large policy's tree and compiled form are
+/// not both whole at once (the peak of a load). References the checker would have rejected
+/// are skipped rather than trusted, so even an unchecked policy cannot make compilation panic.
+pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limits) -> Compiled {
     let mut c = Compiled {
         limits,
         rules: Rules::default(),
@@ -334,7 +361,7 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
     };
 
     // Object types first: routes and inheritance refer to them by index.
-    let mut default_fallbacks = Vec::new();
+    let mut default_fallbacks = Box::default();
     let count = |is: fn(&Item) -> bool| policy.items.iter().filter(|i| is(i)).count();
     c.objects
         .reserve_exact(count(|i| matches!(i, Item::Object(_))));
@@ -344,13 +371,13 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
             Item::Object(o) => {
                 let idx = c.objects.len() as TypeIdx;
                 c.types_by_key
-                    .entry(crate::terms::type_key(&o.name.node))
+                    .entry(crate::terms::type_key(&o.name.node).into())
                     .or_insert(idx);
                 for p in &o.props {
                     if let ObjectProp::Alias(aliases) = &p.node {
                         for a in aliases {
                             c.types_by_key
-                                .entry(crate::terms::type_key(&a.node))
+                                .entry(crate::terms::type_key(&a.node).into())
                                 .or_insert(idx);
                         }
                     }
@@ -358,70 +385,56 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
                 c.objects.push(ObjectType {
                     name: Arc::from(o.name.node.as_str()),
                     label: None,
-                    inherits: Vec::new(),
+                    inherits: Box::default(),
                     shared: false,
-                    fallbacks: Vec::new(),
+                    fallbacks: Box::default(),
                     rule: rules.add(o.span),
                 });
             }
-            Item::Fallback(f) => {
-                default_fallbacks = f
-                    .sources
-                    .iter()
-                    .map(|s| (s.node, rules.add(s.span)))
-                    .collect()
-            }
+            Item::Fallback(f) => default_fallbacks = fallbacks(&f.sources, &mut rules),
             _ => {}
         }
     }
-    let mut own_fallbacks = vec![None; c.objects.len()];
-    let mut objects = policy.items.iter().filter_map(|i| match i {
+    let mut objects = policy.items.iter_mut().filter_map(|i| match i {
         Item::Object(o) => Some(o),
         _ => None,
     });
-    for (idx, slot) in own_fallbacks.iter_mut().enumerate() {
+    for t in c.objects.iter_mut() {
         let Some(o) = objects.next() else { break };
-        let mut label = None;
         let mut inherits = Vec::new();
-        let mut shared = false;
-        for p in &o.props {
-            match &p.node {
-                ObjectProp::Label(f) => label = Some((FieldPath::from(f), rules.add(p.span))),
+        let mut own_fallbacks = None;
+        for p in std::mem::take(&mut o.props) {
+            match p.node {
+                ObjectProp::Label(f) => t.label = Some((FieldPath::from(f), rules.add(p.span))),
                 ObjectProp::Inherit(inh) => {
                     if let Some(parent) = c
                         .types_by_key
-                        .get(&crate::terms::type_key(&inh.parent.node))
+                        .get(crate::terms::type_key(&inh.parent.node).as_str())
                     {
                         inherits.push(InheritRule {
                             parent: *parent,
-                            via: FieldPath::from(&inh.via),
+                            via: FieldPath::from(inh.via),
                             optional: inh.optional,
                             rule: rules.add(p.span),
                         });
                     }
                 }
-                ObjectProp::Shared => shared = true,
-                ObjectProp::Fallback(list) => {
-                    *slot = Some(
-                        list.iter()
-                            .map(|s| (s.node, rules.add(s.span)))
-                            .collect::<Vec<_>>(),
-                    )
-                }
+                ObjectProp::Shared => t.shared = true,
+                ObjectProp::Fallback(list) => own_fallbacks = Some(fallbacks(&list, &mut rules)),
                 ObjectProp::Alias(_) => {}
             }
         }
-        if let Some(t) = c.objects.get_mut(idx) {
-            t.label = label;
-            t.inherits = inherits;
-            t.shared = shared;
+        t.inherits = inherits.into_boxed_slice();
+        t.fallbacks = own_fallbacks.unwrap_or_else(|| default_fallbacks.clone());
+    }
+    // What is left of the object types goes before the routes are compiled; the rest is taken
+    // from the back (reversed once) so that the array can shrink as it empties.
+    policy.items.retain(|i| !matches!(i, Item::Object(_)));
+    policy.items.reverse();
+    while let Some(item) = policy.items.pop() {
+        if policy.items.len() <= policy.items.capacity() / 2 {
+            policy.items.shrink_to_fit();
         }
-    }
-    for (t, own) in c.objects.iter_mut().zip(own_fallbacks) {
-        t.fallbacks = own.unwrap_or_else(|| default_fallbacks.clone());
-    }
-
-    for item in &policy.items {
         match item {
             Item::MultiOrg(m) => {
                 c.multi_org_rule = Some(rules.add(m.span));
@@ -435,11 +448,11 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
                     }
                 }
             }
-            Item::Orgs(o) => c.directory = Some(directory(o)),
+            Item::Orgs(o) => c.directory = Some(directory(&o)),
             Item::Header(h) => {
                 let mut hr = HeaderRule {
-                    name: h.name.node.clone(),
                     key: h.name.node.to_ascii_lowercase(),
+                    name: h.name.node,
                     role: Role::Visibility,
                     list: false,
                     max_items: None,
@@ -480,23 +493,24 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
                 c.headers.push(hr);
             }
             Item::Route(r) => {
-                let entry = route_rule(&c, &r.target, Some(&r.path), rules.add(r.span));
-                c.routes.insert(&r.methods, &r.path, entry);
+                let entry = route_rule(&c, r.target, Some(&r.path), rules.add(r.span));
+                c.routes.insert(&r.methods, &r.path.segments, entry);
             }
             Item::DefaultRoute(d) => {
-                let entry = route_rule(&c, &d.target, None, rules.add(d.span));
+                let entry = route_rule(&c, d.target, None, rules.add(d.span));
                 c.default_route.get_or_insert(entry);
             }
             Item::Service(s) => {
-                for e in &s.endpoints {
+                let service: Box<str> = s.name.node.into();
+                for e in s.endpoints {
                     let mut scoped = true;
                     let mut org_id = None;
                     let mut org_id_span = e.span;
-                    for p in &e.props {
-                        match &p.node {
+                    for p in e.props {
+                        match p.node {
                             EndpointProp::Unscoped => scoped = false,
                             EndpointProp::OrgId { location, name } => {
-                                org_id.get_or_insert((location.node, name.node.clone()));
+                                org_id.get_or_insert((location.node, name.node));
                                 org_id_span = p.span;
                             }
                             EndpointProp::Justification(_) => {}
@@ -506,17 +520,19 @@ pub(crate) fn compile(policy: &ast::Policy, src: &Source, limits: crate::Limits)
                         scoped,
                         org_id,
                         params: params(&e.path),
-                        template: e.path.to_string(),
-                        service: s.name.node.clone(),
+                        template: e.path.to_string().into(),
+                        service: service.clone(),
                         rule: rules.add(e.span),
                         org_id_rule: rules.add(org_id_span),
                     };
-                    c.endpoints.insert(&e.methods, &e.path, entry);
+                    c.endpoints.insert(&e.methods, &e.path.segments, entry);
                 }
             }
             Item::Object(_) | Item::Fallback(_) => {}
         }
     }
+    c.routes.shrink_to_fit();
+    c.endpoints.shrink_to_fit();
     c.rules = rules.rules;
     c.rules.text.shrink_to_fit();
     c.rules.ends.shrink_to_fit();
@@ -589,7 +605,18 @@ fn push_decimal(out: &mut String, n: u32) {
     }
 }
 
-fn params(path: &PathTemplate) -> Vec<Option<String>> {
+/// Each source with the rule that lists it.
+fn fallbacks(
+    sources: &[Spanned<FallbackSource>],
+    rules: &mut RuleTable<'_>,
+) -> Box<[(FallbackSource, RuleId)]> {
+    sources
+        .iter()
+        .map(|s| (s.node, rules.add(s.span)))
+        .collect()
+}
+
+fn params(path: &PathTemplate) -> Box<[Option<String>]> {
     path.segments
         .iter()
         .map(|s| match s {
@@ -599,18 +626,18 @@ fn params(path: &PathTemplate) -> Vec<Option<String>> {
         .collect()
 }
 
-fn route_rule(c: &Compiled, t: &Target, path: Option<&PathTemplate>, rule: RuleId) -> RouteRule {
-    let object = match t.object.as_ref().map(|o| &o.node) {
+fn route_rule(c: &Compiled, t: Target, path: Option<&PathTemplate>, rule: RuleId) -> RouteRule {
+    let object = match t.object.map(|o| o.node) {
         None => ObjSpec::None,
-        Some(ObjectRef::Named(n)) => c.resolve_type(n).map_or(ObjSpec::None, ObjSpec::Named),
-        Some(ObjectRef::FromField(f)) => ObjSpec::FromField(f.into()),
+        Some(ObjectRef::Named(n)) => c.resolve_type(&n).map_or(ObjSpec::None, ObjSpec::Named),
+        Some(ObjectRef::FromField(f)) => ObjSpec::FromField(Box::new(f.into())),
     };
     let mut id = None;
     let mut objects = None;
-    for o in &t.opts {
-        match &o.node {
+    for o in t.opts {
+        match o.node {
             TargetOpt::Id(f) => id = Some(f.into()),
-            TargetOpt::Objects(f) => objects = Some(f.into()),
+            TargetOpt::Objects(f) => objects = Some(Box::new(f.into())),
         }
     }
     RouteRule {
@@ -619,7 +646,7 @@ fn route_rule(c: &Compiled, t: &Target, path: Option<&PathTemplate>, rule: RuleI
         id,
         objects,
         params: path.map(params).unwrap_or_default(),
-        template: path.map_or_else(|| "default".to_string(), ToString::to_string),
+        template: path.map_or_else(|| "default".into(), |p| p.to_string().into()),
         rule,
     }
 }
@@ -635,12 +662,12 @@ fn directory(o: &Orgs) -> Directory {
             OrgsEntry::Org(d) => {
                 let idx = names.len() as OrgIdx;
                 names.push(Arc::from(d.name.node.as_str()));
-                by_key.entry(d.name.node.clone()).or_insert(idx);
+                by_key.entry(d.name.node.as_str().into()).or_insert(idx);
                 let mut parent = None;
                 for p in &d.props {
                     match &p.node {
                         OrgProp::Id(id) => {
-                            by_key.entry(id.clone()).or_insert(idx);
+                            by_key.entry(id.as_str().into()).or_insert(idx);
                         }
                         OrgProp::Parent(n) => parent = Some(n.node.as_str()),
                     }

@@ -87,9 +87,10 @@ impl Source {
     /// Wraps `text`, read from the file called `name`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        // Sized first: a large policy's index would otherwise carry a growing vector's slack.
+        let mut line_starts = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+        line_starts.push(0);
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT_BYTES + 1);
         let mut col = 0;
         let mut next = CHECKPOINT_BYTES;
