@@ -357,7 +357,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
     };
     let mut rules = RuleTable {
         file: src.name(),
-        rules: Rules::default(),
+        spans: Vec::new(),
     };
 
     // Object types first: routes and inheritance refer to them by index.
@@ -533,9 +533,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
     }
     c.routes.shrink_to_fit();
     c.endpoints.shrink_to_fit();
-    c.rules = rules.rules;
-    c.rules.text.shrink_to_fit();
-    c.rules.ends.shrink_to_fit();
+    c.rules = rules.finish();
     c
 }
 
@@ -565,23 +563,41 @@ impl Rules {
     }
 }
 
-/// Collects the `file:line:col` of every rule a decision may name.
+/// Collects the position of every rule a decision may name, numbering them; their
+/// `file:line:col` texts are written once all are known, in one allocation of the exact size
+/// (a table grown while compiling was the load's peak, with its slack and its copies).
 struct RuleTable<'a> {
     file: &'a str,
-    rules: Rules,
+    spans: Vec<(u32, u32)>,
 }
 
 impl RuleTable<'_> {
     fn add(&mut self, span: Span) -> RuleId {
-        // Written by hand: `format!` costs a load about as much as everything else here.
-        let text = &mut self.rules.text;
-        text.push_str(self.file);
-        for n in [span.line, span.col] {
-            text.push(':');
-            push_decimal(text, n);
+        self.spans.push((span.line, span.col));
+        (self.spans.len() - 1) as RuleId
+    }
+
+    fn finish(self) -> Rules {
+        let digits = |n: u32| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        let size = self
+            .spans
+            .iter()
+            .map(|&(line, col)| self.file.len() + 2 + digits(line) + digits(col))
+            .sum();
+        let mut rules = Rules {
+            text: String::with_capacity(size),
+            ends: Vec::with_capacity(self.spans.len()),
+        };
+        for (line, col) in self.spans {
+            // Written by hand: `format!` costs a load about as much as everything else here.
+            rules.text.push_str(self.file);
+            for n in [line, col] {
+                rules.text.push(':');
+                push_decimal(&mut rules.text, n);
+            }
+            rules.ends.push(rules.text.len());
         }
-        self.rules.ends.push(text.len());
-        (self.rules.ends.len() - 1) as RuleId
+        rules
     }
 }
 
