@@ -203,10 +203,9 @@ fn org_name<'s>(p: &'s Compiled, o: Org<'s>) -> &'s str {
 /// The org's name for a decision: borrowed from the policy's directory, copied only when it
 /// is the request's own text (a policy without a directory).
 fn org_text<'p>(p: &'p Compiled, o: Org<'_>) -> Cow<'p, str> {
-    match (o, &p.directory) {
-        (Org::Known(i), Some(d)) => Cow::Borrowed(d.name(i).map_or("", |n| n)),
-        (Org::Opaque(s), _) => Cow::Owned(String::from(s)),
-        (Org::Known(_), None) => Cow::Borrowed(""),
+    match o {
+        Org::Known(i) => Cow::Borrowed(org_name(p, Org::Known(i))),
+        Org::Opaque(s) => Cow::Owned(String::from(s)),
     }
 }
 
