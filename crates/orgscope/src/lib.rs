@@ -45,6 +45,7 @@ mod decision;
 pub mod diag;
 mod eval;
 pub mod format;
+mod json;
 mod limits;
 mod policy;
 mod request;

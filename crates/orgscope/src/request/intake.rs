@@ -57,7 +57,7 @@ impl Refused {
 
 /// [`Request::intake`] for a description whose first line is line `line` of the input, its
 /// strings owned (`String`) or borrowed from `bytes` ([`super::Str`]).
-pub(crate) fn intake<'a, S: Text + Deserialize<'a>>(
+pub(crate) fn intake<'a, S: Text + Deserialize<'a> + From<&'a str>>(
     bytes: &'a [u8],
     limits: &Limits,
     line: usize,
@@ -73,6 +73,9 @@ pub(crate) fn intake<'a, S: Text + Deserialize<'a>>(
     let Ok(text) = std::str::from_utf8(bytes) else {
         return refuse("is not valid UTF-8".to_string());
     };
+    if let Some(request) = super::reader::read(text, limits.max_json_depth) {
+        return Ok(request);
+    }
     if !text.trim_start().starts_with('{') {
         return refuse("is not a JSON object".to_string());
     }

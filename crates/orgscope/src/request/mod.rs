@@ -3,6 +3,7 @@
 pub mod batch;
 pub(crate) mod entities;
 mod intake;
+mod reader;
 pub(crate) use intake::intake;
 mod target;
 mod text;
@@ -144,33 +145,57 @@ fn lowercase_headers<'de, D: Deserializer<'de>, S: Text + Deserialize<'de>>(
             self,
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
-            let mut out = S::Fields::default();
-            // Two spellings of a name are one repeated header, the same spelling twice is a
-            // duplicate key: each entry keeps the spellings it was given.
-            let mut spellings = Spellings::default();
+            let mut out = Headers::new();
             while let Some((name, values)) = map.next_entry::<S, Values<S>>()? {
-                let spelled = Spelling::of(&name);
-                let name = name.lowercase();
-                match S::position(&out, &name) {
-                    None => {
-                        spellings.insert((S::len(&out), spelled));
-                        S::push(&mut out, name, values);
-                    }
-                    Some(i) => {
-                        if let Some((_, again)) = spellings.insert((i, spelled)) {
-                            return Err(duplicate(&again.text(&name)));
-                        }
-                        // The same header under two spellings: one repeated header.
-                        if let Some(v) = S::values_mut(&mut out, i) {
-                            v.extend(values);
-                        }
-                    }
-                }
+                out.add(name, values).map_err(|again| duplicate(&again))?;
             }
-            Ok(out)
+            Ok(out.finish())
         }
     }
     d.deserialize_map(V::<S>(PhantomData))
+}
+
+/// Headers as they are read (by serde or by the reader): names lower-cased, and the names that
+/// differ only in case merged into one repeated header.
+pub(super) struct Headers<S: Text> {
+    fields: S::Fields,
+    spellings: Spellings,
+}
+
+impl<S: Text> Headers<S> {
+    pub(super) fn new() -> Self {
+        Headers {
+            fields: S::Fields::default(),
+            spellings: Spellings::default(),
+        }
+    }
+
+    /// Adds a header as it was read; the same spelling twice is a duplicate key, the error the
+    /// name as spelled.
+    pub(super) fn add(&mut self, name: S, values: Values<S>) -> Result<(), String> {
+        // Each entry keeps the spellings it was given.
+        let spelled = Spelling::of(&name);
+        let name = name.lowercase();
+        match S::position(&self.fields, &name) {
+            None => {
+                self.spellings.insert((S::len(&self.fields), spelled));
+                S::push(&mut self.fields, name, values);
+            }
+            Some(i) => {
+                if let Some((_, again)) = self.spellings.insert((i, spelled)) {
+                    return Err(again.text(&name));
+                }
+                if let Some(v) = S::values_mut(&mut self.fields, i) {
+                    v.extend(values);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(self) -> S::Fields {
+        self.fields
+    }
 }
 
 /// The spellings of header names seen so far, by entry: the first few in place (no allocation

@@ -1,0 +1,632 @@
+//! The intake's fast path: a description in the usual shape read in one pass over its text,
+//! without serde. Whatever it does not know (an escape, a fraction, any error) it leaves to
+//! serde, which stays the reference and words every refusal.
+
+use super::{Entity, Headers, Request, Tenant, Text, User, Values};
+use crate::json::first_special;
+use crate::syntax::ast::Action;
+use serde_json::{Map, Value};
+
+/// `text` read as a [`Request`], exactly as serde reads it, when it is a valid description
+/// whose strings have no escape and whose numbers are integers of up to 18 digits, nested at
+/// most `max_depth` deep; `None` for anything else, valid or not.
+pub(super) fn read<'a, S: Text + From<&'a str>>(
+    text: &'a str,
+    max_depth: usize,
+) -> Option<Request<S>> {
+    // A description's own objects nest three deep (an entity in `entities`).
+    if max_depth < 3 {
+        return None;
+    }
+    let mut r = Reader {
+        text,
+        at: 0,
+        max_depth,
+    };
+    let request = r.request()?;
+    r.ws();
+    (r.at == text.len()).then_some(request)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    /// The offset of the next byte to read.
+    at: usize,
+    max_depth: usize,
+}
+
+/// Each field of an object once: a second time is serde's "duplicate field" (or key).
+#[derive(Default)]
+struct Seen(u16);
+
+impl Seen {
+    /// `Some` the first time `field` (a bit) is seen.
+    fn first(&mut self, field: u16) -> Option<()> {
+        let fresh = self.0 & field == 0;
+        self.0 |= field;
+        fresh.then_some(())
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// Skips JSON whitespace.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Whether `b` comes next (after whitespace); if so, reads past it.
+    fn next_is(&mut self, b: u8) -> bool {
+        self.ws();
+        let yes = self.peek() == Some(b);
+        self.at += usize::from(yes);
+        yes
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.next_is(b).then_some(())
+    }
+
+    /// Whether the next token is `word`; if so, reads past it (what follows is checked by the
+    /// caller, which expects a comma or a closing bracket).
+    fn next_word(&mut self, word: &str) -> bool {
+        self.ws();
+        let yes = self.text.as_bytes()[self.at..].starts_with(word.as_bytes());
+        self.at += if yes { word.len() } else { 0 };
+        yes
+    }
+
+    /// A string without escapes or control characters.
+    fn str(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let len = first_special(&self.text.as_bytes()[start..])?;
+        self.at = start + len;
+        (self.peek()? == b'"').then_some(())?;
+        self.at += 1;
+        // Both ends are at an ASCII quote, so the slice is UTF-8 (`get` checks nothing more).
+        self.text.get(start..start + len)
+    }
+
+    /// An object, calling `entry` on each key with the reader at its value.
+    fn object(&mut self, mut entry: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.expect(b'{')?;
+        if self.next_is(b'}') {
+            return Some(());
+        }
+        loop {
+            let key = self.str()?;
+            self.expect(b':')?;
+            entry(self, key)?;
+            if !self.next_is(b',') {
+                return self.expect(b'}');
+            }
+        }
+    }
+
+    /// An array, calling `element` with the reader at each element.
+    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(b'[')?;
+        if self.next_is(b']') {
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            if !self.next_is(b',') {
+                return self.expect(b']');
+            }
+        }
+    }
+
+    /// A string, or `null` for `None`.
+    fn opt_str<S: From<&'a str>>(&mut self) -> Option<Option<S>> {
+        if self.next_word("null") {
+            return Some(None);
+        }
+        self.str().map(|s| Some(S::from(s)))
+    }
+
+    fn strings<S: From<&'a str>>(&mut self) -> Option<Vec<S>> {
+        let mut all = Vec::new();
+        self.array(|r| {
+            all.push(S::from(r.str()?));
+            Some(())
+        })?;
+        Some(all)
+    }
+
+    /// A header or query value: a string, or an array of them.
+    fn values<S: From<&'a str>>(&mut self) -> Option<Values<S>> {
+        self.ws();
+        match self.peek()? {
+            b'[' => self.strings().map(Values::Many),
+            _ => self.str().map(|s| Values::One(S::from(s))),
+        }
+    }
+
+    /// Free-form JSON whose brackets would be at `depth`, `null` for `None`, as
+    /// [`super::UniqueJson`] reads it (no duplicate key).
+    fn json(&mut self, depth: usize) -> Option<Value> {
+        self.ws();
+        // Never deeper than serde_json's own limit either (it refuses 128 levels): the
+        // recursion stays shallow whatever the policy allows.
+        let deeper = |r: &Self| (depth <= r.max_depth.min(64)).then_some(());
+        Some(match self.peek()? {
+            b'"' => Value::String(self.str()?.to_string()),
+            b'{' => {
+                deeper(self)?;
+                let mut map = Map::new();
+                self.object(|r, key| {
+                    let v = r.json(depth + 1)?;
+                    map.insert(key.to_string(), v).is_none().then_some(())
+                })?;
+                Value::Object(map)
+            }
+            b'[' => {
+                deeper(self)?;
+                let mut all = Vec::new();
+                self.array(|r| {
+                    all.push(r.json(depth + 1)?);
+                    Some(())
+                })?;
+                Value::Array(all)
+            }
+            _ if self.next_word("null") => Value::Null,
+            _ if self.next_word("true") => Value::Bool(true),
+            _ if self.next_word("false") => Value::Bool(false),
+            _ => self.integer()?,
+        })
+    }
+
+    /// An integer of at most 18 digits, which serde_json reads as a `u64` (an `i64` when
+    /// negative); longer ones, `-0`, fractions and exponents it may read as floats.
+    fn integer(&mut self) -> Option<Value> {
+        let bytes = self.text.as_bytes();
+        let negative = bytes.get(self.at) == Some(&b'-');
+        let start = self.at + usize::from(negative);
+        let digits = bytes[start.min(bytes.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = start + digits;
+        if !(1..=18).contains(&digits)
+            || (digits > 1 && bytes[start] == b'0')
+            || matches!(bytes.get(end), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        let n: u64 = self.text[start..end].parse().ok()?;
+        self.at = end;
+        match negative {
+            false => Some(Value::from(n)),
+            true if n > 0 => Some(Value::from(-i64::try_from(n).ok()?)),
+            true => None,
+        }
+    }
+
+    fn request<S: Text + From<&'a str>>(&mut self) -> Option<Request<S>> {
+        let (mut id, mut method, mut path, mut body, mut object) = (None, None, None, None, None);
+        let (mut headers, mut query) = (None, S::Fields::default());
+        let (mut user, mut tenant, mut action, mut entities) = (None, None, None, Vec::new());
+        let mut seen = Seen::default();
+        self.object(|r, key| {
+            match key {
+                "id" => {
+                    seen.first(1)?;
+                    id = Some(r.json(2)?).filter(|v| !v.is_null());
+                }
+                "method" => {
+                    seen.first(2)?;
+                    method = r.opt_str()?;
+                }
+                "path" => {
+                    seen.first(4)?;
+                    path = r.opt_str()?;
+                }
+                "headers" => {
+                    seen.first(8)?;
+                    let mut all = Headers::new();
+                    r.object(|r, name| all.add(S::from(name), r.values()?).ok())?;
+                    headers = Some(all.finish());
+                }
+                "query" => {
+                    seen.first(16)?;
+                    r.object(|r, name| {
+                        let values = r.values()?;
+                        S::position(&query, name).is_none().then_some(())?;
+                        S::push(&mut query, S::from(name), values);
+                        Some(())
+                    })?;
+                }
+                "body" => {
+                    seen.first(32)?;
+                    body = Some(r.json(2)?).filter(|v| !v.is_null());
+                }
+                "user" => {
+                    seen.first(64)?;
+                    user = Some(r.user()?);
+                }
+                "tenant" => {
+                    seen.first(128)?;
+                    tenant = r.tenant()?;
+                }
+                "action" => {
+                    seen.first(256)?;
+                    action = match r.opt_str::<&str>()? {
+                        None => None,
+                        Some("query") => Some(Action::Query),
+                        Some("create") => Some(Action::Create),
+                        Some("read") => Some(Action::Read),
+                        Some("update") => Some(Action::Update),
+                        Some("delete") => Some(Action::Delete),
+                        Some(_) => return None,
+                    };
+                }
+                "object" => {
+                    seen.first(512)?;
+                    object = r.opt_str()?;
+                }
+                "entities" => {
+                    seen.first(1024)?;
+                    r.array(|r| {
+                        entities.push(r.entity()?);
+                        Some(())
+                    })?;
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Request {
+            id,
+            method,
+            path,
+            headers: headers.unwrap_or_default(),
+            query,
+            body,
+            user: user?,
+            tenant,
+            action,
+            object,
+            entities,
+        })
+    }
+
+    fn user<S: From<&'a str>>(&mut self) -> Option<User<S>> {
+        let (mut id, mut orgs, mut default_org) = (None, None, None);
+        let mut seen = Seen::default();
+        self.object(|r, key| {
+            match key {
+                "id" => {
+                    seen.first(1)?;
+                    id = r.opt_str()?;
+                }
+                "orgs" => {
+                    seen.first(2)?;
+                    orgs = Some(r.strings()?);
+                }
+                "default_org" => {
+                    seen.first(4)?;
+                    default_org = r.opt_str()?;
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(User {
+            id,
+            orgs: orgs?,
+            default_org,
+        })
+    }
+
+    fn tenant(&mut self) -> Option<Option<Tenant>> {
+        if self.next_word("null") {
+            return Some(None);
+        }
+        let (mut id, mut multi_org) = (None, None);
+        let mut seen = Seen::default();
+        self.object(|r, key| {
+            match key {
+                "id" => {
+                    seen.first(1)?;
+                    id = r.opt_str()?;
+                }
+                "multi_org" => {
+                    seen.first(2)?;
+                    multi_org = match () {
+                        _ if r.next_word("true") => Some(true),
+                        _ if r.next_word("false") => Some(false),
+                        _ if r.next_word("null") => None,
+                        _ => return None,
+                    };
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Some(Tenant { id, multi_org }))
+    }
+
+    fn entity<S: From<&'a str>>(&mut self) -> Option<Entity<S>> {
+        let (mut object_type, mut id, mut org) = (None, None, None);
+        let mut seen = Seen::default();
+        self.object(|r, key| {
+            match key {
+                "type" => {
+                    seen.first(1)?;
+                    object_type = Some(S::from(r.str()?));
+                }
+                "id" => {
+                    seen.first(2)?;
+                    id = Some(S::from(r.str()?));
+                }
+                // Required, and `null` when unlabeled.
+                "org" => {
+                    seen.first(4)?;
+                    org = Some(r.opt_str()?);
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Entity {
+            object_type: object_type?,
+            id: id?,
+            org: org?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The reader against serde over generated descriptions: valid ones in every shape it
+    //! knows (which it must read, to the same request), and ones mutated by wrong types,
+    //! duplicate and unknown fields, escapes, numbers serde reads as floats, nesting and
+    //! trailing text (where it may give up, but must never read something else).
+
+    use super::read;
+    use crate::limits::json_depth_exceeds;
+    use crate::request::{Request, Str};
+    use proptest::prelude::*;
+
+    /// Whitespace between tokens.
+    fn ws() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(&["", "", " ", "\n", "\t", " \r\n "][..])
+    }
+
+    fn plain() -> impl Strategy<Value = String> {
+        prop::sample::select(
+            &[
+                "Asia",
+                "China",
+                "Zuora-Org-Ids",
+                "zuora-org-ids",
+                "A-1",
+                "",
+                "é ü",
+                "/v1/invoices?a=1",
+            ][..],
+        )
+        .prop_map(|s| format!("\"{s}\""))
+    }
+
+    /// A string serde reads but the reader leaves to it (escapes), or one that is not JSON.
+    fn odd_string() -> impl Strategy<Value = String> {
+        prop::sample::select(
+            &[
+                "\"\\u0041sia\"",
+                "\"a\\\"b\"",
+                "\"\\n\"",
+                "\"tab\there\"",
+                "\"open",
+            ][..],
+        )
+        .prop_map(str::to_string)
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        let odd = prop::sample::select(
+            &[
+                "-0",
+                "012",
+                "1.5",
+                "1e3",
+                "2E-1",
+                "-",
+                "1234567890123456789",
+                "-9223372036854775808",
+                "18446744073709551616",
+                "+1",
+                ".5",
+            ][..],
+        )
+        .prop_map(str::to_string);
+        prop_oneof![3 => any::<i64>().prop_map(|n| (n % 1_000_000_000_000).to_string()), 1 => odd]
+    }
+
+    /// Any JSON (and some text that is not), objects possibly with a duplicate key.
+    fn json() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            plain(),
+            odd_string(),
+            number(),
+            prop::sample::select(&["null", "true", "false", "nul", "truex"][..])
+                .prop_map(str::to_string),
+        ];
+        leaf.prop_recursive(5, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec(
+                    (prop::sample::select(&["a", "b", "accountId"][..]), inner),
+                    0..4
+                )
+                .prop_map(|v| {
+                    let e: Vec<String> = v.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+                    format!("{{{}}}", e.join(", "))
+                }),
+            ]
+        })
+    }
+
+    /// `valid` most of the time, else anything.
+    fn or_any(valid: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
+        prop_oneof![19 => valid, 1 => json()]
+    }
+
+    fn optional_string() -> impl Strategy<Value = String> {
+        prop_oneof![5 => plain(), 1 => Just("null".to_string())]
+    }
+
+    fn strings() -> impl Strategy<Value = String> {
+        prop::collection::vec(plain(), 0..4).prop_map(|v| format!("[{}]", v.join(",")))
+    }
+
+    fn values() -> impl Strategy<Value = String> {
+        prop_oneof![3 => plain(), 1 => strings()]
+    }
+
+    /// An object of `fields` (name, how likely it is there, value), and now and then one of
+    /// them twice.
+    fn object(fields: Vec<(&'static str, f64, BoxedStrategy<String>)>) -> BoxedStrategy<String> {
+        let n = fields.len();
+        let entries: Vec<_> = fields
+            .into_iter()
+            .map(|(k, p, v)| {
+                let entry = (ws(), v).prop_map(move |(w, v)| format!("{w}\"{k}\"{w}:{w}{v}{w}"));
+                prop::option::weighted(p, entry)
+            })
+            .collect();
+        (entries, prop::option::weighted(0.03, 0..n), ws())
+            .prop_map(|(entries, twice, w)| {
+                let mut kept: Vec<&str> = entries.iter().flatten().map(String::as_str).collect();
+                kept.extend(twice.and_then(|i| entries[i].as_deref()));
+                format!("{{{w}{}}}", kept.join(","))
+            })
+            .boxed()
+    }
+
+    fn map_of(names: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(names), values()), 0..4).prop_map(|v| {
+            let e: Vec<String> = v.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+            format!("{{{}}}", e.join(", "))
+        })
+    }
+
+    fn description() -> impl Strategy<Value = String> {
+        let user = object(vec![
+            ("id", 0.5, or_any(optional_string()).boxed()),
+            ("orgs", 0.97, or_any(strings()).boxed()),
+            ("default_org", 0.5, or_any(optional_string()).boxed()),
+            ("usr", 0.02, json().boxed()),
+        ]);
+        let tenant = object(vec![
+            ("id", 0.5, optional_string().boxed()),
+            (
+                "multi_org",
+                0.7,
+                prop::sample::select(&["true", "false", "null", "1"][..])
+                    .prop_map(str::to_string)
+                    .boxed(),
+            ),
+        ]);
+        let entity = object(vec![
+            ("type", 0.97, or_any(plain()).boxed()),
+            ("id", 0.97, or_any(plain()).boxed()),
+            ("org", 0.97, or_any(optional_string()).boxed()),
+        ]);
+        let action = prop::sample::select(
+            &[
+                "\"query\"",
+                "\"create\"",
+                "\"read\"",
+                "\"update\"",
+                "\"delete\"",
+                "\"Query\"",
+                "null",
+            ][..],
+        )
+        .prop_map(str::to_string);
+        let headers = map_of(&["Zuora-Org-Ids", "zuora-org-ids", "ZUORA-ORG-IDS", "x"]);
+        let query = map_of(&["organizationId", "a", "organizationId"]);
+        let fields = object(vec![
+            ("id", 0.5, json().boxed()),
+            ("method", 0.5, or_any(optional_string()).boxed()),
+            ("path", 0.5, or_any(optional_string()).boxed()),
+            ("headers", 0.5, or_any(headers).boxed()),
+            ("query", 0.5, or_any(query).boxed()),
+            ("body", 0.5, json().boxed()),
+            ("user", 0.97, or_any(user).boxed()),
+            (
+                "tenant",
+                0.5,
+                or_any(prop_oneof![tenant, Just("null".to_string())]).boxed(),
+            ),
+            ("action", 0.5, or_any(action).boxed()),
+            ("object", 0.5, or_any(optional_string()).boxed()),
+            (
+                "entities",
+                0.5,
+                or_any(
+                    prop::collection::vec(entity, 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+                )
+                .boxed(),
+            ),
+            ("usr", 0.02, json().boxed()),
+        ]);
+        let trailing = prop::sample::select(&["", "", " \n", "x", "}", ","][..]);
+        (ws(), fields, trailing).prop_map(|(w, f, t)| format!("{w}{f}{t}"))
+    }
+
+    /// Whether `text` (which serde reads as a request) has plain strings, integers only and
+    /// its structs as objects: the shape the reader must read itself.
+    fn in_shape(text: &str) -> bool {
+        fn integers(v: &serde_json::Value) -> bool {
+            match v {
+                serde_json::Value::Number(n) => (n.as_i64().map(i64::unsigned_abs).or(n.as_u64()))
+                    .is_some_and(|n| n < 1_000_000_000_000_000_000),
+                serde_json::Value::Array(a) => a.iter().all(integers),
+                serde_json::Value::Object(o) => o.values().all(integers),
+                _ => true,
+            }
+        }
+        // serde also reads a struct from an array of its fields, which the reader leaves to it.
+        let objects = |v: &serde_json::Value| {
+            v["user"].is_object()
+                && (v["tenant"].is_object() || v["tenant"].is_null())
+                && v["entities"]
+                    .as_array()
+                    .is_none_or(|e| e.iter().all(|e| e.is_object()))
+        };
+        !text.contains('\\')
+            && serde_json::from_str(text).is_ok_and(|v| integers(&v) && objects(&v))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn the_reader_reads_what_serde_reads(text in description(), depth in prop_oneof![Just(64usize), 0usize..8]) {
+            let serde = serde_json::from_str::<Request>(&text).ok();
+            let fast = read::<String>(&text, depth);
+            if let Some(fast) = &fast {
+                prop_assert_eq!(Some(fast), serde.as_ref(), "{}", text);
+                prop_assert!(!json_depth_exceeds(text.as_bytes(), depth), "{}", text);
+            }
+            let borrowed = read::<Str<'_>>(&text, depth);
+            prop_assert_eq!(borrowed.is_some(), fast.is_some());
+            if let Some(borrowed) = borrowed {
+                prop_assert_eq!(Some(borrowed), serde_json::from_str::<Request<Str<'_>>>(&text).ok(), "{}", text);
+            }
+            if serde.is_some() && depth == 64 && in_shape(&text) {
+                prop_assert!(fast.is_some(), "left to serde: {}", text);
+            }
+        }
+    }
+}
