@@ -53,10 +53,14 @@ pub fn is_org_id_name(name: &str) -> bool {
 /// Lower case without `_` and `-`: how requests name object types (by name or alias), so how
 /// declared names and aliases must differ.
 pub fn type_key(name: &str) -> String {
+    type_key_chars(name).collect()
+}
+
+/// The characters of [`type_key`], for comparing and hashing keys without building them.
+pub(crate) fn type_key_chars(name: &str) -> impl Iterator<Item = char> + '_ {
     name.chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// How a name spells the org ID, when it does: the engine counts both at request time, and

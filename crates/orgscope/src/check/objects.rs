@@ -4,28 +4,32 @@ use super::graph::find_cycles;
 use super::{CheckError, Checker};
 use crate::syntax::ast::*;
 use crate::terms;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap, FxHashSet as HashSet};
+use std::hash::{BuildHasher, Hasher};
 
 impl Checker {
     /// Object types: names, aliases, properties, inheritance. Returns the declared type names.
     pub(super) fn objects<'p>(&mut self, objects: &[&'p Object]) -> HashMap<&'p str, &'p Object> {
         let mut types: HashMap<&str, &Object> = HashMap::default();
-        // Type names and aliases by `type_key`: (owner type, the alias if it is one, line). A
-        // large policy has a key per type, so what a key is gets written out only on collision.
-        let mut keys: HashMap<String, (&str, Option<&str>, u32)> = HashMap::default();
+        // Type names and aliases by `type_key`, each a name (or alias) and its type: a large
+        // policy has a key per type, so keys are hashed and compared as written, never built,
+        // and the table is sized once (growing it would hold two tables beside the tree).
+        let aliases: usize = objects.iter().map(|o| o.alias_count()).sum();
+        let mut keys = TypeKeys::with_capacity(objects.len() + aliases);
         for o in objects {
             let name = o.name.node.as_str();
-            let key = terms::type_key(name);
-            match keys.get(&key) {
-                Some((first, _, line)) => self.push(CheckError::DuplicateObject {
+            match keys.find(&o.name) {
+                Some(first) => self.push(CheckError::DuplicateObject {
                     span: o.name.span,
                     name: name.to_string(),
-                    first: (*first).to_string(),
-                    first_line: *line,
+                    first: first.owner.name.node.clone(),
+                    first_line: first.text.span.line,
                 }),
-                None => {
-                    keys.insert(key, (name, None, o.name.span.line));
-                }
+                None => keys.insert(TypeKey {
+                    text: &o.name,
+                    owner: o,
+                }),
             }
             types.entry(name).or_insert(o);
         }
@@ -34,25 +38,24 @@ impl Checker {
             for p in &o.props {
                 if let ObjectProp::Alias(aliases) = &p.node {
                     for a in aliases {
-                        let key = terms::type_key(&a.node);
-                        match keys.get(&key) {
-                            Some(&(owner, alias, line)) if owner != name => {
-                                let other = match alias {
-                                    None => format!("the name of object type `{owner}`"),
-                                    Some(a) => format!("alias `{a}` of object type `{owner}`"),
+                        match keys.find(a) {
+                            Some(first) if first.owner.name.node != name => {
+                                let owner = &first.owner.name.node;
+                                let other = if first.is_alias() {
+                                    format!("alias `{}` of object type `{owner}`", first.text.node)
+                                } else {
+                                    format!("the name of object type `{owner}`")
                                 };
                                 self.push(CheckError::AliasCollision {
                                     span: a.span,
                                     alias: a.node.clone(),
                                     object: name.to_string(),
                                     other,
-                                    other_line: line,
+                                    other_line: first.text.span.line,
                                 })
                             }
                             Some(_) => {}
-                            None => {
-                                keys.insert(key, (name, Some(&a.node), a.span.line));
-                            }
+                            None => keys.insert(TypeKey { text: a, owner: o }),
                         }
                     }
                 }
@@ -173,5 +176,48 @@ impl Checker {
                 source_kw: s.node.keyword(),
             });
         }
+    }
+}
+
+/// A declared type name or alias, with the type that declares it.
+#[derive(Clone, Copy)]
+struct TypeKey<'p> {
+    text: &'p Name,
+    owner: &'p Object,
+}
+
+impl TypeKey<'_> {
+    fn is_alias(&self) -> bool {
+        !std::ptr::eq(self.text, &self.owner.name)
+    }
+}
+
+/// The first declaration of each [`terms::type_key`].
+struct TypeKeys<'p>(HashTable<TypeKey<'p>>);
+
+fn key_hash(text: &str) -> u64 {
+    let mut h = FxBuildHasher.build_hasher();
+    for c in terms::type_key_chars(text) {
+        h.write_u32(c.into());
+    }
+    h.finish()
+}
+
+impl<'p> TypeKeys<'p> {
+    fn with_capacity(n: usize) -> Self {
+        TypeKeys(HashTable::with_capacity(n))
+    }
+
+    /// The first name or alias with the same key as `text`.
+    fn find(&self, text: &Name) -> Option<TypeKey<'p>> {
+        let key = || terms::type_key_chars(&text.node);
+        let same = |k: &TypeKey<'_>| terms::type_key_chars(&k.text.node).eq(key());
+        self.0.find(key_hash(&text.node), same).copied()
+    }
+
+    /// Adds `k`, whose key is not in yet.
+    fn insert(&mut self, k: TypeKey<'p>) {
+        let rehash = |k: &TypeKey<'_>| key_hash(&k.text.node);
+        self.0.insert_unique(key_hash(&k.text.node), k, rehash);
     }
 }

@@ -11,8 +11,9 @@
 //! against a budget, and running out of it is reported, never a silent pass.
 
 use crate::syntax::ast::{Method, Segment};
-use rustc_hash::FxHashMap as HashMap;
-use std::hash::{Hash, Hasher};
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 /// A segment as compared: a literal, or `None` for any parameter.
 type Key<'p> = Option<&'p str>;
@@ -24,26 +25,20 @@ fn key(s: &Segment) -> Key<'_> {
     }
 }
 
-/// A template compared by its segments' [`Key`]s, borrowed: a large policy's index holds one
-/// per template, and an owned vector of keys each would weigh as much as the template.
-#[derive(Clone, Copy)]
-struct Shape<'p>(&'p [Segment]);
-
-impl PartialEq for Shape<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && self.0.iter().zip(other.0).all(|(a, b)| key(a) == key(b))
-    }
+/// Whether two templates are the same, parameters compared as equal.
+fn same_shape(a: &[Segment], b: &[Segment]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| key(x) == key(y))
 }
 
-impl Eq for Shape<'_> {}
-
-impl Hash for Shape<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.len().hash(state);
-        for s in self.0 {
-            key(s).hash(state);
-        }
+/// The hash of a method and a template's shape (its segments' [`Key`]s).
+fn shape_hash(m: Method, segments: &[Segment]) -> u64 {
+    let mut h = FxBuildHasher.build_hasher();
+    m.hash(&mut h);
+    segments.len().hash(&mut h);
+    for s in segments {
+        key(s).hash(&mut h);
     }
+    h.finish()
 }
 
 /// The positions of a template's parameters, ascending.
@@ -64,30 +59,67 @@ fn union(a: &[usize], b: &[usize]) -> Mask {
 }
 
 /// A template's literals outside the positions `wild` (ascending), which cover its parameters.
-fn project<'p>(segments: &'p [Segment], wild: &[usize]) -> Vec<&'p str> {
+fn project<'a>(segments: &'a [Segment], wild: &'a [usize]) -> impl Iterator<Item = &'a str> {
     let mut wild = wild.iter().peekable();
-    segments
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            if wild.next_if_eq(&&i).is_some() {
-                return None;
-            }
-            match s {
-                Segment::Literal(l) => Some(l.as_str()),
-                Segment::Param(_) => None,
-            }
-        })
-        .collect()
+    segments.iter().enumerate().filter_map(move |(i, s)| {
+        if wild.next_if_eq(&&i).is_some() {
+            return None;
+        }
+        match s {
+            Segment::Literal(l) => Some(l.as_str()),
+            Segment::Param(_) => None,
+        }
+    })
+}
+
+fn projection_hash(segments: &[Segment], wild: &[usize]) -> u64 {
+    let mut h = FxBuildHasher.build_hasher();
+    for l in project(segments, wild) {
+        l.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Templates of one method and length with their parameters in the same places.
-struct Group<'p> {
+struct Group {
     mask: Mask,
     /// Entry numbers, ascending.
     members: Vec<usize>,
-    /// Per wildcard set asked about: each member's literals outside it → the earliest member.
-    views: HashMap<Mask, HashMap<Vec<&'p str>, usize>>,
+    /// Per wildcard set asked about: the earliest member for each distinct projection of the
+    /// members' literals outside it. Entry numbers only, hashed and compared by projecting
+    /// their templates: a large policy's view has a member per template, and a vector of
+    /// literals each would weigh as much as the template.
+    views: HashMap<Mask, HashTable<usize>>,
+}
+
+/// The view `view` of wildcard set `wild`: the entry whose projection equals that of
+/// `segments`, hashed `hash`.
+fn view_find(
+    view: &HashTable<usize>,
+    entries: &[&[Segment]],
+    wild: &[usize],
+    segments: &[Segment],
+    hash: u64,
+) -> Option<usize> {
+    let same = |&i: &usize| {
+        entries
+            .get(i)
+            .is_some_and(|other| project(other, wild).eq(project(segments, wild)))
+    };
+    view.find(hash, same).copied()
+}
+
+/// Adds `entry` (whose template is `entries[entry]`) to `view`, unless an earlier entry with the
+/// same projection is there.
+fn view_add(view: &mut HashTable<usize>, entries: &[&[Segment]], wild: &[usize], entry: usize) {
+    let Some(&segments) = entries.get(entry) else {
+        return;
+    };
+    let hash = projection_hash(segments, wild);
+    if view_find(view, entries, wild, segments, hash).is_none() {
+        let rehash = |&i: &usize| entries.get(i).map_or(0, |s| projection_hash(s, wild));
+        view.insert_unique(hash, entry, rehash);
+    }
 }
 
 /// What [`PathIndex::add`] found for a new template.
@@ -105,10 +137,11 @@ pub(super) enum Clash {
 pub(super) struct PathIndex<'p> {
     /// Every entry's segments, by entry number.
     entries: Vec<&'p [Segment]>,
-    /// The first entry of each (method, template), parameters compared as equal.
-    exact: HashMap<(Method, Shape<'p>), usize>,
+    /// The first entry of each (method, template), parameters compared as equal, hashed by
+    /// [`shape_hash`].
+    exact: HashTable<(Method, usize)>,
     /// Groups by (method, segment count).
-    groups: HashMap<(Method, usize), Vec<Group<'p>>>,
+    groups: HashMap<(Method, usize), Vec<Group>>,
 }
 
 impl<'p> PathIndex<'p> {
@@ -134,6 +167,16 @@ impl<'p> PathIndex<'p> {
         clash
     }
 
+    /// The first entry of `segments`' shape for method `m`.
+    fn exact(&self, m: Method, segments: &[Segment]) -> Option<usize> {
+        let same = |&(em, i): &(Method, usize)| {
+            em == m && self.entries.get(i).is_some_and(|e| same_shape(e, segments))
+        };
+        self.exact
+            .find(shape_hash(m, segments), same)
+            .map(|&(_, i)| i)
+    }
+
     fn find(
         &mut self,
         methods: &[Method],
@@ -142,7 +185,7 @@ impl<'p> PathIndex<'p> {
     ) -> Option<Clash> {
         let duplicate = methods
             .iter()
-            .filter_map(|&m| Some((m, *self.exact.get(&(m, Shape(segments)))?)))
+            .filter_map(|&m| Some((m, self.exact(m, segments)?)))
             .min_by_key(|&(_, i)| i);
         if let Some((m, i)) = duplicate {
             return Some(Clash::Duplicate(m, i));
@@ -159,7 +202,7 @@ impl<'p> PathIndex<'p> {
             for g in groups.iter_mut() {
                 let wild = union(&g.mask, &own);
                 if !g.views.contains_key(&wild) {
-                    let mut view: HashMap<Vec<&str>, usize> = HashMap::default();
+                    let mut view = HashTable::new();
                     for &i in &g.members {
                         let Some(other) = self.entries.get(i) else {
                             continue;
@@ -167,18 +210,18 @@ impl<'p> PathIndex<'p> {
                         if budget.spend(other.len()).is_err() {
                             return budget.report();
                         }
-                        view.entry(project(other, &wild)).or_insert(i);
+                        view_add(&mut view, &self.entries, &wild, i);
                     }
                     g.views.insert(wild.clone(), view);
                 }
                 if budget.spend(segments.len()).is_err() {
                     return budget.report();
                 }
-                let found = g
-                    .views
-                    .get(&wild)
-                    .and_then(|v| v.get(&project(segments, &wild)));
-                if let Some(&i) = found {
+                let found = g.views.get(&wild).and_then(|v| {
+                    let hash = projection_hash(segments, &wild);
+                    view_find(v, &self.entries, &wild, segments, hash)
+                });
+                if let Some(i) = found {
                     if best.is_none_or(|(_, b)| i < b) {
                         best = Some((m, i));
                     }
@@ -207,10 +250,13 @@ impl<'p> PathIndex<'p> {
         }
         let own = mask(segments);
         for &m in methods {
-            if self.exact.contains_key(&(m, Shape(segments))) {
+            if self.exact(m, segments).is_some() {
                 continue;
             }
-            self.exact.insert((m, Shape(segments)), entry);
+            let entries = &self.entries;
+            let rehash = |&(m, i): &(Method, usize)| entries.get(i).map_or(0, |s| shape_hash(m, s));
+            self.exact
+                .insert_unique(shape_hash(m, segments), (m, entry), rehash);
             let groups = self.groups.entry((m, segments.len())).or_default();
             let g = match groups.iter().position(|g| g.mask == own) {
                 Some(at) => groups.get_mut(at),
@@ -233,7 +279,7 @@ impl<'p> PathIndex<'p> {
                 if budget.spend(segments.len()).is_err() {
                     break;
                 }
-                view.entry(project(segments, wild)).or_insert(entry);
+                view_add(view, &self.entries, wild, entry);
             }
         }
     }

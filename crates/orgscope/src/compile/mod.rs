@@ -360,12 +360,21 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
         spans: Vec::new(),
     };
 
-    // Object types first: routes and inheritance refer to them by index.
+    // Object types first: routes and inheritance refer to them by index. The type map is sized
+    // once for every name and alias: growing it would hold its old and new tables at once,
+    // beside the whole tree (the peak of a load).
     let mut default_fallbacks = Box::default();
-    let count = |is: fn(&Item) -> bool| policy.items.iter().filter(|i| is(i)).count();
-    c.objects
-        .reserve_exact(count(|i| matches!(i, Item::Object(_))));
-    c.routes.reserve(count(|i| matches!(i, Item::Route(_))));
+    let keys: usize = policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Object(o) => Some(1 + o.alias_count()),
+            _ => None,
+        })
+        .sum();
+    c.types_by_key.reserve(keys);
+    let objects = policy.items.iter().filter(|i| matches!(i, Item::Object(_)));
+    c.objects.reserve_exact(objects.count());
     for item in &policy.items {
         match item {
             Item::Object(o) => {
@@ -430,6 +439,10 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
     // What is left of the object types goes before the routes are compiled; the rest is taken
     // from the back (reversed once) so that the array can shrink as it empties.
     policy.items.retain(|i| !matches!(i, Item::Object(_)));
+    policy.items.shrink_to_fit();
+    // Reserved only now, once the object types' part of the tree is gone.
+    let routes = policy.items.iter().filter(|i| matches!(i, Item::Route(_)));
+    c.routes.reserve(routes.count());
     policy.items.reverse();
     while let Some(item) = policy.items.pop() {
         if policy.items.len() <= policy.items.capacity() / 2 {
@@ -493,11 +506,11 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
                 c.headers.push(hr);
             }
             Item::Route(r) => {
-                let entry = route_rule(&c, r.target, Some(&r.path), rules.add(r.span));
+                let entry = route_rule(&c, *r.target, Some(&r.path), rules.add(r.span));
                 c.routes.insert(&r.methods, &r.path.segments, entry);
             }
             Item::DefaultRoute(d) => {
-                let entry = route_rule(&c, d.target, None, rules.add(d.span));
+                let entry = route_rule(&c, *d.target, None, rules.add(d.span));
                 c.default_route.get_or_insert(entry);
             }
             Item::Service(s) => {
@@ -646,7 +659,7 @@ fn route_rule(c: &Compiled, t: Target, path: Option<&PathTemplate>, rule: RuleId
     let object = match t.object.map(|o| o.node) {
         None => ObjSpec::None,
         Some(ObjectRef::Named(n)) => c.resolve_type(&n).map_or(ObjSpec::None, ObjSpec::Named),
-        Some(ObjectRef::FromField(f)) => ObjSpec::FromField(Box::new(f.into())),
+        Some(ObjectRef::FromField(f)) => ObjSpec::FromField(Box::new((*f).into())),
     };
     let mut id = None;
     let mut objects = None;

@@ -3,6 +3,7 @@
 use crate::syntax::ast::Span;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 mod diagnose;
 mod escape;
@@ -72,21 +73,28 @@ pub(crate) fn sort(diags: &mut [Diagnostic]) {
 pub struct Source {
     name: String,
     text: String,
+    /// Built on first use: loading a well-formed ASCII policy never asks for a line or column
+    /// (its reader counts them as it goes), and a large policy's index weighs a third of its
+    /// text, at the peak of the load.
+    index: OnceLock<LineIndex>,
+    /// All ASCII (the usual case): a column is a byte distance, no characters to count.
+    ascii: bool,
+}
+
+/// Where each line starts, and column checkpoints.
+#[derive(Debug, Clone)]
+struct LineIndex {
     line_starts: Vec<usize>,
     /// `(byte offset, column)` every [`CHECKPOINT_BYTES`] or so: columns count characters, and
     /// counting from the line start would make every span on a long line cost its length.
     checkpoints: Vec<(usize, usize)>,
-    /// All ASCII (the usual case): a column is a byte distance, no characters to count.
-    ascii: bool,
 }
 
 /// Distance between column checkpoints: bounds the characters counted per `line_col` call.
 const CHECKPOINT_BYTES: usize = 256;
 
-impl Source {
-    /// Wraps `text`, read from the file called `name`.
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
+impl LineIndex {
+    fn new(text: &str) -> Self {
         // Sized first: a large policy's index would otherwise carry a growing vector's slack.
         let mut line_starts = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
         line_starts.push(0);
@@ -101,13 +109,27 @@ impl Source {
             }
             col = if c == '\n' { 0 } else { col + 1 };
         }
+        LineIndex {
+            line_starts,
+            checkpoints,
+        }
+    }
+}
+
+impl Source {
+    /// Wraps `text`, read from the file called `name`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
         Source {
             name: name.into(),
             ascii: text.is_ascii(),
             text,
-            line_starts,
-            checkpoints,
+            index: OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// The file name diagnostics and decisions use.
@@ -139,20 +161,21 @@ impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
-        let line = self
+        let index = self.index();
+        let line = index
             .line_starts
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let start = index.line_starts.get(line).copied().unwrap_or(0);
         if self.ascii {
             return (to_u32(line + 1), to_u32(offset - start + 1));
         }
         // Count characters from the last checkpoint on this line, or from the line start.
-        let checkpoint = self
+        let checkpoint = index
             .checkpoints
             .partition_point(|&(b, _)| b <= offset)
             .checked_sub(1)
-            .and_then(|i| self.checkpoints.get(i))
+            .and_then(|i| index.checkpoints.get(i))
             .filter(|(b, _)| *b >= start);
         let (from, base) = checkpoint.copied().unwrap_or((start, 0));
         let col = base + self.text.get(from..offset).map_or(0, |s| s.chars().count());
@@ -162,9 +185,9 @@ impl Source {
     /// Byte offsets of a line's first character and of its end (before `\r\n` or `\n`).
     fn line_bounds(&self, line: u32) -> (usize, usize) {
         let i = (line as usize).saturating_sub(1);
-        let start = self.line_starts.get(i).copied().unwrap_or(self.text.len());
-        let end = self
-            .line_starts
+        let line_starts = &self.index().line_starts;
+        let start = line_starts.get(i).copied().unwrap_or(self.text.len());
+        let end = line_starts
             .get(i + 1)
             .map_or(self.text.len(), |&e| e.saturating_sub(1))
             .max(start);

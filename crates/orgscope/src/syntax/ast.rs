@@ -274,6 +274,19 @@ pub struct Object {
     pub span: Span,
 }
 
+impl Object {
+    /// How many aliases the type declares: with its name, the keys it adds to a type index.
+    pub(crate) fn alias_count(&self) -> usize {
+        self.props
+            .iter()
+            .map(|p| match &p.node {
+                ObjectProp::Alias(a) => a.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
 /// A property of an object type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectProp {
@@ -342,8 +355,9 @@ pub struct Route {
     pub methods: Vec<Spanned<Method>>,
     /// The path template.
     pub path: PathTemplate,
-    /// Action and object.
-    pub target: Target,
+    /// Action and object, boxed: a route is then about as large as an object type, and a
+    /// large policy's item list takes the size of its largest item for every item.
+    pub target: Box<Target>,
     /// The whole route.
     pub span: Span,
 }
@@ -351,8 +365,8 @@ pub struct Route {
 /// `default -> TARGET`: what unmatched requests do.
 #[derive(Debug, Clone)]
 pub struct DefaultRoute {
-    /// Action and object.
-    pub target: Target,
+    /// Action and object (boxed, as a route's).
+    pub target: Box<Target>,
     /// The whole statement.
     pub span: Span,
 }
@@ -373,8 +387,9 @@ pub struct Target {
 pub enum ObjectRef {
     /// A declared object type.
     Named(String),
-    /// `type FIELD`: the type's name (or alias) is in the request.
-    FromField(Field),
+    /// `type FIELD`: the type's name (or alias) is in the request. Boxed: it is rare, and
+    /// a named type is then as small as its name.
+    FromField(Box<Field>),
 }
 
 /// An option of a route target.

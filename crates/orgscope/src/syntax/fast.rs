@@ -496,7 +496,7 @@ impl<'s> Reader<'s> {
     }
 
     /// `target = action ~ (t_type | object_name)? ~ (t_id | t_objects)*`.
-    fn target(&mut self) -> Option<Target> {
+    fn target(&mut self) -> Option<Box<Target>> {
         let action = self.spanned_one_of(&[
             ("query", Action::Query),
             ("create", Action::Create),
@@ -506,7 +506,7 @@ impl<'s> Reader<'s> {
         ])?;
         let om = self.mark();
         let object = if let Some(field) = self.keyword_field("type") {
-            Some(ObjectRef::FromField(field))
+            Some(ObjectRef::FromField(Box::new(field)))
         } else if self.at_option() {
             None
         } else {
@@ -525,11 +525,11 @@ impl<'s> Reader<'s> {
             };
             self.opts.push(Spanned::new(opt, self.span(pm)));
         }
-        Some(Target {
+        Some(Box::new(Target {
             action,
             object,
             opts: self.opts.drain(..).collect(),
-        })
+        }))
     }
 
     /// `word ~ field` read when both are here; otherwise nothing is read.

@@ -664,7 +664,7 @@ impl Builder<'_> {
         }
     }
 
-    fn target(&self, p: Pair<'_, Rule>) -> Option<Target> {
+    fn target(&self, p: Pair<'_, Rule>) -> Option<Box<Target>> {
         let mut inner = kids(p);
         let action_pair = inner.next()?;
         let action = match Self::last_rule(&action_pair)? {
@@ -685,7 +685,7 @@ impl Builder<'_> {
                 }
                 Rule::t_type => {
                     let field = self.field(kids(p).nth(1)?)?;
-                    object = Some(Spanned::new(ObjectRef::FromField(field), span));
+                    object = Some(Spanned::new(ObjectRef::FromField(Box::new(field)), span));
                 }
                 Rule::t_id => {
                     let field = self.field(kids(p).nth(1)?)?;
@@ -699,11 +699,11 @@ impl Builder<'_> {
             }
         }
         opts.shrink_to_fit();
-        Some(Target {
+        Some(Box::new(Target {
             action,
             object,
             opts,
-        })
+        }))
     }
 
     fn endpoint(&self, p: Pair<'_, Rule>) -> Option<Endpoint> {
