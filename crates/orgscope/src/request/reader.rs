@@ -83,12 +83,15 @@ impl<'a> Reader<'a> {
 
     /// A string without escapes or control characters.
     fn str(&mut self) -> Option<&'a str> {
-        self.expect(b'"')?;
-        let start = self.at;
-        let len = first_special(&self.text.as_bytes()[start..])?;
-        self.at = start + len;
-        (self.peek()? == b'"').then_some(())?;
-        self.at += 1;
+        self.ws();
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let (b'"', body) = rest.split_first()? else {
+            return None;
+        };
+        let len = first_special(body)?;
+        (body[len] == b'"').then_some(())?;
+        let start = self.at + 1;
+        self.at = start + len + 1;
         // Both ends are at an ASCII quote, so the slice is UTF-8 (`get` checks nothing more).
         self.text.get(start..start + len)
     }
