@@ -35,19 +35,6 @@ struct Reader<'a> {
     max_depth: usize,
 }
 
-/// Each field of an object once: a second time is serde's "duplicate field" (or key).
-#[derive(Default)]
-struct Seen(u16);
-
-impl Seen {
-    /// `Some` the first time `field` (a bit) is seen.
-    fn first(&mut self, field: u16) -> Option<()> {
-        let fresh = self.0 & field == 0;
-        self.0 |= field;
-        fresh.then_some(())
-    }
-}
-
 impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
@@ -124,6 +111,22 @@ impl<'a> Reader<'a> {
                 return self.expect(b']');
             }
         }
+    }
+
+    /// An object of the fields `names`, calling `field` with the index of each. A name not
+    /// among them is serde's "unknown field", one given twice its "duplicate field".
+    fn fields(
+        &mut self,
+        names: &[&str],
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen = 0u16;
+        self.object(|r, key| {
+            let i = names.iter().position(|n| *n == key)?;
+            (seen & 1 << i == 0).then_some(())?;
+            seen |= 1 << i;
+            field(r, i)
+        })
     }
 
     /// A string, or `null` for `None`.
@@ -213,53 +216,33 @@ impl<'a> Reader<'a> {
     }
 
     fn request<S: Text + From<&'a str>>(&mut self) -> Option<Request<S>> {
+        const FIELDS: [&str; 11] = [
+            "id", "method", "path", "headers", "query", "body", "user", "tenant", "action",
+            "object", "entities",
+        ];
         let (mut id, mut method, mut path, mut body, mut object) = (None, None, None, None, None);
         let (mut headers, mut query) = (None, S::Fields::default());
         let (mut user, mut tenant, mut action, mut entities) = (None, None, None, Vec::new());
-        let mut seen = Seen::default();
-        self.object(|r, key| {
-            match key {
-                "id" => {
-                    seen.first(1)?;
-                    id = Some(r.json(2)?).filter(|v| !v.is_null());
-                }
-                "method" => {
-                    seen.first(2)?;
-                    method = r.opt_str()?;
-                }
-                "path" => {
-                    seen.first(4)?;
-                    path = r.opt_str()?;
-                }
-                "headers" => {
-                    seen.first(8)?;
+        self.fields(&FIELDS, |r, i| {
+            match i {
+                0 => id = Some(r.json(2)?).filter(|v| !v.is_null()),
+                1 => method = r.opt_str()?,
+                2 => path = r.opt_str()?,
+                3 => {
                     let mut all = Headers::new();
                     r.object(|r, name| all.add(S::from(name), r.values()?).ok())?;
                     headers = Some(all.finish());
                 }
-                "query" => {
-                    seen.first(16)?;
-                    r.object(|r, name| {
-                        let values = r.values()?;
-                        S::position(&query, name).is_none().then_some(())?;
-                        S::push(&mut query, S::from(name), values);
-                        Some(())
-                    })?;
-                }
-                "body" => {
-                    seen.first(32)?;
-                    body = Some(r.json(2)?).filter(|v| !v.is_null());
-                }
-                "user" => {
-                    seen.first(64)?;
-                    user = Some(r.user()?);
-                }
-                "tenant" => {
-                    seen.first(128)?;
-                    tenant = r.tenant()?;
-                }
-                "action" => {
-                    seen.first(256)?;
+                4 => r.object(|r, name| {
+                    let values = r.values()?;
+                    S::position(&query, name).is_none().then_some(())?;
+                    S::push(&mut query, S::from(name), values);
+                    Some(())
+                })?,
+                5 => body = Some(r.json(2)?).filter(|v| !v.is_null()),
+                6 => user = Some(r.user()?),
+                7 => tenant = r.tenant()?,
+                8 => {
                     action = match r.opt_str::<&str>()? {
                         None => None,
                         Some("query") => Some(Action::Query),
@@ -268,20 +251,13 @@ impl<'a> Reader<'a> {
                         Some("update") => Some(Action::Update),
                         Some("delete") => Some(Action::Delete),
                         Some(_) => return None,
-                    };
+                    }
                 }
-                "object" => {
-                    seen.first(512)?;
-                    object = r.opt_str()?;
-                }
-                "entities" => {
-                    seen.first(1024)?;
-                    r.array(|r| {
-                        entities.push(r.entity()?);
-                        Some(())
-                    })?;
-                }
-                _ => return None,
+                9 => object = r.opt_str()?,
+                _ => r.array(|r| {
+                    entities.push(r.entity()?);
+                    Some(())
+                })?,
             }
             Some(())
         })?;
@@ -302,22 +278,11 @@ impl<'a> Reader<'a> {
 
     fn user<S: From<&'a str>>(&mut self) -> Option<User<S>> {
         let (mut id, mut orgs, mut default_org) = (None, None, None);
-        let mut seen = Seen::default();
-        self.object(|r, key| {
-            match key {
-                "id" => {
-                    seen.first(1)?;
-                    id = r.opt_str()?;
-                }
-                "orgs" => {
-                    seen.first(2)?;
-                    orgs = Some(r.strings()?);
-                }
-                "default_org" => {
-                    seen.first(4)?;
-                    default_org = r.opt_str()?;
-                }
-                _ => return None,
+        self.fields(&["id", "orgs", "default_org"], |r, i| {
+            match i {
+                0 => id = r.opt_str()?,
+                1 => orgs = Some(r.strings()?),
+                _ => default_org = r.opt_str()?,
             }
             Some(())
         })?;
@@ -333,22 +298,12 @@ impl<'a> Reader<'a> {
             return Some(None);
         }
         let (mut id, mut multi_org) = (None, None);
-        let mut seen = Seen::default();
-        self.object(|r, key| {
-            match key {
-                "id" => {
-                    seen.first(1)?;
-                    id = r.opt_str()?;
-                }
-                "multi_org" => {
-                    seen.first(2)?;
-                    multi_org = match () {
-                        _ if r.next_word("true") => Some(true),
-                        _ if r.next_word("false") => Some(false),
-                        _ if r.next_word("null") => None,
-                        _ => return None,
-                    };
-                }
+        self.fields(&["id", "multi_org"], |r, i| {
+            match i {
+                0 => id = r.opt_str()?,
+                _ if r.next_word("true") => multi_org = Some(true),
+                _ if r.next_word("false") => multi_org = Some(false),
+                _ if r.next_word("null") => multi_org = None,
                 _ => return None,
             }
             Some(())
@@ -358,23 +313,12 @@ impl<'a> Reader<'a> {
 
     fn entity<S: From<&'a str>>(&mut self) -> Option<Entity<S>> {
         let (mut object_type, mut id, mut org) = (None, None, None);
-        let mut seen = Seen::default();
-        self.object(|r, key| {
-            match key {
-                "type" => {
-                    seen.first(1)?;
-                    object_type = Some(S::from(r.str()?));
-                }
-                "id" => {
-                    seen.first(2)?;
-                    id = Some(S::from(r.str()?));
-                }
+        self.fields(&["type", "id", "org"], |r, i| {
+            match i {
+                0 => object_type = Some(S::from(r.str()?)),
+                1 => id = Some(S::from(r.str()?)),
                 // Required, and `null` when unlabeled.
-                "org" => {
-                    seen.first(4)?;
-                    org = Some(r.opt_str()?);
-                }
-                _ => return None,
+                _ => org = Some(r.opt_str()?),
             }
             Some(())
         })?;
