@@ -63,7 +63,8 @@ impl<'a> Reader<'a> {
     /// caller, which expects a comma or a closing bracket).
     fn next_word(&mut self, word: &str) -> bool {
         self.ws();
-        let yes = self.text.as_bytes()[self.at..].starts_with(word.as_bytes());
+        let yes =
+            (self.text.as_bytes().get(self.at..)).is_some_and(|t| t.starts_with(word.as_bytes()));
         self.at += if yes { word.len() } else { 0 };
         yes
     }
@@ -76,7 +77,7 @@ impl<'a> Reader<'a> {
             return None;
         };
         let len = first_special(body)?;
-        (body[len] == b'"').then_some(())?;
+        (body.get(len) == Some(&b'"')).then_some(())?;
         let start = self.at + 1;
         self.at = start + len + 1;
         // Both ends are at an ASCII quote, so the slice is UTF-8 (`get` checks nothing more).
@@ -195,18 +196,16 @@ impl<'a> Reader<'a> {
         let bytes = self.text.as_bytes();
         let negative = bytes.get(self.at) == Some(&b'-');
         let start = self.at + usize::from(negative);
-        let digits = bytes[start.min(bytes.len())..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        let number = bytes.get(start..).unwrap_or_default();
+        let digits = number.iter().take_while(|b| b.is_ascii_digit()).count();
         let end = start + digits;
         if !(1..=18).contains(&digits)
-            || (digits > 1 && bytes[start] == b'0')
+            || (digits > 1 && number.first() == Some(&b'0'))
             || matches!(bytes.get(end), Some(b'.' | b'e' | b'E'))
         {
             return None;
         }
-        let n: u64 = self.text[start..end].parse().ok()?;
+        let n: u64 = self.text.get(start..end)?.parse().ok()?;
         self.at = end;
         match negative {
             false => Some(Value::from(n)),
