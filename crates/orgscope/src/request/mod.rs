@@ -468,13 +468,14 @@ impl<S: Text> Request<S> {
     }
 }
 
-/// What evaluation reads of `req`: its target normalized ([`target::normalize`]), or why it
-/// is not a valid description (a bad target; one existing object listed twice, its type
-/// spelled any way, which is contradictory authority data).
-pub(crate) fn prepare<'r, S: Text>(
+/// What evaluation reads of `req`: its target normalized ([`target::normalize`]; `None` when
+/// `req` is read as it is), or why it is not a valid description (a bad target; one existing
+/// object listed twice, its type spelled any way, which is contradictory authority data).
+/// Boxed: a request is large, and moving one through every decision costs a copy.
+pub(crate) fn prepare<S: Text>(
     policy: &Policy,
-    req: &'r Request<S>,
-) -> Result<std::borrow::Cow<'r, Request<S>>, String> {
+    req: &Request<S>,
+) -> Result<Option<Box<Request<S>>>, String> {
     if req.entities.len() > 1 {
         let mut seen = rustc_hash::FxHashMap::default();
         for (i, e) in req.entities.iter().enumerate() {
@@ -487,8 +488,5 @@ pub(crate) fn prepare<'r, S: Text>(
             }
         }
     }
-    Ok(match target::normalize(req)? {
-        Some(normalized) => std::borrow::Cow::Owned(normalized),
-        None => std::borrow::Cow::Borrowed(req),
-    })
+    target::normalize(req)
 }
