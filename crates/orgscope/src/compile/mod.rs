@@ -41,7 +41,7 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct Directory {
     pub names: Vec<Arc<str>>,
-    by_key: HashMap<Box<str>, OrgIdx>,
+    by_key: orgset::NameIndex,
     /// The hierarchy (empty unless `descendant_access on`).
     tree: Tree,
 }
@@ -49,7 +49,7 @@ pub(crate) struct Directory {
 impl Directory {
     /// The org a request names, by name or id.
     pub fn resolve(&self, s: &str) -> Option<OrgIdx> {
-        self.by_key.get(s).copied()
+        self.by_key.get(s)
     }
 
     pub fn name(&self, i: OrgIdx) -> Option<&Arc<str>> {
@@ -703,7 +703,7 @@ fn directory(o: &Orgs) -> Directory {
     };
     Directory {
         names,
-        by_key,
+        by_key: orgset::NameIndex::new(by_key),
         tree,
     }
 }
