@@ -45,10 +45,19 @@ impl<'r> OrgSet<'r> {
         }
     }
 
-    /// Adds an org; sets must be [`OrgSet::normalize`]d after a run of inserts.
+    /// Adds an org; sets must be [`OrgSet::normalize`]d after a run of inserts. The small set,
+    /// the common case, is inlined: a decision inserts every org it resolves.
+    #[inline]
     pub fn insert(&mut self, o: Org<'r>) {
         match (&mut *self, o) {
             (OrgSet::Small(bits), Org::Known(i)) if i < 128 => *bits |= 1 << i,
+            _ => self.insert_large(o),
+        }
+    }
+
+    /// [`Self::insert`] beyond the small set.
+    fn insert_large(&mut self, o: Org<'r>) {
+        match (&mut *self, o) {
             (OrgSet::Sparse { ids, directory }, Org::Known(i)) if i < *directory => {
                 ids.push(i);
                 if dense_is_smaller(ids.len(), *directory) {
@@ -76,6 +85,7 @@ impl<'r> OrgSet<'r> {
     }
 
     /// Sorts and deduplicates a set after inserts.
+    #[inline]
     pub fn normalize(&mut self) {
         match self {
             OrgSet::Opaque(v) => {
@@ -90,9 +100,17 @@ impl<'r> OrgSet<'r> {
         }
     }
 
+    #[inline]
     pub fn contains(&self, o: Org<'_>) -> bool {
         match (self, o) {
             (OrgSet::Small(bits), Org::Known(i)) => i < 128 && bits & (1 << i) != 0,
+            _ => self.contains_large(o),
+        }
+    }
+
+    /// [`Self::contains`] beyond the small set.
+    fn contains_large(&self, o: Org<'_>) -> bool {
+        match (self, o) {
             (OrgSet::Sparse { ids, .. }, Org::Known(i)) => ids.binary_search(&i).is_ok(),
             (OrgSet::Dense(words), Org::Known(i)) => words
                 .get(i as usize / 64)

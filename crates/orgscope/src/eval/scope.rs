@@ -152,7 +152,8 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 if count == 0 {
                     first = item;
                 }
-                single &= item == first;
+                // Compared only where it matters: most org headers are lists.
+                single &= h.list || item == first;
                 if let Some(slot) = kept.get_mut(count) {
                     *slot = item;
                 }
