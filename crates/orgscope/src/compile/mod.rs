@@ -31,7 +31,8 @@ pub(crate) struct Compiled {
     pub visibility: Option<usize>,
     pub working_org: Option<usize>,
     pub objects: Vec<ObjectType>,
-    types_by_key: HashMap<Box<str>, TypeIdx>,
+    /// Keyed by bytes, so a key built on the stack needs no UTF-8 check (see `resolve_type`).
+    types_by_key: HashMap<Box<[u8]>, TypeIdx>,
     pub routes: Router<RouteRule>,
     pub default_route: Option<RouteRule>,
     pub endpoints: Router<EndpointRule>,
@@ -301,22 +302,26 @@ impl<'a> Iterator for Segments<'a> {
 impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
-        // Requests name types on every create and entity: key short ASCII names on the stack.
+        // Most requests spell a type as declared, in lower case: then the name is its own key.
+        if name.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9')) {
+            return self.types_by_key.get(name.as_bytes()).copied();
+        }
+        // Other short ASCII names are keyed on the stack.
         let mut buf = [0u8; 64];
-        let mut len = 0;
         if name.is_ascii() && name.len() <= buf.len() {
-            for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+            // Every byte written, a dropped one overwritten by the next: no branch per byte.
+            let mut len = 0;
+            for b in name.bytes() {
                 if let Some(slot) = buf.get_mut(len) {
                     *slot = b.to_ascii_lowercase();
-                    len += 1;
                 }
+                len += usize::from(b != b'_' && b != b'-');
             }
-            if let Some(key) = buf.get(..len).and_then(|k| std::str::from_utf8(k).ok()) {
-                return self.types_by_key.get(key).copied();
-            }
+            let key = buf.get(..len).unwrap_or_default();
+            return self.types_by_key.get(key).copied();
         }
         self.types_by_key
-            .get(crate::terms::type_key(name).as_str())
+            .get(crate::terms::type_key(name).as_bytes())
             .copied()
     }
 
@@ -371,13 +376,13 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
             Item::Object(o) => {
                 let idx = c.objects.len() as TypeIdx;
                 c.types_by_key
-                    .entry(crate::terms::type_key(&o.name.node).into())
+                    .entry(crate::terms::type_key(&o.name.node).into_bytes().into())
                     .or_insert(idx);
                 for p in &o.props {
                     if let ObjectProp::Alias(aliases) = &p.node {
                         for a in aliases {
                             c.types_by_key
-                                .entry(crate::terms::type_key(&a.node).into())
+                                .entry(crate::terms::type_key(&a.node).into_bytes().into())
                                 .or_insert(idx);
                         }
                     }
@@ -409,7 +414,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
                 ObjectProp::Inherit(inh) => {
                     if let Some(parent) = c
                         .types_by_key
-                        .get(crate::terms::type_key(&inh.parent.node).as_str())
+                        .get(crate::terms::type_key(&inh.parent.node).as_bytes())
                     {
                         inherits.push(InheritRule {
                             parent: *parent,
