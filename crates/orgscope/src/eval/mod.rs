@@ -295,9 +295,10 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         // RFC 9110: methods are case-sensitive, so `post` is a method no route declares.
         let method = match req.method.as_deref() {
             None => None,
-            Some(m) => match Method::parse(m) {
-                Some(known) if known.as_str() == m => Some(known),
-                Some(_) => None,
+            // Exact spellings first: `parse` compares ignoring case, the rare case.
+            Some(m) => match Method::ALL.into_iter().find(|k| k.as_str() == m) {
+                Some(known) => Some(known),
+                None if Method::parse(m).is_some() => None,
                 None => return Err(Deny::invalid(format!("unknown HTTP method `{m}`"), None)),
             },
         };
