@@ -303,8 +303,9 @@ impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
         // Most requests spell a type as declared, in lower case: then the name is its own key.
-        if name.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9')) {
-            return self.types_by_key.get(name.as_bytes()).copied();
+        // A key is its own key (`type_key` keeps what it made), so a hit is the answer.
+        if let Some(&t) = self.types_by_key.get(name.as_bytes()) {
+            return Some(t);
         }
         // Other short ASCII names are keyed on the stack.
         let mut buf = [0u8; 64];
@@ -813,6 +814,16 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::{push_decimal, Tree};
+
+    /// `resolve_type` takes a name found among the keys as its own key: that holds when
+    /// `type_key` keeps every key it made, and it works char by char, so every char is tried.
+    #[test]
+    fn a_type_key_is_its_own_key() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let key = crate::terms::type_key(c.encode_utf8(&mut [0; 4]));
+            assert_eq!(crate::terms::type_key(&key), key, "{c:?}");
+        }
+    }
 
     #[test]
     fn decimals_are_written_like_display() {
