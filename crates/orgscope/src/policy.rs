@@ -237,9 +237,9 @@ impl Policy {
         options: &EvalOptions<'_>,
     ) -> Decision<'_> {
         match request::prepare(self, request) {
-            Ok(req) => eval::evaluate(
+            Ok(normalized) => eval::evaluate(
                 &self.compiled,
-                &req,
+                normalized.as_deref().unwrap_or(request),
                 who,
                 options.entities,
                 options.explain,

@@ -63,6 +63,20 @@ fn evaluate_json_and_intake_refuse_duplicate_keys_and_entities() {
             "entities[0] and entities[1] both describe `account` `A`"
         )
     );
+    // A few entities are compared pairwise, many through a map: the same answer either way.
+    for (n, second) in [(5, 4), (12, 10)] {
+        let mut entities: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"type":"account","id":"A{i}","org":null}}"#))
+            .collect();
+        entities[second] = r#"{"type":"ACCOUNT","id":"A1","org":null}"#.to_string();
+        let req = format!(
+            r#"{{"action":"query","user":{{"orgs":["Asia"]}},"entities":[{}]}}"#,
+            entities.join(",")
+        );
+        let d = zuora.evaluate_json(&req, &EvalOptions::default());
+        let message = format!("entities[1] and entities[{second}] both describe `account` `A1`");
+        assert_eq!(first_error(&d), ("invalid_request", message.as_str()));
+    }
 }
 
 #[test]

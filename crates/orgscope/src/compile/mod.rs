@@ -31,7 +31,8 @@ pub(crate) struct Compiled {
     pub visibility: Option<usize>,
     pub working_org: Option<usize>,
     pub objects: Vec<ObjectType>,
-    types_by_key: HashMap<Box<str>, TypeIdx>,
+    /// Keyed by bytes, so a key built on the stack needs no UTF-8 check (see `resolve_type`).
+    types_by_key: HashMap<Box<[u8]>, TypeIdx>,
     pub routes: Router<RouteRule>,
     pub default_route: Option<RouteRule>,
     pub endpoints: Router<EndpointRule>,
@@ -41,7 +42,7 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct Directory {
     pub names: Vec<Arc<str>>,
-    by_key: HashMap<Box<str>, OrgIdx>,
+    by_key: orgset::NameIndex,
     /// The hierarchy (empty unless `descendant_access on`).
     tree: Tree,
 }
@@ -49,7 +50,7 @@ pub(crate) struct Directory {
 impl Directory {
     /// The org a request names, by name or id.
     pub fn resolve(&self, s: &str) -> Option<OrgIdx> {
-        self.by_key.get(s).copied()
+        self.by_key.get(s)
     }
 
     pub fn name(&self, i: OrgIdx) -> Option<&Arc<str>> {
@@ -301,22 +302,27 @@ impl<'a> Iterator for Segments<'a> {
 impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
-        // Requests name types on every create and entity: key short ASCII names on the stack.
+        // Most requests spell a type as declared, in lower case: then the name is its own key.
+        // A key is its own key (`type_key` keeps what it made), so a hit is the answer.
+        if let Some(&t) = self.types_by_key.get(name.as_bytes()) {
+            return Some(t);
+        }
+        // Other short ASCII names are keyed on the stack.
         let mut buf = [0u8; 64];
-        let mut len = 0;
         if name.is_ascii() && name.len() <= buf.len() {
-            for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+            // Every byte written, a dropped one overwritten by the next: no branch per byte.
+            let mut len = 0;
+            for b in name.bytes() {
                 if let Some(slot) = buf.get_mut(len) {
                     *slot = b.to_ascii_lowercase();
-                    len += 1;
                 }
+                len += usize::from(b != b'_' && b != b'-');
             }
-            if let Some(key) = buf.get(..len).and_then(|k| std::str::from_utf8(k).ok()) {
-                return self.types_by_key.get(key).copied();
-            }
+            let key = buf.get(..len).unwrap_or_default();
+            return self.types_by_key.get(key).copied();
         }
         self.types_by_key
-            .get(crate::terms::type_key(name).as_str())
+            .get(crate::terms::type_key(name).as_bytes())
             .copied()
     }
 
@@ -380,13 +386,13 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
             Item::Object(o) => {
                 let idx = c.objects.len() as TypeIdx;
                 c.types_by_key
-                    .entry(crate::terms::type_key(&o.name.node).into())
+                    .entry(crate::terms::type_key(&o.name.node).into_bytes().into())
                     .or_insert(idx);
                 for p in &o.props {
                     if let ObjectProp::Alias(aliases) = &p.node {
                         for a in aliases {
                             c.types_by_key
-                                .entry(crate::terms::type_key(&a.node).into())
+                                .entry(crate::terms::type_key(&a.node).into_bytes().into())
                                 .or_insert(idx);
                         }
                     }
@@ -418,7 +424,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
                 ObjectProp::Inherit(inh) => {
                     if let Some(parent) = c
                         .types_by_key
-                        .get(crate::terms::type_key(&inh.parent.node).as_str())
+                        .get(crate::terms::type_key(&inh.parent.node).as_bytes())
                     {
                         inherits.push(InheritRule {
                             parent: *parent,
@@ -716,7 +722,7 @@ fn directory(o: &Orgs) -> Directory {
     };
     Directory {
         names,
-        by_key,
+        by_key: orgset::NameIndex::new(by_key),
         tree,
     }
 }
@@ -821,6 +827,16 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::{push_decimal, Tree};
+
+    /// `resolve_type` takes a name found among the keys as its own key: that holds when
+    /// `type_key` keeps every key it made, and it works char by char, so every char is tried.
+    #[test]
+    fn a_type_key_is_its_own_key() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let key = crate::terms::type_key(c.encode_utf8(&mut [0; 4]));
+            assert_eq!(crate::terms::type_key(&key), key, "{c:?}");
+        }
+    }
 
     #[test]
     fn decimals_are_written_like_display() {

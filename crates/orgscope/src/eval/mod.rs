@@ -156,9 +156,7 @@ pub(crate) fn evaluate<'p, S: Text>(
                 action: outcome.action,
                 object,
                 rule: rule(trace.decided),
-                visible_orgs: allowed
-                    .visible
-                    .map(|v| v.iter().map(|o| org_text(p, o)).collect()),
+                visible_orgs: allowed.visible.map(|v| visible_names(p, &v)),
                 include_unlabeled: true,
                 labels: allowed.labels,
                 errors: Vec::new(),
@@ -206,6 +204,26 @@ fn org_text<'p>(p: &'p Compiled, o: Org<'_>) -> Cow<'p, str> {
     match o {
         Org::Known(i) => Cow::Borrowed(org_name(p, Org::Known(i))),
         Org::Opaque(s) => Cow::Owned(String::from(s)),
+    }
+}
+
+/// The names of the visible orgs, in canonical order. A loop over the bits of a small set:
+/// the generic iterator chains every representation, and this runs on every allow.
+fn visible_names<'p>(p: &'p Compiled, v: &OrgSet<'_>) -> Vec<Cow<'p, str>> {
+    match v {
+        OrgSet::Small(bits) => {
+            let mut names = Vec::with_capacity(bits.count_ones() as usize);
+            let mut rest = *bits;
+            while rest != 0 {
+                names.push(Cow::Borrowed(org_name(
+                    p,
+                    Org::Known(rest.trailing_zeros()),
+                )));
+                rest &= rest - 1;
+            }
+            names
+        }
+        _ => v.iter().map(|o| org_text(p, o)).collect(),
     }
 }
 
@@ -277,14 +295,15 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         // RFC 9110: methods are case-sensitive, so `post` is a method no route declares.
         let method = match req.method.as_deref() {
             None => None,
-            Some(m) => match Method::parse(m) {
-                Some(known) if known.as_str() == m => Some(known),
-                Some(_) => None,
+            // Exact spellings first: `parse` compares ignoring case, the rare case.
+            Some(m) => match Method::ALL.into_iter().find(|k| k.as_str() == m) {
+                Some(known) => Some(known),
+                None if Method::parse(m).is_some() => None,
                 None => return Err(Deny::invalid(format!("unknown HTTP method `{m}`"), None)),
             },
         };
+        // The path was cut at `?` and `#` when the request was prepared (`request::prepare`).
         if let Some(path) = req.path.as_deref() {
-            let path = path.split(['?', '#']).next().unwrap_or("");
             let Some(rest) = path.strip_prefix('/') else {
                 return Err(Deny::invalid(
                     format!("path `{path}` must start with `/`"),

@@ -152,7 +152,8 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 if count == 0 {
                     first = item;
                 }
-                single &= item == first;
+                // Compared only where it matters: most org headers are lists.
+                single &= h.list || item == first;
                 if let Some(slot) = kept.get_mut(count) {
                     *slot = item;
                 }
@@ -189,24 +190,27 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             return Err(invalid(format!("header `{}` takes a single org", h.name)));
         }
         let mut set = OrgSet::empty(self.p.directory.as_ref().map(|d| d.names.len()));
-        let mut denied = None;
-        let mut add = |item| {
-            if denied.is_none() {
-                match self.accessible(item, h.access_rule) {
-                    Ok(org) => set.insert(org),
-                    Err(deny) => denied = Some(deny),
-                }
+        if let Some(items) = kept.get(..count) {
+            // The common case, a plain loop that stops at the first org the user lacks.
+            for &item in items {
+                set.insert(self.accessible(item, h.access_rule)?);
             }
-        };
-        match kept.get(..count) {
-            Some(items) => items.iter().for_each(|item| add(*item)),
-            None => self
-                .req
+        } else {
+            let mut denied = None;
+            let mut add = |item| {
+                if denied.is_none() {
+                    match self.accessible(item, h.access_rule) {
+                        Ok(org) => set.insert(org),
+                        Err(deny) => denied = Some(deny),
+                    }
+                }
+            };
+            self.req
                 .header_values(&h.key)
-                .for_each(|v| for_each_item(v, &mut add)),
-        }
-        if let Some(deny) = denied {
-            return Err(deny);
+                .for_each(|v| for_each_item(v, &mut add));
+            if let Some(deny) = denied {
+                return Err(deny);
+            }
         }
         set.normalize();
         Ok(Some(set))

@@ -24,23 +24,34 @@ impl<'r> Tracer<'r> {
         }
     }
 
-    /// Records a trace step; step and outcome are only formatted when explaining.
+    /// Records a trace step; step and outcome are only formatted when explaining. Inlined so
+    /// that a decision not explained pays one test per step, not a call.
+    #[inline]
     pub fn step(
         &mut self,
         rule: Option<RuleId>,
         step: impl std::fmt::Display,
         outcome: impl FnOnce() -> String,
     ) {
+        if self.steps.is_some() {
+            self.record(rule, step.to_string(), outcome());
+        }
+    }
+
+    #[cold]
+    fn record(&mut self, rule: Option<RuleId>, step: String, outcome: String) {
+        let rule = rule.and_then(|r| self.p.rule(r)).map(|r| r.to_string());
         if let Some(steps) = &mut self.steps {
             steps.push(TraceStep {
-                rule: rule.and_then(|r| self.p.rule(r)).map(|r| r.to_string()),
-                step: step.to_string(),
-                outcome: outcome(),
+                rule,
+                step,
+                outcome,
             });
         }
     }
 
     /// `rule` decides (so far): it becomes the decision's rule, and a trace step.
+    #[inline]
     pub fn decide(
         &mut self,
         rule: RuleId,

@@ -493,27 +493,47 @@ impl<S: Text> Request<S> {
     }
 }
 
-/// What evaluation reads of `req`: its target normalized ([`target::normalize`]), or why it
-/// is not a valid description (a bad target; one existing object listed twice, its type
-/// spelled any way, which is contradictory authority data).
-pub(crate) fn prepare<'r, S: Text>(
+/// What evaluation reads of `req`: its target normalized ([`target::normalize`]; `None` when
+/// `req` is read as it is), or why it is not a valid description (a bad target; one existing
+/// object listed twice, its type spelled any way, which is contradictory authority data).
+/// Boxed: a request is large, and moving one through every decision costs a copy. Inlined
+/// into its one caller: a call costs more than most requests' checks here.
+#[inline]
+pub(crate) fn prepare<S: Text>(
     policy: &Policy,
-    req: &'r Request<S>,
-) -> Result<std::borrow::Cow<'r, Request<S>>, String> {
-    if req.entities.len() > 1 {
+    req: &Request<S>,
+) -> Result<Option<Box<Request<S>>>, String> {
+    let duplicate = |first: usize, i: usize, (ty, id): (&str, &str)| {
+        format!("entities[{first}] and entities[{i}] both describe `{ty}` `{id}`")
+    };
+    // A few entities are compared pairwise, on the stack: a map costs more below a dozen.
+    const FEW: usize = 8;
+    if req.entities.len() > FEW {
         let mut seen = rustc_hash::FxHashMap::default();
         for (i, e) in req.entities.iter().enumerate() {
-            let ty = policy.type_name(&e.object_type).unwrap_or(&e.object_type);
-            if let Some(first) = seen.insert((ty, &*e.id), i) {
-                return Err(format!(
-                    "entities[{first}] and entities[{i}] both describe `{ty}` `{}`",
-                    e.id
-                ));
+            let key = entity_key(policy, e);
+            if let Some(first) = seen.insert(key, i) {
+                return Err(duplicate(first, i, key));
+            }
+        }
+    } else if req.entities.len() > 1 {
+        let mut few = [("", ""); FEW];
+        for (i, e) in req.entities.iter().enumerate() {
+            let key = entity_key(policy, e);
+            let earlier = few.get(..i).unwrap_or_default();
+            if let Some(first) = earlier.iter().position(|k| *k == key) {
+                return Err(duplicate(first, i, key));
+            }
+            if let Some(slot) = few.get_mut(i) {
+                *slot = key;
             }
         }
     }
-    Ok(match target::normalize(req)? {
-        Some(normalized) => std::borrow::Cow::Owned(normalized),
-        None => std::borrow::Cow::Borrowed(req),
-    })
+    target::normalize(req)
+}
+
+/// What makes an entity the same as another: its declared type (however spelled) and id.
+fn entity_key<'a, S: Text>(policy: &'a Policy, e: &'a Entity<S>) -> (&'a str, &'a str) {
+    let ty = policy.type_name(&e.object_type).unwrap_or(&e.object_type);
+    (ty, &e.id)
 }
