@@ -42,7 +42,7 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct Directory {
     pub names: Vec<Arc<str>>,
-    by_key: orgset::NameIndex,
+    by_key: HashMap<Box<str>, OrgIdx>,
     /// The hierarchy (empty unless `descendant_access on`).
     tree: Tree,
 }
@@ -50,7 +50,7 @@ pub(crate) struct Directory {
 impl Directory {
     /// The org a request names, by name or id.
     pub fn resolve(&self, s: &str) -> Option<OrgIdx> {
-        self.by_key.get(s)
+        self.by_key.get(s).copied()
     }
 
     pub fn name(&self, i: OrgIdx) -> Option<&Arc<str>> {
@@ -722,7 +722,7 @@ fn directory(o: &Orgs) -> Directory {
     };
     Directory {
         names,
-        by_key: orgset::NameIndex::new(by_key),
+        by_key,
         tree,
     }
 }

@@ -170,96 +170,6 @@ impl<'r> OrgSet<'r> {
     }
 }
 
-/// The directory's names and ids, each to its org: every decision looks a few of them up.
-/// Open addressing over a hash of every byte that reads a short key in two loads, at most half
-/// full, so a lookup is a hash, a probe or two and one comparison.
-#[derive(Debug, Default)]
-pub(crate) struct NameIndex {
-    keys: Vec<(Box<str>, OrgIdx)>,
-    /// Positions in `keys` plus one (0 is an empty slot); a power of two long.
-    slots: Vec<u32>,
-}
-
-impl NameIndex {
-    /// The index of `keys`, which are distinct.
-    pub fn new(keys: impl IntoIterator<Item = (Box<str>, OrgIdx)>) -> NameIndex {
-        let keys: Vec<_> = keys.into_iter().collect();
-        let mut slots = vec![0u32; keys.len().saturating_mul(2).max(2).next_power_of_two()];
-        let mask = slots.len() - 1;
-        for (i, (k, _)) in keys.iter().enumerate() {
-            let Ok(slot) = u32::try_from(i + 1) else {
-                break;
-            };
-            let mut at = hash(k.as_bytes()) as usize & mask;
-            while let Some(s) = slots.get_mut(at) {
-                if *s == 0 {
-                    *s = slot;
-                    break;
-                }
-                at = (at + 1) & mask;
-            }
-        }
-        NameIndex { keys, slots }
-    }
-
-    /// The org named `key`.
-    pub fn get(&self, key: &str) -> Option<OrgIdx> {
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut at = hash(key.as_bytes()) as usize & mask;
-        loop {
-            // An empty slot ends the probe; there is always one, the table being half empty.
-            let slot = self.slots.get(at)?.checked_sub(1)?;
-            let (k, org) = self.keys.get(slot as usize)?;
-            if **k == *key {
-                return Some(*org);
-            }
-            at = (at + 1) & mask;
-        }
-    }
-}
-
-/// A hash of every byte of `s`: up to 16 bytes in two (overlapping) reads, longer keys 16 bytes
-/// a round, each round a folded multiply.
-fn hash(s: &[u8]) -> u64 {
-    const K1: u64 = 0x243f_6a88_85a3_08d3;
-    const K2: u64 = 0x1319_8a2e_0370_7344;
-    let fold = |a: u64, b: u64| {
-        let p = u128::from(a) * u128::from(b);
-        (p as u64) ^ ((p >> 64) as u64)
-    };
-    let mut acc = s.len() as u64;
-    let mut rest = s;
-    while rest.len() > 16 {
-        acc = fold(acc ^ read(rest, 0, 8) ^ K1, read(rest, 8, 8) ^ K2);
-        rest = rest.get(16..).unwrap_or_default();
-    }
-    let n = rest.len();
-    let (a, b) = match n {
-        8.. => (read(rest, 0, 8), read(rest, n - 8, 8)),
-        4.. => (read(rest, 0, 4), read(rest, n - 4, 4)),
-        1.. => (
-            read(rest, 0, 1) << 16 | read(rest, n / 2, 1) << 8 | read(rest, n - 1, 1),
-            0,
-        ),
-        0 => (0, 0),
-    };
-    fold(acc ^ a ^ K1, b ^ K2)
-}
-
-/// The `width` (1, 4 or 8) bytes of `s` at `at`, little-endian; 0 past the end.
-fn read(s: &[u8], at: usize, width: usize) -> u64 {
-    let Some(b) = s.get(at..at + width) else {
-        return 0;
-    };
-    if let Ok(w) = <[u8; 8]>::try_from(b) {
-        return u64::from_le_bytes(w);
-    }
-    if let Ok(w) = <[u8; 4]>::try_from(b) {
-        return u64::from(u32::from_le_bytes(w));
-    }
-    b.first().map_or(0, |&x| u64::from(x))
-}
-
 fn set_bit(words: &mut [u64], i: OrgIdx) {
     if let Some(w) = words.get_mut(i as usize / 64) {
         *w |= 1 << (i % 64);
@@ -281,34 +191,6 @@ fn ones(mut bits: u128) -> impl Iterator<Item = u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_name_index_finds_every_key_and_nothing_else() {
-        // Lengths 1 to 40 (one, two and three reads), keys that share long prefixes and
-        // suffixes, and a directory past a table's first sizes.
-        let keys: Vec<String> = (0..3000)
-            .map(|i| match i % 3 {
-                0 => format!("{i}"),
-                1 => format!("org-{i:05}"),
-                _ => format!("{}{i}{}", "p".repeat(i % 17), "-suffix-of-sixteen"),
-            })
-            .collect();
-        let index = NameIndex::new(keys.iter().zip(0..).map(|(k, i)| (k.as_str().into(), i)));
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(index.get(k), Some(i as OrgIdx), "{k}");
-        }
-        for miss in [
-            "",
-            "x",
-            "org-",
-            "org-99999",
-            "3000",
-            "ppp-suffix-of-sixteen",
-        ] {
-            assert_eq!(index.get(miss), None, "{miss}");
-        }
-        assert_eq!(NameIndex::new([]).get("a"), None);
-    }
 
     #[test]
     fn bitsets_and_opaque_sets_agree_on_membership_and_order() {
