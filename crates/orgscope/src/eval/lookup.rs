@@ -106,9 +106,11 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// words) is answered like a missing object. The explain trace says why; the decision does
     /// not, so it stays the same as for a missing object.
     fn explain_outside(&mut self, e: &'r Entity<S>, org: &'r str) {
-        if self
-            .resolve(org)
-            .is_some_and(|o| self.accessible.contains(o))
+        // Resolved only for the trace: a decision not explained would pay for nothing.
+        if !self.trace.explaining()
+            || self
+                .resolve(org)
+                .is_some_and(|o| self.accessible.contains(o))
         {
             return;
         }

@@ -24,6 +24,11 @@ impl<'r> Tracer<'r> {
         }
     }
 
+    /// Whether steps are recorded.
+    pub fn explaining(&self) -> bool {
+        self.steps.is_some()
+    }
+
     /// Records a trace step; step and outcome are only formatted when explaining. Inlined so
     /// that a decision not explained pays one test per step, not a call.
     #[inline]
