@@ -302,8 +302,8 @@ impl<'a> Iterator for Segments<'a> {
 impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
-        // Most requests spell a type as declared, in lower case: then the name is its own key.
-        // A key is its own key (`type_key` keeps what it made), so a hit is the answer.
+        // Most requests spell a type as declared, which compile made a key of its type (a key
+        // is its own key: `type_key` keeps what it made), so a hit is the answer.
         if let Some(&t) = self.types_by_key.get(name.as_bytes()) {
             return Some(t);
         }
@@ -381,21 +381,22 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
     c.types_by_key.reserve(keys);
     let objects = policy.items.iter().filter(|i| matches!(i, Item::Object(_)));
     c.objects.reserve_exact(objects.count());
+    // Declared spellings that are not their own key (`invoice_item`, `CreditMemo`).
+    let mut spellings: Vec<&str> = Vec::new();
     for item in &policy.items {
         match item {
             Item::Object(o) => {
                 let idx = c.objects.len() as TypeIdx;
-                c.types_by_key
-                    .entry(crate::terms::type_key(&o.name.node).into_bytes().into())
-                    .or_insert(idx);
-                for p in &o.props {
-                    if let ObjectProp::Alias(aliases) = &p.node {
-                        for a in aliases {
-                            c.types_by_key
-                                .entry(crate::terms::type_key(&a.node).into_bytes().into())
-                                .or_insert(idx);
-                        }
+                let aliases = o.props.iter().filter_map(|p| match &p.node {
+                    ObjectProp::Alias(aliases) => Some(aliases.iter().map(|a| a.node.as_str())),
+                    _ => None,
+                });
+                for name in std::iter::once(o.name.node.as_str()).chain(aliases.flatten()) {
+                    let key = crate::terms::type_key(name);
+                    if key != name {
+                        spellings.push(name);
                     }
+                    c.types_by_key.entry(key.into_bytes().into()).or_insert(idx);
                 }
                 c.objects.push(ObjectType {
                     name: Arc::from(o.name.node.as_str()),
@@ -408,6 +409,16 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
             }
             Item::Fallback(f) => default_fallbacks = fallbacks(&f.sources, &mut rules),
             _ => {}
+        }
+    }
+    // A declared spelling is a key too, of the type its key names, so that `resolve_type`
+    // finds it in one lookup. No spelling that differs from its key is one (`type_key` keeps
+    // what it made), so this adds keys and changes none.
+    c.types_by_key.reserve(spellings.len());
+    for name in spellings {
+        let key = crate::terms::type_key(name);
+        if let Some(&t) = c.types_by_key.get(key.as_bytes()) {
+            c.types_by_key.entry(name.as_bytes().into()).or_insert(t);
         }
     }
     let mut objects = policy.items.iter_mut().filter_map(|i| match i {
