@@ -159,9 +159,48 @@ pub(crate) struct Router<T> {
 /// bytes. A child is never the root, node 0; an entry is stored as its index plus one.
 #[derive(Debug, Default)]
 struct Node {
-    literals: HashMap<Box<str>, NonZeroU32>,
+    literals: Literals,
     param: Option<NonZeroU32>,
     ends: [Option<NonZeroU32>; Method::ALL.len()],
+}
+
+/// Up to this many literal children, comparing each costs less than hashing the segment.
+const FEW_LITERALS: usize = 8;
+
+/// A node's literal children: most nodes have a few, scanned; more are hashed.
+#[derive(Debug)]
+enum Literals {
+    Few(Vec<(Box<str>, NonZeroU32)>),
+    Many(HashMap<Box<str>, NonZeroU32>),
+}
+
+impl Default for Literals {
+    fn default() -> Self {
+        Literals::Few(Vec::new())
+    }
+}
+
+impl Literals {
+    fn get(&self, segment: &str) -> Option<NonZeroU32> {
+        match self {
+            Literals::Few(few) => few.iter().find(|(l, _)| **l == *segment).map(|&(_, c)| c),
+            Literals::Many(many) => many.get(segment).copied(),
+        }
+    }
+
+    fn insert(&mut self, segment: &str, child: NonZeroU32) {
+        match self {
+            Literals::Few(few) if few.len() < FEW_LITERALS => few.push((segment.into(), child)),
+            Literals::Few(few) => {
+                let mut many: HashMap<_, _> = std::mem::take(few).into_iter().collect();
+                many.insert(segment.into(), child);
+                *self = Literals::Many(many);
+            }
+            Literals::Many(many) => {
+                many.insert(segment.into(), child);
+            }
+        }
+    }
 }
 
 impl<T> Default for Router<T> {
@@ -182,6 +221,11 @@ impl<T> Router<T> {
     /// Gives back the nodes' growing room once every entry is in.
     fn shrink_to_fit(&mut self) {
         self.nodes.shrink_to_fit();
+        for n in &mut self.nodes {
+            if let Literals::Few(few) = &mut n.literals {
+                few.shrink_to_fit();
+            }
+        }
     }
 
     /// Adds `entry` under `path` for `methods`; past `u32::MAX - 1` nodes or entries (far
@@ -200,10 +244,10 @@ impl<T> Router<T> {
                 return;
             };
             let (slot, created) = match seg {
-                Segment::Literal(l) => match n.literals.get(l.as_str()) {
-                    Some(&c) => (c, false),
+                Segment::Literal(l) => match n.literals.get(l) {
+                    Some(c) => (c, false),
                     None => {
-                        n.literals.insert(l.as_str().into(), next_free);
+                        n.literals.insert(l, next_free);
                         (next_free, true)
                     }
                 },
@@ -233,6 +277,10 @@ impl<T> Router<T> {
     /// The entry matching `method` and the path's segments. Literal segments are preferred
     /// over parameters, backtracking when a literal branch leads nowhere.
     pub fn find(&self, method: Method, segments: Segments<'_>) -> Option<&T> {
+        // Most policies declare routes or endpoints, not both: no walk for the one left empty.
+        if self.entries.is_empty() {
+            return None;
+        }
         let end = self.walk(0, method, segments)?;
         self.entries.get(end.get() as usize - 1)
     }
@@ -245,7 +293,7 @@ impl<T> Router<T> {
         if let Some(found) = n
             .literals
             .get(first)
-            .and_then(|&c| self.walk(c.get(), method, segments))
+            .and_then(|c| self.walk(c.get(), method, segments))
         {
             return Some(found);
         }
