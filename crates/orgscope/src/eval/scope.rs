@@ -139,14 +139,18 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// Items are comma-separated across repeated values, trimmed; empty items are ignored
     /// (RFC 9110 list syntax). Returns None when the header is absent.
     pub(super) fn header_orgs(&self, h: &'r HeaderRule) -> Res<Option<OrgSet<'r>>> {
+        // An absent header (most requests send one org header or none) costs a look, not a pass.
+        let mut values = self.req.header_values(&h.key);
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
         let invalid = |m: String| Deny::invalid(m, Some(h.rule));
         // One pass for the shape and limits, so a malformed header is `invalid_request`
         // before any org in it is looked at.
-        let (mut present, mut bytes, mut count, mut first, mut single) = (false, 0, 0, "", true);
+        let (mut bytes, mut count, mut first, mut single) = (0, 0, "", true);
         // The first items, kept for the second pass: most headers name a few orgs.
         let mut kept = [""; 8];
-        for v in self.req.header_values(&h.key) {
-            present = true;
+        for v in std::iter::once(value).chain(values) {
             bytes += v.len();
             for_each_item(v, |item| {
                 if count == 0 {
@@ -159,9 +163,6 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 }
                 count += 1;
             });
-        }
-        if !present {
-            return Ok(None);
         }
         // The policy's own limits apply when stricter than the engine-wide ones.
         let limits = &self.p.limits;
