@@ -67,9 +67,16 @@ fn a_type_is_found_however_it_is_spelled() {
         assert_eq!(d.object.as_deref(), Some("invoice_item"));
         assert_eq!(d.labels[0].org.as_deref(), Some("China"), "{spelling}");
     }
-    let d = decide(
-        &policy,
-        json!({"action": "create", "object": "invoice_items", "user": {"orgs": ["Asia"]}}),
-    );
-    assert_eq!(d.errors[0].code.as_str(), "invalid_request", "{d:?}");
+    for unknown in ["invoice_items", "", "acount", "tnuocca"] {
+        let d = decide(
+            &policy,
+            json!({"action": "create", "object": unknown, "body": {"organizationLabel": "Asia"},
+                   "user": {"orgs": ["Asia"]}}),
+        );
+        assert_eq!(
+            d.errors[0].code.as_str(),
+            "invalid_request",
+            "{unknown}: {d:?}"
+        );
+    }
 }

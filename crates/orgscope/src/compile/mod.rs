@@ -33,6 +33,10 @@ pub(crate) struct Compiled {
     pub objects: Vec<ObjectType>,
     /// Keyed by bytes, so a key built on the stack needs no UTF-8 check (see `resolve_type`).
     types_by_key: HashMap<Box<[u8]>, TypeIdx>,
+    /// Keys of `types_by_key` in [`FRONT_SLOTS`] slots chosen by [`front_slot`], the first key
+    /// to fall in a slot holding it (an empty slot holds the empty key, of no type): a request
+    /// names a handful of types, and a hit here costs one comparison, not a hash.
+    type_front: Box<[FrontSlot]>,
     pub routes: Router<RouteRule>,
     pub default_route: Option<RouteRule>,
     pub endpoints: Router<EndpointRule>,
@@ -350,6 +354,11 @@ impl<'a> Iterator for Segments<'a> {
 impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
+        if let Some((key, t)) = self.type_front.get(front_slot(name.as_bytes())) {
+            if **key == *name.as_bytes() {
+                return *t;
+            }
+        }
         // Most requests spell a type as declared, which compile made a key of its type (a key
         // is its own key: `type_key` keeps what it made), so a hit is the answer.
         if let Some(&t) = self.types_by_key.get(name.as_bytes()) {
@@ -387,6 +396,20 @@ impl Compiled {
     }
 }
 
+/// A slot of [`Compiled::type_front`]: a type key and its type.
+type FrontSlot = (Box<[u8]>, Option<TypeIdx>);
+
+/// The number of slots of [`Compiled::type_front`].
+const FRONT_SLOTS: usize = 256;
+
+/// The slot of a type key in [`Compiled::type_front`]: from its length and three of its bytes,
+/// which tell most type names apart.
+fn front_slot(key: &[u8]) -> usize {
+    let byte = |i: Option<&u8>| i.copied().map_or(0, usize::from);
+    let (first, second, last) = (byte(key.first()), byte(key.get(1)), byte(key.last()));
+    (key.len() * 7 + first * 3 + second * 5 + last * 11) % FRONT_SLOTS
+}
+
 /// Compiles a policy the checker accepted, taking its tree apart as it goes: what each
 /// declaration held is dropped once compiled, so a large policy's tree and compiled form are
 /// not both whole at once (the peak of a load). References the checker would have rejected
@@ -405,6 +428,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
         working_org: None,
         objects: Vec::new(),
         types_by_key: HashMap::default(),
+        type_front: Box::default(),
         routes: Router::default(),
         default_route: None,
         endpoints: Router::default(),
@@ -469,6 +493,15 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
             c.types_by_key.entry(name.as_bytes().into()).or_insert(t);
         }
     }
+    let mut front = vec![(Box::<[u8]>::default(), None); FRONT_SLOTS];
+    for (key, &t) in &c.types_by_key {
+        if let Some(slot) = front.get_mut(front_slot(key)) {
+            if slot.1.is_none() {
+                *slot = (key.clone(), Some(t));
+            }
+        }
+    }
+    c.type_front = front.into_boxed_slice();
     let mut objects = policy.items.iter_mut().filter_map(|i| match i {
         Item::Object(o) => Some(o),
         _ => None,
