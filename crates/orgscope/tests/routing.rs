@@ -1,6 +1,7 @@
-//! Routes and object types found through the crate, whatever the shape of the route table or
-//! the spelling of the type: a node with many literal children, an empty endpoint table, a type
-//! named as declared, in another case, or with `-` for `_`.
+//! Routes, object types and orgs found through the crate, whatever the shape of the route table,
+//! the spelling of the type or the size of the directory: a node with many literal children, an
+//! empty endpoint table, a type named as declared, in another case or with `-` for `_`, orgs
+//! that share a slot of the small directory's front, and a directory too large for one.
 
 use orgscope::{Policy, Request};
 use serde_json::json;
@@ -78,5 +79,43 @@ fn a_type_is_found_however_it_is_spelled() {
             "invalid_request",
             "{unknown}: {d:?}"
         );
+    }
+}
+
+/// Orgs named by name or id, in a directory small enough for a front and in one too large:
+/// names that fall in the same slot (same length, same first, second and last bytes) are each
+/// found, and names of no org (one of them in an occupied slot, one empty) are not.
+#[test]
+fn every_org_is_found_by_name_or_id_whatever_the_directory_size() {
+    for padding in [0, 100] {
+        let mut text = String::from("orgs {\n  org Abca\n  org Abda id \"Abea\"\n  org Zz\n");
+        for i in 0..padding {
+            text.push_str(&format!("  org pad{i}\n"));
+        }
+        text.push_str("}\nheader Org-Ids {\n  role visibility\n  list\n  subset_of user.orgs\n}\n");
+        text.push_str("route GET /q -> query\n");
+        let policy = Policy::from_source("orgs.policy", &text).unwrap();
+        let user = ["Abca", "Abea", " Zz ", "Abfa", ""];
+        let query = |header: &str| {
+            decide(
+                &policy,
+                json!({"method": "GET", "path": "/q", "headers": {"Org-Ids": header},
+                       "user": {"orgs": user}}),
+            )
+        };
+        let d = query("Abda, Abca,Zz");
+        assert_eq!(
+            d.visible_org_names(),
+            Some(vec!["Abca", "Abda", "Zz"]),
+            "{padding}: {d:?}"
+        );
+        for unknown in ["Abfa", "Abga", "abca"] {
+            let d = query(unknown);
+            assert_eq!(
+                d.errors[0].code.as_str(),
+                "org_access_denied",
+                "{unknown}: {d:?}"
+            );
+        }
     }
 }

@@ -33,10 +33,8 @@ pub(crate) struct Compiled {
     pub objects: Vec<ObjectType>,
     /// Keyed by bytes, so a key built on the stack needs no UTF-8 check (see `resolve_type`).
     types_by_key: HashMap<Box<[u8]>, TypeIdx>,
-    /// Keys of `types_by_key` in [`FRONT_SLOTS`] slots chosen by [`front_slot`], the first key
-    /// to fall in a slot holding it (an empty slot holds the empty key, of no type): a request
-    /// names a handful of types, and a hit here costs one comparison, not a hash.
-    type_front: Box<[FrontSlot]>,
+    /// The keys of `types_by_key` most requests use, found with one comparison.
+    type_front: Front,
     pub routes: Router<RouteRule>,
     pub default_route: Option<RouteRule>,
     pub endpoints: Router<EndpointRule>,
@@ -47,13 +45,33 @@ pub(crate) struct Compiled {
 pub(crate) struct Directory {
     pub names: Vec<Arc<str>>,
     by_key: HashMap<Box<str>, OrgIdx>,
+    /// The keys of `by_key` in front of it, when there are few (else empty).
+    front: Front,
     /// The hierarchy (empty unless `descendant_access on`).
     tree: Tree,
 }
 
+/// Up to this many names and ids a directory has a [`Front`]: most would find their slot.
+const FRONT_KEYS: usize = 64;
+
 impl Directory {
     /// The org a request names, by name or id.
     pub fn resolve(&self, s: &str) -> Option<OrgIdx> {
+        match self.front.get(s.as_bytes()) {
+            Some(found) => found,
+            None => self.hashed(s),
+        }
+    }
+
+    /// Whether every name is looked up in the hash map ([`Self::hashed`]): no front.
+    pub fn hashes(&self) -> bool {
+        self.front.is_empty()
+    }
+
+    /// The org of a name or id, in the hash map. Not inlined: a loop over thousands of names
+    /// calls it alone, without the registers of the front.
+    #[inline(never)]
+    pub fn hashed(&self, s: &str) -> Option<OrgIdx> {
         self.by_key.get(s).copied()
     }
 
@@ -354,10 +372,8 @@ impl<'a> Iterator for Segments<'a> {
 impl Compiled {
     /// The object type a request names (by name or alias, case- and `_`-insensitively).
     pub fn resolve_type(&self, name: &str) -> Option<TypeIdx> {
-        if let Some((key, t)) = self.type_front.get(front_slot(name.as_bytes())) {
-            if **key == *name.as_bytes() {
-                return *t;
-            }
+        if let Some(t) = self.type_front.get(name.as_bytes()) {
+            return t;
         }
         // Most requests spell a type as declared, which compile made a key of its type (a key
         // is its own key: `type_key` keeps what it made), so a hit is the answer.
@@ -396,18 +412,53 @@ impl Compiled {
     }
 }
 
-/// A slot of [`Compiled::type_front`]: a type key and its type.
-type FrontSlot = (Box<[u8]>, Option<TypeIdx>);
+/// Keys (type names, org names and ids) in 256 slots chosen from their length and three of
+/// their bytes, which tell most names apart, the first key to fall in a slot holding it: a
+/// request names a handful, and a hit costs one comparison where a hash map costs a hash and a
+/// probe. An empty slot holds the empty key, of nothing; a key that lost its slot is answered
+/// by the map behind the front.
+#[derive(Debug, Default)]
+pub(crate) struct Front(Box<[FrontSlot]>);
 
-/// The number of slots of [`Compiled::type_front`].
-const FRONT_SLOTS: usize = 256;
+/// A key of a [`Front`] and what it maps to.
+type FrontSlot = (Box<[u8]>, Option<u32>);
 
-/// The slot of a type key in [`Compiled::type_front`]: from its length and three of its bytes,
-/// which tell most type names apart.
-fn front_slot(key: &[u8]) -> usize {
-    let byte = |i: Option<&u8>| i.copied().map_or(0, usize::from);
-    let (first, second, last) = (byte(key.first()), byte(key.get(1)), byte(key.last()));
-    (key.len() * 7 + first * 3 + second * 5 + last * 11) % FRONT_SLOTS
+impl Front {
+    const SLOTS: usize = 256;
+
+    fn new<'k>(keys: impl IntoIterator<Item = (&'k [u8], u32)>) -> Front {
+        let mut slots = vec![(Box::<[u8]>::default(), None); Front::SLOTS];
+        for (key, value) in keys {
+            if let Some(slot) = slots.get_mut(Front::slot(key)) {
+                if slot.1.is_none() {
+                    *slot = (key.into(), Some(value));
+                }
+            }
+        }
+        Front(slots.into_boxed_slice())
+    }
+
+    fn slot(key: &[u8]) -> usize {
+        let byte = |i: Option<&u8>| i.copied().map_or(0, usize::from);
+        let (first, second, last) = (byte(key.first()), byte(key.get(1)), byte(key.last()));
+        (key.len() * 7 + first * 3 + second * 5 + last * 11) % Front::SLOTS
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// What `key` maps to (`Some(None)`: to nothing), or None when the front cannot tell.
+    #[inline]
+    fn get(&self, key: &[u8]) -> Option<Option<u32>> {
+        if self.is_empty() {
+            return None;
+        }
+        match self.0.get(Front::slot(key)) {
+            Some((k, value)) if **k == *key => Some(*value),
+            _ => None,
+        }
+    }
 }
 
 /// Compiles a policy the checker accepted, taking its tree apart as it goes: what each
@@ -428,7 +479,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
         working_org: None,
         objects: Vec::new(),
         types_by_key: HashMap::default(),
-        type_front: Box::default(),
+        type_front: Front::default(),
         routes: Router::default(),
         default_route: None,
         endpoints: Router::default(),
@@ -493,15 +544,7 @@ pub(crate) fn compile(mut policy: ast::Policy, src: &Source, limits: crate::Limi
             c.types_by_key.entry(name.as_bytes().into()).or_insert(t);
         }
     }
-    let mut front = vec![(Box::<[u8]>::default(), None); FRONT_SLOTS];
-    for (key, &t) in &c.types_by_key {
-        if let Some(slot) = front.get_mut(front_slot(key)) {
-            if slot.1.is_none() {
-                *slot = (key.clone(), Some(t));
-            }
-        }
-    }
-    c.type_front = front.into_boxed_slice();
+    c.type_front = Front::new(c.types_by_key.iter().map(|(k, &t)| (&**k, t)));
     let mut objects = policy.items.iter_mut().filter_map(|i| match i {
         Item::Object(o) => Some(o),
         _ => None,
@@ -780,7 +823,7 @@ fn route_rule(c: &Compiled, t: Target, path: Option<&PathTemplate>, rule: RuleId
 
 fn directory(o: &Orgs) -> Directory {
     let mut names = Vec::new();
-    let mut by_key = HashMap::default();
+    let mut by_key: HashMap<Box<str>, OrgIdx> = HashMap::default();
     let mut parents: Vec<Option<&str>> = Vec::new();
     let mut descendant_access = false;
     for e in &o.entries {
@@ -812,9 +855,14 @@ fn directory(o: &Orgs) -> Directory {
     } else {
         Tree::default()
     };
+    let front = match by_key.len() {
+        ..=FRONT_KEYS => Front::new(by_key.iter().map(|(k, &i)| (k.as_bytes(), i))),
+        _ => Front::default(),
+    };
     Directory {
         names,
         by_key,
+        front,
         tree,
     }
 }

@@ -9,10 +9,30 @@ use crate::syntax::ast::{Action, DisabledMode, Role};
 
 /// The user's orgs (with descendants when the directory grants them), in canonical order.
 pub(crate) fn accessible_orgs<'r, S: Text>(p: &Compiled, user: &'r User<S>) -> OrgSet<'r> {
+    match &p.directory {
+        // A user may have thousands of orgs, in a directory too large for a front: the loop
+        // calls the hash map alone.
+        Some(d) if d.hashes() => insert_orgs(p, user, |s| {
+            let s = super::trim(s);
+            (!s.is_empty())
+                .then(|| d.hashed(s))
+                .flatten()
+                .map(Org::Known)
+        }),
+        _ => insert_orgs(p, user, |s| super::resolve(p, s)),
+    }
+}
+
+/// [`accessible_orgs`], each org resolved by `resolve`.
+fn insert_orgs<'r, S: Text>(
+    p: &Compiled,
+    user: &'r User<S>,
+    resolve: impl Fn(&'r str) -> Option<Org<'r>>,
+) -> OrgSet<'r> {
     let d = p.directory.as_ref();
     let mut set = OrgSet::empty(d.map(|d| d.names.len()));
     for o in &user.orgs {
-        let Some(org) = super::resolve(p, o) else {
+        let Some(org) = resolve(o) else {
             continue;
         };
         set.insert(org);
