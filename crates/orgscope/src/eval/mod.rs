@@ -146,7 +146,9 @@ pub(crate) fn evaluate<'p, S: Text>(
         )),
         v => v,
     };
-    let mut d = match verdict {
+    // Each arm builds the decision where it is returned: assigning fields after the match
+    // would copy the whole decision once more.
+    match verdict {
         Ok(allowed) => {
             trace.step(trace.decided, "decision", || "allow".to_string());
             Decision {
@@ -160,8 +162,8 @@ pub(crate) fn evaluate<'p, S: Text>(
                 include_unlabeled: true,
                 labels: allowed.labels,
                 errors: Vec::new(),
-                warnings: Vec::new(),
-                trace: None,
+                warnings: trace.warnings,
+                trace: trace.steps,
             }
         }
         Err(deny) => {
@@ -181,12 +183,11 @@ pub(crate) fn evaluate<'p, S: Text>(
             );
             d.action = outcome.action;
             d.object = object;
+            d.warnings = trace.warnings;
+            d.trace = trace.steps;
             d
         }
-    };
-    d.warnings = trace.warnings;
-    d.trace = trace.steps;
-    d
+    }
 }
 
 /// The org's name (empty for an index outside the directory, which compile never makes).
