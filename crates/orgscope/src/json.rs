@@ -101,6 +101,7 @@ pub enum Json<'v> {
 
 impl<'v> Json<'v> {
     /// The member `key` of an object (none for anything else).
+    #[inline]
     pub(crate) fn get(self, key: &str) -> Option<Json<'v>> {
         match self {
             Json::Tree(t) => t.get(key).map(Json::Tree),
@@ -178,6 +179,7 @@ pub enum Entries<'v> {
 
 impl<'v> Iterator for Entries<'v> {
     type Item = (&'v str, Json<'v>);
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Entries::Tree(it) => it.next().map(|(k, v)| (k.as_str(), Json::Tree(v))),
@@ -208,10 +210,12 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
 
+    #[inline]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
@@ -219,6 +223,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next element (or key) before the bracket `close`, past the comma after it.
+    #[inline]
     fn next_value(&mut self, close: u8) -> Option<Raw<'a>> {
         self.ws();
         if self.peek() == Some(b',') {
@@ -233,6 +238,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The value starting here (after whitespace), read past.
+    #[inline]
     fn value(&mut self) -> Option<Raw<'a>> {
         self.ws();
         let start = self.at;
