@@ -107,6 +107,9 @@ const BODY_KEYS: &[&str] = &[
     "organizationLabel",
     "organizationId",
     "invoiceId",
+    // Two more spellings of the org ID: the messages name them in one order however sent.
+    "organizationIds",
+    "OrganizationId",
 ];
 const BODY_VALUES: &[&str] = &["A-1", "A-2", "I-1", "Asia", "China", "o-1", ""];
 
@@ -237,4 +240,28 @@ fn thousands_of_spellings_of_one_header_are_one_repeated_header() {
         "{:?}",
         d.errors
     );
+}
+
+#[test]
+fn org_ids_in_a_body_are_named_in_one_order_however_sent() {
+    // A borrowed body is read in the order sent, an owned one's tree sorts its keys: the
+    // conflict's message must name the places alike.
+    let policy = &policies()[1];
+    for body in [
+        r#"{"organizationIds": "o-1", "organizationId": "o-2"}"#,
+        r#"{"organizationId": "o-2", "organizationIds": "o-1"}"#,
+    ] {
+        let text = format!(
+            r#"{{"method": "GET", "path": "/v1/organizations/o-1/products", "body": {body}, "user": {{"orgs": ["o-1"]}}}}"#
+        );
+        let options = EvalOptions::new().explain(true);
+        let borrowed = policy.evaluate_json(&text, &options);
+        assert_eq!(borrowed, owned(policy, &text, &options), "{text}");
+        assert!(
+            borrowed.errors[0]
+                .message
+                .contains("body `organizationId`, body `organizationIds`"),
+            "{borrowed:?}"
+        );
+    }
 }

@@ -2,29 +2,37 @@
 
 use super::{Ctx, Deny, Res, Target};
 use crate::compile::FieldPath;
+use crate::json::{Items, Json};
 use crate::request::Text;
 use crate::syntax::ast::FieldRoot;
-use serde_json::Value;
 use std::borrow::Cow;
 
 impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
+    /// The request's body, tree or checked text alike.
+    pub(super) fn body(&self) -> Option<Json<'r>> {
+        self.req.body.as_ref().map(S::body)
+    }
+
     /// Reads a field of the request: `body.*` from `body` (the object being created), `path.*`
     /// from the matched template, `query.*` from the query. Null and "" count as absent.
     pub(super) fn field<'v>(
         &self,
         f: &FieldPath,
-        body: Option<&'v Value>,
+        body: Option<Json<'v>>,
     ) -> Res<Option<Cow<'v, str>>>
     where
         'r: 'v,
     {
-        let text = |v: &'v Value| -> Res<Option<Cow<'v, str>>> {
-            match v {
-                Value::Null => Ok(None),
-                Value::String(s) if s.trim().is_empty() => Ok(None),
-                Value::String(s) => Ok(Some(Cow::Borrowed(s.as_str()))),
-                Value::Number(n) => Ok(Some(Cow::Owned(n.to_string()))),
-                _ => Err(Deny::invalid(
+        let text = |v: Json<'v>| -> Res<Option<Cow<'v, str>>> {
+            if let Some(s) = v.as_str() {
+                return Ok((!s.trim().is_empty()).then_some(Cow::Borrowed(s)));
+            }
+            if let Some(n) = v.number() {
+                return Ok(Some(Cow::Owned(n)));
+            }
+            match v.is_null() {
+                true => Ok(None),
+                false => Err(Deny::invalid(
                     format!("`{}` must be a string", f.text),
                     None,
                 )),
@@ -68,7 +76,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
 
     /// Whether a `body.*` field is sent but empty (null or blank): absent to [`Self::field`],
     /// but on an update it clears what it names.
-    pub(super) fn cleared(&self, f: &FieldPath, body: Option<&Value>) -> bool {
+    pub(super) fn cleared(&self, f: &FieldPath, body: Option<Json<'_>>) -> bool {
         if f.root != FieldRoot::Body {
             return false;
         }
@@ -76,17 +84,13 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         for k in &f.keys {
             v = v.and_then(|v| v.get(k));
         }
-        match v {
-            Some(Value::Null) => true,
-            Some(Value::String(s)) => s.trim().is_empty(),
-            _ => false,
-        }
+        v.is_some_and(|v| v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()))
     }
 
     /// The bodies of the objects a create makes: each element of the route's `objects`
     /// field, or the body itself.
     pub(super) fn objects(&self, target: &Target<'r>) -> Res<Objects<'r>> {
-        let body = self.req.body.as_ref();
+        let body = self.body();
         let Some(f) = target.route.and_then(|r| r.objects.as_ref()) else {
             return Ok(Objects::One(body));
         };
@@ -94,17 +98,21 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         for k in &f.keys {
             v = v.and_then(|v| v.get(k));
         }
-        match v {
-            Some(Value::Array(items)) if items.len() > self.p.limits.max_objects => {
-                Err(Deny::invalid(
-                    format!(
-                        "`{}` has more than {} objects",
-                        f.text, self.p.limits.max_objects
-                    ),
-                    target.route.map(|r| r.rule),
-                ))
-            }
-            Some(Value::Array(items)) if !items.is_empty() => Ok(Objects::Many(items)),
+        let array = v.filter(|v| v.items().is_some());
+        // Counted up to one past the limit: a longer array is refused without reading it all.
+        let max = self.p.limits.max_objects;
+        let len = array
+            .and_then(Json::items)
+            .map_or(0, |i| i.take(max + 1).count());
+        match array {
+            Some(_) if len > max => Err(Deny::invalid(
+                format!(
+                    "`{}` has more than {} objects",
+                    f.text, self.p.limits.max_objects
+                ),
+                target.route.map(|r| r.rule),
+            )),
+            Some(items) if len > 0 => Ok(Objects::Many(items, len)),
             _ => Err(Deny::invalid(
                 format!("`{}` must be a non-empty array of objects", f.text),
                 target.route.map(|r| r.rule),
@@ -113,25 +121,27 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     }
 }
 
-/// The objects one create makes: the body, or each element of the route's `objects` array.
+/// The objects one create makes: the body, or each element of the route's `objects` array
+/// (with their number).
 pub(super) enum Objects<'r> {
-    One(Option<&'r Value>),
-    Many(&'r [Value]),
+    One(Option<Json<'r>>),
+    Many(Json<'r>, usize),
 }
 
 impl<'r> Objects<'r> {
     pub(super) fn len(&self) -> usize {
         match self {
             Objects::One(_) => 1,
-            Objects::Many(items) => items.len(),
+            Objects::Many(_, len) => *len,
         }
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = Option<&'r Value>> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = Option<Json<'r>>> + '_ {
         let (one, many) = match *self {
-            Objects::One(body) => (Some(body), &[][..]),
-            Objects::Many(items) => (None, items),
+            Objects::One(body) => (Some(body), None),
+            Objects::Many(items, _) => (None, items.items()),
         };
-        one.into_iter().chain(many.iter().map(Some))
+        one.into_iter()
+            .chain(many.into_iter().flat_map(|i: Items<'r>| i.map(Some)))
     }
 }

@@ -5,9 +5,9 @@ use crate::compile::orgset::Org;
 use crate::compile::{FieldPath, ObjectType, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
 use crate::eval::lookup::{self, Found};
+use crate::json::Json;
 use crate::request::Text;
 use crate::syntax::ast::FallbackSource;
-use serde_json::Value;
 
 impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
@@ -40,7 +40,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     pub(super) fn label_one(
         &mut self,
         ty: &'r ObjectType,
-        obj: Option<&'r Value>,
+        obj: Option<Json<'r>>,
         scope: &Scope<'r>,
     ) -> Res<Label<'p>> {
         if ty.shared {
@@ -177,7 +177,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         current: Option<Org<'r>>,
         scope: &Scope<'r>,
     ) -> Res<Vec<Label<'p>>> {
-        let body = self.req.body.as_ref();
+        let body = self.body();
         let mut new_parent = false;
         for inh in &ty.inherits {
             if !inh.optional && self.cleared(&inh.via, body) {
@@ -298,7 +298,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     pub(super) fn inherit(
         &mut self,
         ty: &'r ObjectType,
-        obj: Option<&'r Value>,
+        obj: Option<Json<'r>>,
         scope: &Scope<'r>,
     ) -> Res<Option<(Org<'r>, String, RuleId)>> {
         let mut required: Option<&FieldPath> = None;

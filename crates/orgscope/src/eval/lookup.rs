@@ -173,7 +173,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             )
         })?;
         let id = match &route.id {
-            Some(f) => self.field(f, self.req.body.as_ref())?,
+            Some(f) => self.field(f, self.body())?,
             None => None,
         };
         let Some(id) = id else {

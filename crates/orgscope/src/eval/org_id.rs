@@ -7,7 +7,6 @@ use crate::decision::ErrorCode;
 use crate::request::Text;
 use crate::syntax::ast::Location;
 use crate::terms::{self, spelling, Spelling};
-use serde_json::Value;
 
 impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     /// The organization-ID rules of SPEC §1.2 for a matched endpoint.
@@ -146,25 +145,30 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 out.extend(values.iter().map(|v| (Location::Query, k, v)));
             }
         }
-        if let Some(Value::Object(map)) = &req.body {
-            for (k, v) in map.iter().filter(|(k, _)| spelling(k).is_some()) {
+        let in_body = out.len();
+        if let Some(members) = self.body().and_then(|b| b.entries()) {
+            for (k, v) in members.filter(|(k, _)| spelling(k).is_some()) {
                 let malformed = || {
                     Deny::invalid(
                         format!("body `{k}` must be an org ID string (or a list of them)"),
                         None,
                     )
                 };
-                match v {
-                    Value::Null => {}
-                    Value::String(s) => out.push((Location::Body, k.as_str(), s.as_str())),
-                    Value::Array(items) => {
-                        for item in items {
-                            let s = item.as_str().ok_or_else(malformed)?;
-                            out.push((Location::Body, k.as_str(), s));
-                        }
+                if let Some(s) = v.as_str() {
+                    out.push((Location::Body, k, s));
+                } else if let Some(items) = v.items() {
+                    for item in items {
+                        let s = item.as_str().ok_or_else(malformed)?;
+                        out.push((Location::Body, k, s));
                     }
-                    _ => return Err(malformed()),
+                } else if !v.is_null() {
+                    return Err(malformed());
                 }
+            }
+            // In the order of the keys (a tree's, serde_json's maps being sorted; text reads
+            // in the order sent), which the messages follow. Stable: a list keeps its order.
+            if let Some(found) = out.get_mut(in_body..) {
+                found.sort_by_key(|(_, k, _)| *k);
             }
         }
         for (k, values) in req.header_entries() {

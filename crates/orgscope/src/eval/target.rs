@@ -88,8 +88,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             ObjSpec::None => given_object,
             ObjSpec::Named(t) => Some(Ok(*t)),
             ObjSpec::FromField(f) => {
-                let body = req.body.as_ref();
-                let name = match self.field(f, body)? {
+                let name = match self.field(f, self.body())? {
                     Some(Cow::Borrowed(n)) => n,
                     _ => {
                         return Err(Deny::invalid(

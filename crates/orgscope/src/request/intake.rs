@@ -2,7 +2,7 @@
 //! `invalid_request` deny out, within the policy's [`Limits`]. Every entry point (the crate's
 //! `evaluate_json`, the batch, a service) reads descriptions through here.
 
-use super::{Request, Text, UniqueJson};
+use super::{ReadBody, Request, Text, UniqueJson};
 use crate::limits::{json_depth_exceeds, Limits};
 use crate::Decision;
 use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
@@ -61,7 +61,10 @@ pub(crate) fn intake<'a, S: Text + Deserialize<'a> + From<&'a str>>(
     bytes: &'a [u8],
     limits: &Limits,
     line: usize,
-) -> Result<Request<S>, Refused> {
+) -> Result<Request<S>, Refused>
+where
+    S::Body: ReadBody<'a>,
+{
     let refuse = |what: String| Err(Refused::new(format!("the request on line {line} {what}")));
     if bytes.len() > limits.max_request_bytes {
         return refuse(format!(
@@ -85,23 +88,27 @@ pub(crate) fn intake<'a, S: Text + Deserialize<'a> + From<&'a str>>(
             limits.max_json_depth
         ));
     }
-    serde_json::from_str::<Request<S>>(text).map_err(|e| {
-        let full = e.to_string();
-        // serde_json ends messages with " at line L column C", relative to the text.
-        let what = full
-            .rsplit_once(" at line ")
-            .map_or(full.as_str(), |(m, _)| m);
-        let well_formed = e.is_data();
-        Refused {
-            message: format!(
-                "invalid request on line {}, column {}: {what}",
-                line + e.line().saturating_sub(1),
-                e.column()
-            ),
-            id: if well_formed { salvage_id(text) } else { None },
-            unfinished: e.is_eof(),
-            well_formed,
-        }
+    let e = match serde_json::from_str::<Request<S>>(text) {
+        Ok(request) => return Ok(request),
+        // Worded as the owned request reads it: a borrowed body is checked once read whole,
+        // where serde would name the line and column of the fault.
+        Err(e) => serde_json::from_str::<Request>(text).err().unwrap_or(e),
+    };
+    let full = e.to_string();
+    // serde_json ends messages with " at line L column C", relative to the text.
+    let what = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(m, _)| m);
+    let well_formed = e.is_data();
+    Err(Refused {
+        message: format!(
+            "invalid request on line {}, column {}: {what}",
+            line + e.line().saturating_sub(1),
+            e.column()
+        ),
+        id: if well_formed { salvage_id(text) } else { None },
+        unfinished: e.is_eof(),
+        well_formed,
     })
 }
 

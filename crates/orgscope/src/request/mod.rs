@@ -13,6 +13,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::marker::PhantomData;
+use text::ReadBody;
 pub(crate) use text::Str;
 pub use text::Text;
 
@@ -24,7 +25,10 @@ pub use text::Text;
 /// Its strings are `String`s; the engine also reads descriptions into text borrowed from the
 /// JSON ([`Text`]), which is why the type has a parameter.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>, S::Body: ReadBody<'de>")
+)]
 pub struct Request<S: Text = String> {
     /// Echoed into the decision.
     #[serde(default, deserialize_with = "unique_json")]
@@ -43,9 +47,9 @@ pub struct Request<S: Text = String> {
     /// Query parameters, decoded; a repeated parameter is an array.
     #[serde(default, deserialize_with = "unique_names::<_, S>")]
     pub query: S::Fields,
-    /// The JSON body, free-form.
-    #[serde(default, deserialize_with = "unique_json")]
-    pub body: Option<Value>,
+    /// The JSON body, free-form (no duplicate key in any object).
+    #[serde(default, deserialize_with = "read_body::<_, S>")]
+    pub body: Option<S::Body>,
     /// Who is asking.
     pub user: User<S>,
     /// The tenant's settings.
@@ -298,6 +302,13 @@ fn unique_names<'de, D: Deserializer<'de>, S: Text + Deserialize<'de>>(
 /// keep the last of two, where another reader of the same text may keep the first.
 fn unique_json<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Ok(Option::<UniqueJson>::deserialize(d)?.map(|u| u.0))
+}
+
+fn read_body<'de, D: Deserializer<'de>, S: Text>(d: D) -> Result<Option<S::Body>, D::Error>
+where
+    S::Body: ReadBody<'de>,
+{
+    <S::Body as ReadBody<'de>>::read(d)
 }
 
 fn duplicate<E: serde::de::Error>(name: &str) -> E {

@@ -2,10 +2,10 @@
 //! without serde. Whatever it does not know (an escape, a fraction, any error) it leaves to
 //! serde, which stays the reference and words every refusal.
 
-use super::{Entity, Headers, Request, Tenant, Text, User, Values};
-use crate::json::first_special;
+use super::{Entity, Headers, ReadBody, Request, Tenant, Text, User, Values};
+use crate::json::{first_special, Raw};
 use crate::syntax::ast::Action;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// `text` read as a [`Request`], exactly as serde reads it, when it is a valid description
 /// whose strings have no escape and whose numbers are integers of up to 18 digits, nested at
@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 pub(super) fn read<'a, S: Text + From<&'a str>>(
     text: &'a str,
     max_depth: usize,
-) -> Option<Request<S>> {
+) -> Option<Request<S>>
+where
+    S::Body: ReadBody<'a>,
+{
     // A description's own objects nest three deep (an entity in `entities`).
     if max_depth < 3 {
         return None;
@@ -26,6 +29,48 @@ pub(super) fn read<'a, S: Text + From<&'a str>>(
     let request = r.request()?;
     r.ws();
     (r.at == text.len()).then_some(request)
+}
+
+/// `text`, one JSON value as serde_json read it, checked as [`Raw`] says; `None` when it is
+/// not (serde then reads it into a tree).
+pub(super) fn check(text: &str) -> Option<Raw<'_>> {
+    let mut r = Reader {
+        text,
+        at: 0,
+        max_depth: 64,
+    };
+    let raw = r.raw(2)?;
+    r.ws();
+    (r.at == text.len()).then_some(raw)
+}
+
+/// The keys of one object read so far: compared pairwise up to eight (no allocation for the
+/// usual body), hashed beyond, so thousands cost linear time.
+#[derive(Default)]
+struct Keys<'a> {
+    few: [&'a str; 8],
+    len: usize,
+    rest: Option<std::collections::HashSet<&'a str>>,
+}
+
+impl<'a> Keys<'a> {
+    /// Adds `key`; `None` when it was there (serde's "duplicate key").
+    fn insert(&mut self, key: &'a str) -> Option<()> {
+        let few = self.few.get(..self.len).unwrap_or(&self.few);
+        if few.contains(&key) || self.rest.as_ref().is_some_and(|r| r.contains(key)) {
+            return None;
+        }
+        match self.few.get_mut(self.len) {
+            Some(slot) => {
+                *slot = key;
+                self.len += 1;
+            }
+            None => {
+                self.rest.get_or_insert_default().insert(key);
+            }
+        }
+        Some(())
+    }
 }
 
 struct Reader<'a> {
@@ -156,43 +201,38 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Free-form JSON whose brackets would be at `depth`, `null` for `None`, as
-    /// [`super::UniqueJson`] reads it (no duplicate key).
-    fn json(&mut self, depth: usize) -> Option<Value> {
+    /// Free-form JSON whose brackets would be at `depth`, checked as [`Raw`] says (what it
+    /// is not, such as an escape or a fraction, is left to serde).
+    fn raw(&mut self, depth: usize) -> Option<Raw<'a>> {
         self.ws();
+        let start = self.at;
         // Never deeper than serde_json's own limit either (it refuses 128 levels): the
         // recursion stays shallow whatever the policy allows.
         let deeper = |r: &Self| (depth <= r.max_depth.min(64)).then_some(());
-        Some(match self.peek()? {
-            b'"' => Value::String(self.str()?.to_string()),
+        match self.peek()? {
+            b'"' => self.str().map(drop)?,
             b'{' => {
                 deeper(self)?;
-                let mut map = Map::new();
+                let mut keys = Keys::default();
                 self.object(|r, key| {
-                    let v = r.json(depth + 1)?;
-                    map.insert(key.to_string(), v).is_none().then_some(())
+                    keys.insert(key)?;
+                    r.raw(depth + 1).map(drop)
                 })?;
-                Value::Object(map)
             }
             b'[' => {
                 deeper(self)?;
-                let mut all = Vec::new();
-                self.array(|r| {
-                    all.push(r.json(depth + 1)?);
-                    Some(())
-                })?;
-                Value::Array(all)
+                self.array(|r| r.raw(depth + 1).map(drop))?;
             }
-            _ if self.next_word("null") => Value::Null,
-            _ if self.next_word("true") => Value::Bool(true),
-            _ if self.next_word("false") => Value::Bool(false),
+            _ if self.next_word("null") || self.next_word("true") || self.next_word("false") => {}
             _ => self.integer()?,
-        })
+        }
+        self.text.get(start..self.at).map(Raw::checked)
     }
 
-    /// An integer of at most 18 digits, which serde_json reads as a `u64` (an `i64` when
-    /// negative); longer ones, `-0`, fractions and exponents it may read as floats.
-    fn integer(&mut self) -> Option<Value> {
+    /// An integer of at most 18 digits, which serde_json reads exactly as a `u64` (an `i64`
+    /// when negative) and writes back as the same text; longer ones, `-0`, fractions and
+    /// exponents it may read as floats.
+    fn integer(&mut self) -> Option<()> {
         let bytes = self.text.as_bytes();
         let negative = bytes.get(self.at) == Some(&b'-');
         let start = self.at + usize::from(negative);
@@ -201,20 +241,19 @@ impl<'a> Reader<'a> {
         let end = start + digits;
         if !(1..=18).contains(&digits)
             || (digits > 1 && number.first() == Some(&b'0'))
+            || (negative && number.first() == Some(&b'0'))
             || matches!(bytes.get(end), Some(b'.' | b'e' | b'E'))
         {
             return None;
         }
-        let n: u64 = self.text.get(start..end)?.parse().ok()?;
         self.at = end;
-        match negative {
-            false => Some(Value::from(n)),
-            true if n > 0 => Some(Value::from(-i64::try_from(n).ok()?)),
-            true => None,
-        }
+        Some(())
     }
 
-    fn request<S: Text + From<&'a str>>(&mut self) -> Option<Request<S>> {
+    fn request<S: Text + From<&'a str>>(&mut self) -> Option<Request<S>>
+    where
+        S::Body: ReadBody<'a>,
+    {
         const FIELDS: [&str; 11] = [
             "id", "method", "path", "headers", "query", "body", "user", "tenant", "action",
             "object", "entities",
@@ -224,7 +263,7 @@ impl<'a> Reader<'a> {
         let (mut user, mut tenant, mut action, mut entities) = (None, None, None, Vec::new());
         self.fields(&FIELDS, |r, i| {
             match i {
-                0 => id = Some(r.json(2)?).filter(|v| !v.is_null()),
+                0 => id = Some(Value::from(r.raw(2)?)).filter(|v| !v.is_null()),
                 1 => method = r.opt_str()?,
                 2 => path = r.opt_str()?,
                 3 => {
@@ -238,7 +277,7 @@ impl<'a> Reader<'a> {
                     S::push(&mut query, S::from(name), values);
                     Some(())
                 })?,
-                5 => body = Some(r.json(2)?).filter(|v| !v.is_null()),
+                5 => body = Some(r.raw(2)?).filter(|v| *v != Raw::checked("null")),
                 6 => user = Some(r.user()?),
                 7 => tenant = r.tenant()?,
                 8 => {
@@ -266,7 +305,7 @@ impl<'a> Reader<'a> {
             path,
             headers: headers.unwrap_or_default(),
             query,
-            body,
+            body: body.map(S::Body::from_raw),
             user: user?,
             tenant,
             action,
@@ -337,9 +376,12 @@ mod tests {
     //! trailing text (where it may give up, but must never read something else).
 
     use super::read;
+    use crate::json::Json;
     use crate::limits::json_depth_exceeds;
-    use crate::request::{Request, Str};
+    use crate::request::{intake, Request, Str, Text};
+    use crate::Limits;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
 
     /// Whitespace between tokens.
     fn ws() -> impl Strategy<Value = &'static str> {
@@ -552,6 +594,105 @@ mod tests {
         };
         !text.contains('\\')
             && serde_json::from_str(text).is_ok_and(|v| integers(&v) && objects(&v))
+    }
+
+    /// `a` and `b` answer every question of the body view alike, all the way down.
+    fn same_view(a: Json<'_>, b: Json<'_>) -> Result<(), TestCaseError> {
+        prop_assert_eq!(a.as_str(), b.as_str());
+        prop_assert_eq!(a.is_null(), b.is_null());
+        prop_assert_eq!(a.number(), b.number());
+        prop_assert_eq!(a.get("zz").is_some(), b.get("zz").is_some());
+        prop_assert_eq!(a.items().is_some(), b.items().is_some());
+        if let (Some(x), Some(y)) = (a.items(), b.items()) {
+            let (x, y): (Vec<_>, Vec<_>) = (x.collect(), y.collect());
+            prop_assert_eq!(x.len(), y.len());
+            for (x, y) in x.into_iter().zip(y) {
+                same_view(x, y)?;
+            }
+        }
+        prop_assert_eq!(a.entries().is_some(), b.entries().is_some());
+        if let (Some(x), Some(y)) = (a.entries(), b.entries()) {
+            // Text keeps the order sent, a tree sorts (evaluation sorts what it reads).
+            let (mut x, mut y): (Vec<_>, Vec<_>) = (x.collect(), y.collect());
+            x.sort_by_key(|(k, _)| *k);
+            y.sort_by_key(|(k, _)| *k);
+            prop_assert_eq!(x.len(), y.len());
+            for ((kx, x), (ky, y)) in x.into_iter().zip(y) {
+                prop_assert_eq!(kx, ky);
+                same_view(x, y)?;
+                // Found by key too (compared shallowly: the walk above goes down once).
+                let (gx, gy) = (a.get(kx), b.get(ky));
+                prop_assert!(gx.is_some() && gy.is_some());
+                if let (Some(gx), Some(gy)) = (gx, gy) {
+                    prop_assert_eq!((gx.as_str(), gx.number()), (gy.as_str(), gy.number()));
+                    prop_assert_eq!(gx.is_null(), gy.is_null());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A body: any JSON of [`json`], now and then nested in arrays and objects to about the
+    /// depth limits (64 here, 128 in serde_json).
+    fn body() -> impl Strategy<Value = String> {
+        (
+            json(),
+            prop_oneof![3 => 0usize..4, 1 => 58usize..70, 1 => 120usize..130],
+        )
+            .prop_map(|(b, n)| {
+                let open: String = (0..n)
+                    .map(|i| if i % 2 == 0 { "[" } else { "{\"a\":" })
+                    .collect();
+                let close: String = (0..n)
+                    .rev()
+                    .map(|i| if i % 2 == 0 { "]" } else { "}" })
+                    .collect();
+                format!("{open}{b}{close}")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn a_borrowed_body_reads_as_its_tree(b in body()) {
+            let text = format!(r#"{{"user": {{"orgs": []}}, "body": {b}}}"#);
+            let limits = Limits { max_json_depth: 200, ..Limits::DEFAULT };
+            // Accepted and refused alike, in the same words, by the reader, by serde, and by
+            // the tree of the owned request (the reference).
+            let owned = intake::<String>(text.as_bytes(), &limits, 1);
+            let borrowed = intake::<Str<'_>>(text.as_bytes(), &limits, 1);
+            let reference = serde_json::from_str::<Request>(&text);
+            prop_assert_eq!(owned.is_ok(), reference.is_ok(), "{}", text);
+            prop_assert_eq!(borrowed.is_ok(), owned.is_ok(), "{}", text);
+            let serde_borrowed = serde_json::from_str::<Request<Str<'_>>>(&text);
+            prop_assert_eq!(serde_borrowed.is_ok(), owned.is_ok(), "{}", text);
+            match (owned, borrowed, reference) {
+                (Ok(owned), Ok(borrowed), Ok(reference)) => {
+                    prop_assert_eq!(&owned.body, &reference.body);
+                    let tree = owned.body.as_ref().map(Json::Tree);
+                    for doc in [borrowed.body.as_ref(), serde_borrowed.ok().and_then(|r| r.body).as_ref()] {
+                        let view = doc.map(Str::body);
+                        prop_assert_eq!(view.is_some(), tree.is_some());
+                        if let (Some(view), Some(tree)) = (view, tree) {
+                            same_view(view, tree)?;
+                            prop_assert_eq!(&serde_json::Value::from(view), tree_value(tree));
+                        }
+                    }
+                }
+                (Err(owned), Err(borrowed), Err(_)) => {
+                    prop_assert_eq!(owned.decision(), borrowed.decision(), "{}", text);
+                }
+                _ => prop_assert!(false, "one reading refused: {}", text),
+            }
+        }
+    }
+
+    fn tree_value(tree: Json<'_>) -> &serde_json::Value {
+        match tree {
+            Json::Tree(t) => t,
+            Json::Raw(_) => unreachable!("the owned body is a tree"),
+        }
     }
 
     proptest! {

@@ -1,9 +1,12 @@
 //! The string types a request description is read into: `String` for owned requests, and
 //! [`Str`], borrowed from the description's text, for the intake that decides straight from it.
 
-use super::Values;
+use super::{UniqueJson, Values};
+use crate::json::{Json, Raw};
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
 use std::borrow::{Borrow, Cow};
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
@@ -24,11 +27,18 @@ pub trait Text:
     /// How a request of this text holds its headers and query parameters, in order.
     type Fields: Clone + Debug + Default + PartialEq;
 
+    /// How a request of this text holds its body: a `serde_json::Value` for `String`.
+    type Body: Clone + Debug + PartialEq;
+
     // The engine's own operations, not for callers (the trait is sealed).
 
     /// Text that was decoded into a new string.
     #[doc(hidden)]
     fn from_string(s: String) -> Self;
+
+    /// The body as evaluation reads it.
+    #[doc(hidden)]
+    fn body(body: &Self::Body) -> Json<'_>;
 
     /// The name with ASCII letters lower-cased (borrowed text stays borrowed when it already is).
     #[doc(hidden)]
@@ -70,9 +80,14 @@ pub trait Text:
 
 impl Text for String {
     type Fields = IndexMap<String, Values>;
+    type Body = Value;
 
     fn from_string(s: String) -> Self {
         s
+    }
+
+    fn body(body: &Value) -> Json<'_> {
+        Json::Tree(body)
     }
 
     fn lowercase(mut self) -> Self {
@@ -175,6 +190,65 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
+/// The body of a borrowed request: its text, checked as it was read and read where it lies by
+/// evaluation; a tree only when it holds what the check leaves to serde (an escape, a
+/// fraction, a long number, nesting past 64).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Doc<'a> {
+    /// The checked text.
+    Raw(Raw<'a>),
+    /// Parsed, as an owned request's body is.
+    Tree(Value),
+}
+
+/// How each kind of request reads its body: from text the reader checked, or through serde;
+/// in both, a duplicate key in any object is an error (SPEC §2).
+pub trait ReadBody<'de>: Sized {
+    /// From text the reader checked.
+    fn from_raw(raw: Raw<'de>) -> Self;
+
+    /// Through serde: `None` for `null`.
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error>;
+}
+
+impl<'de> ReadBody<'de> for Value {
+    fn from_raw(raw: Raw<'de>) -> Value {
+        Value::from(raw)
+    }
+
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        Ok(Option::<UniqueJson>::deserialize(d)?.map(|u| u.0))
+    }
+}
+
+impl<'de> ReadBody<'de> for Doc<'de> {
+    fn from_raw(raw: Raw<'de>) -> Doc<'de> {
+        Doc::Raw(raw)
+    }
+
+    /// The body's text as serde_json found it, checked by the reader; parsed into a tree (which
+    /// refuses what serde refuses) when the check leaves it to serde.
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Option<Doc<'de>>, D::Error> {
+        let Some(text) = Option::<&'de RawValue>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let text = text.get();
+        // serde_json refuses a 128th level, and a request's body starts at the second: parsed
+        // alone, the body must stop where it would have.
+        if crate::limits::json_depth_exceeds(text.as_bytes(), 126) {
+            return Err(serde::de::Error::custom("recursion limit exceeded"));
+        }
+        Ok(Some(match super::reader::check(text) {
+            Some(raw) => Doc::Raw(raw),
+            None => Doc::Tree(
+                serde_json::from_str::<UniqueJson>(text)
+                    .map_err(serde::de::Error::custom)?
+                    .0,
+            ),
+        }))
+    }
+}
+
 /// Up to this many entries, a scan beats hashing.
 const FEW: usize = 8;
 
@@ -194,9 +268,17 @@ impl Default for Fields<'_> {
 
 impl<'a> Text for Str<'a> {
     type Fields = Fields<'a>;
+    type Body = Doc<'a>;
 
     fn from_string(s: String) -> Self {
         Str(Cow::Owned(s))
+    }
+
+    fn body<'b>(body: &'b Doc<'a>) -> Json<'b> {
+        match body {
+            Doc::Raw(raw) => Json::Raw(*raw),
+            Doc::Tree(tree) => Json::Tree(tree),
+        }
     }
 
     fn lowercase(self) -> Self {
