@@ -81,11 +81,13 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
 
     /// Skips JSON whitespace.
+    #[inline]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
@@ -93,6 +95,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether `b` comes next (after whitespace); if so, reads past it.
+    #[inline]
     fn next_is(&mut self, b: u8) -> bool {
         self.ws();
         let yes = self.peek() == Some(b);
@@ -100,6 +103,7 @@ impl<'a> Reader<'a> {
         yes
     }
 
+    #[inline]
     fn expect(&mut self, b: u8) -> Option<()> {
         self.next_is(b).then_some(())
     }
@@ -166,13 +170,40 @@ impl<'a> Reader<'a> {
         names: &[&str],
         mut field: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
+        self.expect(b'{')?;
+        if self.next_is(b'}') {
+            return Some(());
+        }
         let mut seen = 0u16;
-        self.object(|r, key| {
-            let i = names.iter().position(|n| *n == key)?;
+        loop {
+            let i = self.key(names)?;
             (seen & 1 << i == 0).then_some(())?;
             seen |= 1 << i;
-            field(r, i)
-        })
+            self.expect(b':')?;
+            field(self, i)?;
+            if !self.next_is(b',') {
+                return self.expect(b'}');
+            }
+        }
+    }
+
+    /// The index of the next key among `names`, compared where it lies: its bytes up to the
+    /// closing quote equal to a name (a key with an escape is left to serde).
+    #[inline]
+    fn key(&mut self, names: &[&str]) -> Option<usize> {
+        self.ws();
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let (b'"', rest) = rest.split_first()? else {
+            return None;
+        };
+        let i = names.iter().position(|n| {
+            let n = n.as_bytes();
+            rest.first() == n.first()
+                && rest.get(n.len()) == Some(&b'"')
+                && rest.get(..n.len()) == Some(n)
+        })?;
+        self.at += names.get(i)?.len() + 2;
+        Some(i)
     }
 
     /// A string, or `null` for `None`.
@@ -224,20 +255,26 @@ impl<'a> Reader<'a> {
                 self.array(|r| r.raw(depth + 1).map(drop))?;
             }
             _ if self.next_word("null") || self.next_word("true") || self.next_word("false") => {}
-            _ => self.integer()?,
+            _ => self.integer().map(drop)?,
         }
         self.text.get(start..self.at).map(Raw::checked)
     }
 
     /// An integer of at most 18 digits, which serde_json reads exactly as a `u64` (an `i64`
     /// when negative) and writes back as the same text; longer ones, `-0`, fractions and
-    /// exponents it may read as floats.
-    fn integer(&mut self) -> Option<()> {
+    /// exponents it may read as floats. Its value: whether negative, and its magnitude.
+    fn integer(&mut self) -> Option<(bool, u64)> {
         let bytes = self.text.as_bytes();
         let negative = bytes.get(self.at) == Some(&b'-');
         let start = self.at + usize::from(negative);
         let number = bytes.get(start..).unwrap_or_default();
-        let digits = number.iter().take_while(|b| b.is_ascii_digit()).count();
+        let mut value = 0u64;
+        let digits = number
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .take(19)
+            .map(|b| value = value * 10 + u64::from(b - b'0'))
+            .count();
         let end = start + digits;
         if !(1..=18).contains(&digits)
             || (digits > 1 && number.first() == Some(&b'0'))
@@ -247,7 +284,22 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.at = end;
-        Some(())
+        Some((negative, value))
+    }
+
+    /// The request's `id`, `None` for `null`: an integer read straight into its number (the
+    /// usual id), anything else checked as [`Self::raw`] and built as serde_json builds it.
+    fn id(&mut self) -> Option<Option<Value>> {
+        self.ws();
+        if let Some(b'-' | b'0'..=b'9') = self.peek() {
+            // At most 18 digits: the magnitude fits an `i64`.
+            return match self.integer()? {
+                (false, n) => Some(Some(Value::from(n))),
+                (true, n) => Some(Some(Value::from(-i64::try_from(n).ok()?))),
+            };
+        }
+        let v = Value::from(self.raw(2)?);
+        Some((!v.is_null()).then_some(v))
     }
 
     fn request<S: Text + From<&'a str>>(&mut self) -> Option<Request<S>>
@@ -263,7 +315,7 @@ impl<'a> Reader<'a> {
         let (mut user, mut tenant, mut action, mut entities) = (None, None, None, Vec::new());
         self.fields(&FIELDS, |r, i| {
             match i {
-                0 => id = Some(Value::from(r.raw(2)?)).filter(|v| !v.is_null()),
+                0 => id = r.id()?,
                 1 => method = r.opt_str()?,
                 2 => path = r.opt_str()?,
                 3 => {
