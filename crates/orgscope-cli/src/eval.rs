@@ -137,14 +137,15 @@ pub fn run(args: Args) -> i32 {
         pretty: args.output == Output::Pretty,
     };
     let stdout = io::stdout();
-    let output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // JSON goes straight to standard output: the batch already gathers decisions into writes
+    // of whole lines. The text rendering writes piece by piece, so it is buffered.
     let mut output: Box<dyn Write> = match args.explain {
         Some(Explain::Text) => Box::new(TextExplain {
-            inner: output,
+            inner: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
             buf: Vec::new(),
             count: 0,
         }),
-        _ => Box::new(output),
+        _ => Box::new(stdout.lock()),
     };
     let stdin = [PathBuf::from("-")];
     let inputs = if args.inputs.is_empty() {
