@@ -1,7 +1,7 @@
 //! Streaming evaluation: request descriptions in (one JSON document, or NDJSON), decisions out,
 //! one per request, in order, in constant memory.
 
-use super::intake::intake;
+use super::intake::{intake, intake_with};
 use super::{Request, Str};
 use crate::limits::Limits;
 use crate::{Decision, EntityLookup, EvalOptions, Policy};
@@ -171,11 +171,13 @@ impl<'p> Stream<'p> {
             }
             return self.array(out, trimmed, self.line_no);
         }
-        match intake::<Str<'_>>(trimmed, &self.limits, self.line_no) {
-            Ok(req) => {
-                let d = self.answer(&req);
-                self.emit(out, &d)
-            }
+        let (limits, line_no) = (self.limits, self.line_no);
+        let written = intake_with::<Str<'_>, _>(trimmed, &limits, line_no, |req| {
+            let d = self.answer(req);
+            self.emit(out, &d)
+        });
+        match written {
+            Ok(written) => written,
             Err(r) if hold && r.unfinished => {
                 self.doc = Some((self.line_no, line.to_vec()));
                 Ok(())
@@ -262,10 +264,8 @@ impl<'p> Stream<'p> {
 
     /// The decision for one request description starting on input line `line`.
     fn decide(&self, bytes: &[u8], line: usize) -> Decision<'p> {
-        match intake::<Str<'_>>(bytes, &self.limits, line) {
-            Ok(req) => self.answer(&req),
-            Err(r) => r.decision(),
-        }
+        intake_with::<Str<'_>, _>(bytes, &self.limits, line, |req| self.answer(req))
+            .unwrap_or_else(|r| r.decision())
     }
 
     fn answer(&self, req: &Request<Str<'_>>) -> Decision<'p> {

@@ -4,7 +4,7 @@ pub mod batch;
 pub(crate) mod entities;
 mod intake;
 mod reader;
-pub(crate) use intake::intake;
+pub(crate) use intake::intake_with;
 mod target;
 mod text;
 use crate::syntax::ast::Action;
@@ -517,6 +517,16 @@ impl<S: Text> Request<S> {
     pub(crate) fn query_values(&self, name: &str) -> Option<&Values<S>> {
         S::get(&self.query, name)
     }
+}
+
+/// Pushes `item`, the first one into room for `first`: allocated at once, where a push into
+/// an empty vector takes the slower path of growing one.
+#[inline]
+fn push<T>(all: &mut Vec<T>, item: T, first: usize) {
+    if all.capacity() == 0 {
+        *all = Vec::with_capacity(first);
+    }
+    all.push(item);
 }
 
 /// What evaluation reads of `req`: its target normalized ([`target::normalize`]; `None` when

@@ -2,7 +2,7 @@
 //! without serde. Whatever it does not know (an escape, a fraction, any error) it leaves to
 //! serde, which stays the reference and words every refusal.
 
-use super::{Entity, Headers, ReadBody, Request, Tenant, Text, User, Values};
+use super::{push, Entity, Headers, ReadBody, Request, Tenant, Text, User, Values};
 use crate::json::{first_special, Raw};
 use crate::syntax::ast::Action;
 use serde_json::Value;
@@ -21,14 +21,12 @@ where
     if max_depth < 3 {
         return None;
     }
-    let mut r = Reader {
+    Reader {
         text,
         at: 0,
         max_depth,
-    };
-    let request = r.request()?;
-    r.ws();
-    (r.at == text.len()).then_some(request)
+    }
+    .request()
 }
 
 /// `text`, one JSON value as serde_json read it, checked as [`Raw`] says; `None` when it is
@@ -217,7 +215,7 @@ impl<'a> Reader<'a> {
     fn strings<S: From<&'a str>>(&mut self) -> Option<Vec<S>> {
         let mut all = Vec::new();
         self.array(|r| {
-            all.push(S::from(r.str()?));
+            push(&mut all, S::from(r.str()?), 4);
             Some(())
         })?;
         Some(all)
@@ -302,6 +300,7 @@ impl<'a> Reader<'a> {
         Some((!v.is_null()).then_some(v))
     }
 
+    /// The whole text as one description.
     fn request<S: Text + From<&'a str>>(&mut self) -> Option<Request<S>>
     where
         S::Body: ReadBody<'a>,
@@ -345,12 +344,16 @@ impl<'a> Reader<'a> {
                 }
                 9 => object = r.opt_str()?,
                 _ => r.array(|r| {
-                    entities.push(r.entity()?);
+                    push(&mut entities, r.entity()?, 2);
                     Some(())
                 })?,
             }
             Some(())
         })?;
+        // Nothing after it; checked before the request is built, so that it is built where
+        // it is returned (it is large, and a move copies it).
+        self.ws();
+        (self.at == self.text.len()).then_some(())?;
         Some(Request {
             id,
             method,
@@ -430,7 +433,8 @@ mod tests {
     use super::read;
     use crate::json::Json;
     use crate::limits::json_depth_exceeds;
-    use crate::request::{intake, Request, Str, Text};
+    use crate::request::intake::intake;
+    use crate::request::{Request, Str, Text};
     use crate::Limits;
     use proptest::prelude::*;
     use proptest::test_runner::TestCaseError;

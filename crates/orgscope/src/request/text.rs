@@ -314,7 +314,7 @@ impl<'a> Text for Str<'a> {
 
     fn push(fields: &mut Fields<'a>, name: Self, values: Values<Self>) {
         match fields {
-            Fields::Few(v) if v.len() < FEW => v.push((name, values)),
+            Fields::Few(v) if v.len() < FEW => super::push(v, (name, values), 2),
             Fields::Few(v) => {
                 let mut m: IndexMap<_, _> = std::mem::take(v).into_iter().collect();
                 m.insert(name, values);
