@@ -108,10 +108,12 @@ impl<'a> Reader<'a> {
 
     /// Whether the next token is `word`; if so, reads past it (what follows is checked by the
     /// caller, which expects a comma or a closing bracket).
+    /// Its first byte is compared first: most values asked whether they are `null` are not.
+    #[inline]
     fn next_word(&mut self, word: &str) -> bool {
         self.ws();
-        let yes =
-            (self.text.as_bytes().get(self.at..)).is_some_and(|t| t.starts_with(word.as_bytes()));
+        let rest = self.text.as_bytes().get(self.at..).unwrap_or_default();
+        let yes = rest.first() == word.as_bytes().first() && rest.starts_with(word.as_bytes());
         self.at += if yes { word.len() } else { 0 };
         yes
     }

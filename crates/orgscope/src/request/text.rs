@@ -298,6 +298,7 @@ impl<'a> Text for Str<'a> {
         }
     }
 
+    #[inline]
     fn get<'f>(fields: &'f Fields<'a>, name: &str) -> Option<&'f Values<Self>> {
         match fields {
             Fields::Few(v) => v.iter().find(|(k, _)| **k == *name).map(|(_, v)| v),
@@ -346,6 +347,7 @@ impl<'a> Text for Str<'a> {
             .chain(many.into_iter().flatten())
     }
 
+    #[inline]
     fn header_values<'f>(
         fields: &'f Fields<'a>,
         lowercase_name: &'f str,
