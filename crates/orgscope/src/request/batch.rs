@@ -140,7 +140,8 @@ impl<'p> Stream<'p> {
             options,
             limits: *policy.limits(),
             stats: BatchStats::default(),
-            pending: Vec::with_capacity(1024),
+            // Room for a write's worth, so that it never grows.
+            pending: Vec::with_capacity(WRITE_AT + 4 * 1024),
             doc: None,
             started: false,
             line_no: 0,
