@@ -625,6 +625,13 @@ mod tests {
                 .boxed(),
             ),
             ("usr", 0.02, json().boxed()),
+            // Keys are compared where they lie: one spelled with an escape is still its name
+            // to serde (a duplicate beside the plain spelling), and one that a name begins is
+            // another field.
+            ("\\u006dethod", 0.03, optional_string().boxed()),
+            ("obj\\u0065ct", 0.03, optional_string().boxed()),
+            ("paths", 0.02, optional_string().boxed()),
+            ("obj", 0.02, optional_string().boxed()),
         ]);
         let trailing = prop::sample::select(&["", "", " \n", "x", "}", ","][..]);
         (ws(), fields, trailing).prop_map(|(w, f, t)| format!("{w}{f}{t}"))
