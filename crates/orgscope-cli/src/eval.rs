@@ -137,14 +137,15 @@ pub fn run(args: Args) -> i32 {
         pretty: args.output == Output::Pretty,
     };
     let stdout = io::stdout();
-    let output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // JSON goes straight to standard output: the batch already gathers decisions into writes
+    // of whole lines. The text rendering writes piece by piece, so it is buffered.
     let mut output: Box<dyn Write> = match args.explain {
         Some(Explain::Text) => Box::new(TextExplain {
-            inner: output,
+            inner: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
             buf: Vec::new(),
             count: 0,
         }),
-        _ => Box::new(output),
+        _ => Box::new(stdout.lock()),
     };
     let stdin = [PathBuf::from("-")];
     let inputs = if args.inputs.is_empty() {
@@ -208,18 +209,15 @@ struct Named<R> {
 
 impl<R: BufRead> io::Read for Named<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).map_err(|e| self.error(e))
+        self.inner.read(buf).map_err(|e| error(&self.name, e))
     }
 }
 
 impl<R: BufRead> BufRead for Named<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        // Asked twice because a borrow returned from one arm of a `match` outlives the other
-        // (a known borrow-checker limit); the second call returns what the first buffered.
-        match self.inner.fill_buf() {
-            Ok(_) => self.inner.fill_buf(),
-            Err(e) => Err(self.error(e)),
-        }
+        // The name borrowed apart from the reader, so the buffer is asked for once a line.
+        let name = &self.name;
+        self.inner.fill_buf().map_err(|e| error(name, e))
     }
 
     fn consume(&mut self, n: usize) {
@@ -227,10 +225,9 @@ impl<R: BufRead> BufRead for Named<R> {
     }
 }
 
-impl<R> Named<R> {
-    fn error(&self, e: io::Error) -> io::Error {
-        io::Error::new(e.kind(), format!("cannot read {}: {e}", self.name))
-    }
+/// A read error, saying what was being read.
+fn error(name: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot read {name}: {e}"))
 }
 
 /// `--explain=text`: turns the decisions the batch writes (JSON with a trace) into text as each

@@ -254,10 +254,9 @@ impl Policy {
     /// read), never an `Err`.
     pub fn evaluate_json(&self, json: &str, options: &EvalOptions<'_>) -> Decision<'_> {
         // Strings borrowed from `json` (copied only where it escapes them): no owned request.
-        match request::intake::<request::Str<'_>>(json.as_bytes(), self.limits(), 1) {
-            Ok(req) => self.evaluate_any(&req, options),
-            Err(refused) => refused.decision(),
-        }
+        let decide = |req: &Request<request::Str<'_>>| self.evaluate_any(req, options);
+        request::intake_with(json.as_bytes(), self.limits(), 1, decide)
+            .unwrap_or_else(|refused| refused.decision())
     }
 }
 

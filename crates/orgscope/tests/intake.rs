@@ -153,3 +153,45 @@ fn header_spellings_merge_and_a_spelling_repeated_is_a_duplicate_key() {
         assert!(err.starts_with(&format!("duplicate key `{name}`")), "{err}");
     }
 }
+
+#[test]
+fn a_batch_writes_whole_decisions_in_writes_under_a_pipes_64_kib() {
+    // Every write as it was made.
+    struct Writes(Vec<Vec<u8>>);
+    impl std::io::Write for Writes {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.push(bytes.to_vec());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let policy = Policy::from_file("../../policies/zuora-multi-org.policy").unwrap();
+    let line = r#"{"id":1,"method":"POST","path":"/query/jobs","headers":{"Zuora-Org-Ids":"Asia, China"},"user":{"id":"u-1","orgs":["Asia","China","Japan"]}}"#;
+    let n = 5_000;
+    let input = format!("{line}\n").repeat(n);
+    let mut out = Writes(Vec::new());
+    let reader = std::io::BufReader::with_capacity(64 * 1024, input.as_bytes());
+    let stats = evaluate_stream(
+        &policy,
+        &NoEntities,
+        reader,
+        &mut out,
+        BatchOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(stats.decisions, n as u64);
+    // Gathered: one write per 60 KiB or so, not one per decision.
+    let most = n * 300 / (60 * 1024) + 2;
+    assert!((4..=most).contains(&out.0.len()), "{} writes", out.0.len());
+    let one = policy.evaluate_json(line, &EvalOptions::default());
+    let expected = format!("{}\n", serde_json::to_string(&one).unwrap());
+    for w in &out.0 {
+        assert!(w.len() < 64 * 1024, "a write of {} bytes", w.len());
+        // Whole decisions only.
+        assert_eq!(w.len() % expected.len(), 0);
+        assert_eq!(*w, expected.repeat(w.len() / expected.len()).into_bytes());
+    }
+    assert_eq!(out.0.concat().len(), n * expected.len());
+}

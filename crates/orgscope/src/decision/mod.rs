@@ -1,6 +1,6 @@
 //! Evaluation output: the decision of SPEC §3, with stable error codes and HTTP statuses.
 
-use crate::json::first_special;
+use crate::json::is_plain;
 use crate::syntax::ast::Action;
 use arrayvec::ArrayVec;
 use serde::{Serialize, Serializer};
@@ -119,12 +119,17 @@ impl<'p> Decision<'p> {
             None => out.extend_from_slice(b"null"),
             Some(id) => serde_json::to_writer(&mut *out, id)?,
         }
-        out.extend_from_slice(b",\"decision\":");
-        json_str(out, if self.is_allow() { "allow" } else { "deny" });
-        out.extend_from_slice(b",\"status\":");
+        out.extend_from_slice(if self.is_allow() {
+            b",\"decision\":\"allow\",\"status\":"
+        } else {
+            b",\"decision\":\"deny\",\"status\":"
+        });
         json_u16(out, self.status);
         out.extend_from_slice(b",\"action\":");
-        json_opt_str(out, self.action.map(Action::keyword));
+        match self.action {
+            Some(action) => json_keyword(out, action.keyword()),
+            None => out.extend_from_slice(b"null"),
+        }
         out.extend_from_slice(b",\"object\":");
         json_opt_str(out, self.object.as_deref());
         out.extend_from_slice(b",\"rule\":");
@@ -143,7 +148,7 @@ impl<'p> Decision<'p> {
             out.extend_from_slice(b"{\"org\":");
             json_opt_str(out, l.org.as_deref());
             out.extend_from_slice(b",\"source\":");
-            json_str(out, l.source.as_str());
+            json_keyword(out, l.source.as_str());
             if let Some(from) = &l.from {
                 out.extend_from_slice(b",\"from\":");
                 from.write_json(out);
@@ -153,7 +158,7 @@ impl<'p> Decision<'p> {
         out.extend_from_slice(b",\"errors\":");
         json_list(out, &self.errors, |out, e| {
             out.extend_from_slice(b"{\"code\":");
-            json_str(out, e.code.as_str());
+            json_keyword(out, e.code.as_str());
             out.extend_from_slice(b",\"message\":");
             json_str(out, &e.message);
             out.extend_from_slice(b",\"rule\":");
@@ -271,8 +276,7 @@ impl<'p> Parent<'p> {
 
     /// Appends the JSON string, both parts copied whole when neither needs escaping.
     fn write_json(&self, out: &mut Vec<u8>) {
-        let plain = |s: &str| first_special(s.as_bytes()).is_none();
-        if plain(&self.object_type) && plain(&self.id) {
+        if is_plain(self.object_type.as_bytes()) && is_plain(self.id.as_bytes()) {
             out.push(b'"');
             out.extend_from_slice(self.object_type.as_bytes());
             out.push(b' ');
@@ -611,7 +615,7 @@ impl fmt::Display for ErrorCode {
 /// A JSON string, copied whole when nothing in it needs escaping (what serde_json escapes:
 /// control characters, `"` and `\\`).
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    if first_special(s.as_bytes()).is_none() {
+    if is_plain(s.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -619,6 +623,15 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
         // Writing a `str` into a `Vec` cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
     }
+}
+
+/// A JSON string of one of the crate's own keywords (an action, an error code, a label's
+/// source): ASCII letters and underscores, copied whole without a look for what to escape.
+fn json_keyword(out: &mut Vec<u8>, keyword: &'static str) {
+    debug_assert!(is_plain(keyword.as_bytes()));
+    out.push(b'"');
+    out.extend_from_slice(keyword.as_bytes());
+    out.push(b'"');
 }
 
 /// A JSON array of `items`, each written by `item`.

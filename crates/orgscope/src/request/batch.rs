@@ -1,7 +1,7 @@
 //! Streaming evaluation: request descriptions in (one JSON document, or NDJSON), decisions out,
 //! one per request, in order, in constant memory.
 
-use super::intake::intake;
+use super::intake::{intake, intake_with};
 use super::{Request, Str};
 use crate::limits::Limits;
 use crate::{Decision, EntityLookup, EvalOptions, Policy};
@@ -77,7 +77,7 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
             let d = stream.decide(&line, 1);
             stream.emit(&mut output, &d)?;
         }
-        output.flush()?;
+        stream.flush(&mut output)?;
         return Ok(stream.stats);
     }
     loop {
@@ -91,23 +91,28 @@ pub fn evaluate_stream<R: BufRead, W: Write>(
             stream.line(&mut output, available.get(..=i).unwrap_or_default())?;
             input.consume(i + 1);
             if drained {
-                output.flush()?;
+                stream.flush(&mut output)?;
             }
         } else {
             // A line split across reads: the rest may be slow to come, so answer what came
             // before it first.
-            output.flush()?;
+            stream.flush(&mut output)?;
             let drained = read_capped(&mut input, &mut line, max, true)?;
             stream.line(&mut output, &line)?;
             if drained {
-                output.flush()?;
+                stream.flush(&mut output)?;
             }
         }
     }
     stream.finish(&mut output)?;
-    output.flush()?;
+    stream.flush(&mut output)?;
     Ok(stream.stats)
 }
+
+/// Decisions are written once this many bytes of them are pending: a write then carries whole
+/// decisions and stays under a pipe's 64 KiB, so it never stalls with a decision half-written
+/// (a decision is a few hundred bytes).
+const WRITE_AT: usize = 60 * 1024;
 
 /// The state of a batch between lines.
 struct Stream<'p> {
@@ -116,9 +121,9 @@ struct Stream<'p> {
     options: BatchOptions,
     limits: Limits,
     stats: BatchStats,
-    /// Decisions are serialized into one reused buffer and written whole: serde_json writing
-    /// token by token through `io::Write` costs more than the evaluation itself.
-    scratch: Vec<u8>,
+    /// Decisions not yet written, serialized straight into one reused buffer: serde_json
+    /// writing token by token through `io::Write` costs more than the evaluation itself.
+    pending: Vec<u8>,
     /// The input so far and the line it starts on, when its first request is unfinished on
     /// its line: it may be one document spread over the whole input.
     doc: Option<(usize, Vec<u8>)>,
@@ -135,7 +140,8 @@ impl<'p> Stream<'p> {
             options,
             limits: *policy.limits(),
             stats: BatchStats::default(),
-            scratch: Vec::with_capacity(1024),
+            // Room for a write's worth, so that it never grows.
+            pending: Vec::with_capacity(WRITE_AT + 4 * 1024),
             doc: None,
             started: false,
             line_no: 0,
@@ -166,11 +172,13 @@ impl<'p> Stream<'p> {
             }
             return self.array(out, trimmed, self.line_no);
         }
-        match intake::<Str<'_>>(trimmed, &self.limits, self.line_no) {
-            Ok(req) => {
-                let d = self.answer(&req);
-                self.emit(out, &d)
-            }
+        let (limits, line_no) = (self.limits, self.line_no);
+        let written = intake_with::<Str<'_>, _>(trimmed, &limits, line_no, |req| {
+            let d = self.answer(req);
+            self.emit(out, &d)
+        });
+        match written {
+            Ok(written) => written,
             Err(r) if hold && r.unfinished => {
                 self.doc = Some((self.line_no, line.to_vec()));
                 Ok(())
@@ -257,10 +265,8 @@ impl<'p> Stream<'p> {
 
     /// The decision for one request description starting on input line `line`.
     fn decide(&self, bytes: &[u8], line: usize) -> Decision<'p> {
-        match intake::<Str<'_>>(bytes, &self.limits, line) {
-            Ok(req) => self.answer(&req),
-            Err(r) => r.decision(),
-        }
+        intake_with::<Str<'_>, _>(bytes, &self.limits, line, |req| self.answer(req))
+            .unwrap_or_else(|r| r.decision())
     }
 
     fn answer(&self, req: &Request<Str<'_>>) -> Decision<'p> {
@@ -276,15 +282,36 @@ impl<'p> Stream<'p> {
         if !d.is_allow() {
             self.stats.denies += 1;
         }
-        self.scratch.clear();
+        let start = self.pending.len();
         let r = if self.options.pretty {
-            serde_json::to_writer_pretty(&mut self.scratch, d)
+            serde_json::to_writer_pretty(&mut self.pending, d)
         } else {
-            d.write_json(&mut self.scratch)
+            d.write_json(&mut self.pending)
         };
-        r.map_err(io::Error::from)?;
-        self.scratch.push(b'\n');
-        out.write_all(&self.scratch)
+        if let Err(e) = r {
+            self.pending.truncate(start);
+            return Err(e.into());
+        }
+        self.pending.push(b'\n');
+        if self.pending.len() >= WRITE_AT {
+            self.write_pending(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the decisions not yet written, in one write.
+    fn write_pending<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            out.write_all(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the decisions not yet written, and flushes `out`.
+    fn flush<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.write_pending(out)?;
+        out.flush()
     }
 }
 
@@ -494,6 +521,8 @@ fn read_lines<R: BufRead, W: Write>(
             };
             if !stream.started || stream.doc.is_some() {
                 stream.line(&mut output, &line)?;
+                // Written now: the workers' answers, written later, come after it.
+                stream.write_pending(&mut output)?;
                 (0, drained)
             } else {
                 chunk.extend_from_slice(&line);
@@ -524,7 +553,7 @@ fn read_lines<R: BufRead, W: Write>(
     }
     pipeline.wait(&mut output, 0)?;
     stream.finish(&mut output)?;
-    output.flush()?;
+    stream.flush(&mut output)?;
     Ok(stream.stats)
 }
 
@@ -547,6 +576,7 @@ fn answer_chunk(
         stream.line(&mut out, line)?;
         rest = tail;
     }
+    stream.write_pending(&mut out)?;
     Ok(Answered {
         seq: chunk.seq,
         out,

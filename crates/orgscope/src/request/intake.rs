@@ -65,27 +65,65 @@ pub(crate) fn intake<'a, S: Text + Deserialize<'a> + From<&'a str>>(
 where
     S::Body: ReadBody<'a>,
 {
-    let refuse = |what: String| Err(Refused::new(format!("the request on line {line} {what}")));
+    let text = text(bytes, limits, line)?;
+    match super::reader::read(text, limits.max_json_depth) {
+        Some(request) => Ok(request),
+        None => through_serde(text, limits, line),
+    }
+}
+
+/// [`intake`], the request handed to `decide` where it was read instead of returned: it is
+/// large, and each return copied it (callers that decide and drop it need no more).
+pub(crate) fn intake_with<'a, S: Text + Deserialize<'a> + From<&'a str>, T>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    line: usize,
+    decide: impl FnOnce(&Request<S>) -> T,
+) -> Result<T, Refused>
+where
+    S::Body: ReadBody<'a>,
+{
+    let text = text(bytes, limits, line)?;
+    let read = super::reader::read(text, limits.max_json_depth);
+    match &read {
+        Some(request) => Ok(decide(request)),
+        None => through_serde(text, limits, line).map(|request| decide(&request)),
+    }
+}
+
+/// The text of a description within `max_request_bytes`, checked as UTF-8 once (rather than
+/// each of its strings by serde_json).
+fn text<'a>(bytes: &'a [u8], limits: &Limits, line: usize) -> Result<&'a str, Refused> {
     if bytes.len() > limits.max_request_bytes {
-        return refuse(format!(
-            "is over the limit of {} bytes",
-            limits.max_request_bytes
+        return Err(refusal(
+            line,
+            format!("is over the limit of {} bytes", limits.max_request_bytes),
         ));
     }
-    // One UTF-8 check of the whole text, rather than serde_json's check of every string in it.
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return refuse("is not valid UTF-8".to_string());
-    };
-    if let Some(request) = super::reader::read(text, limits.max_json_depth) {
-        return Ok(request);
-    }
+    std::str::from_utf8(bytes).map_err(|_| refusal(line, "is not valid UTF-8".to_string()))
+}
+
+fn refusal(line: usize, what: String) -> Refused {
+    Refused::new(format!("the request on line {line} {what}"))
+}
+
+/// A description the reader left to serde (an escape, a fraction, any error): read by serde,
+/// which words every refusal.
+fn through_serde<'a, S: Text + Deserialize<'a> + From<&'a str>>(
+    text: &'a str,
+    limits: &Limits,
+    line: usize,
+) -> Result<Request<S>, Refused>
+where
+    S::Body: ReadBody<'a>,
+{
     if !text.trim_start().starts_with('{') {
-        return refuse("is not a JSON object".to_string());
+        return Err(refusal(line, "is not a JSON object".to_string()));
     }
-    if json_depth_exceeds(bytes, limits.max_json_depth) {
-        return refuse(format!(
-            "nests deeper than {} levels",
-            limits.max_json_depth
+    if json_depth_exceeds(text.as_bytes(), limits.max_json_depth) {
+        return Err(refusal(
+            line,
+            format!("nests deeper than {} levels", limits.max_json_depth),
         ));
     }
     let e = match serde_json::from_str::<Request<S>>(text) {

@@ -298,6 +298,7 @@ impl<'a> Text for Str<'a> {
         }
     }
 
+    #[inline]
     fn get<'f>(fields: &'f Fields<'a>, name: &str) -> Option<&'f Values<Self>> {
         match fields {
             Fields::Few(v) => v.iter().find(|(k, _)| **k == *name).map(|(_, v)| v),
@@ -314,7 +315,7 @@ impl<'a> Text for Str<'a> {
 
     fn push(fields: &mut Fields<'a>, name: Self, values: Values<Self>) {
         match fields {
-            Fields::Few(v) if v.len() < FEW => v.push((name, values)),
+            Fields::Few(v) if v.len() < FEW => super::push(v, (name, values), 2),
             Fields::Few(v) => {
                 let mut m: IndexMap<_, _> = std::mem::take(v).into_iter().collect();
                 m.insert(name, values);
@@ -346,6 +347,7 @@ impl<'a> Text for Str<'a> {
             .chain(many.into_iter().flatten())
     }
 
+    #[inline]
     fn header_values<'f>(
         fields: &'f Fields<'a>,
         lowercase_name: &'f str,
