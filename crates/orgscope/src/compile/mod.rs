@@ -205,7 +205,10 @@ impl Default for Literals {
 impl Literals {
     fn get(&self, segment: &str) -> Option<NonZeroU32> {
         match self {
-            Literals::Few(few) => few.iter().find(|(l, _)| **l == *segment).map(|&(_, c)| c),
+            Literals::Few(few) => few
+                .iter()
+                .find(|(l, _)| same_bytes(l.as_bytes(), segment.as_bytes()))
+                .map(|&(_, c)| c),
             Literals::Many(many) => many.get(segment).copied(),
         }
     }
@@ -455,9 +458,33 @@ impl Front {
             return None;
         }
         match self.0.get(Front::slot(key)) {
-            Some((k, value)) if **k == *key => Some(*value),
+            Some((k, value)) if same_bytes(k, key) => Some(*value),
             _ => None,
         }
+    }
+}
+
+/// `a == b`, inline for keys of up to 16 bytes (names, ids, path segments): the slice
+/// comparison calls `memcmp`, whose call costs more than the bytes of a short key.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Two loads that overlap when the length is not their double, so every byte is compared.
+    let word = |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| w.try_into().ok());
+    let half = |s: &[u8], at: usize| s.get(at..at + 4).and_then(|w| w.try_into().ok());
+    match n {
+        8..=16 => {
+            word(a, 0).map(u64::from_ne_bytes) == word(b, 0).map(u64::from_ne_bytes)
+                && word(a, n - 8).map(u64::from_ne_bytes) == word(b, n - 8).map(u64::from_ne_bytes)
+        }
+        4..=7 => {
+            half(a, 0).map(u32::from_ne_bytes) == half(b, 0).map(u32::from_ne_bytes)
+                && half(a, n - 4).map(u32::from_ne_bytes) == half(b, n - 4).map(u32::from_ne_bytes)
+        }
+        _ => a == b,
     }
 }
 
@@ -966,7 +993,29 @@ impl Tree {
 
 #[cfg(test)]
 mod tests {
-    use super::{push_decimal, Tree};
+    use super::{push_decimal, same_bytes, Tree};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Pairs of every length up to 20 that differ in at most one byte, anywhere.
+        #[test]
+        fn same_bytes_is_slice_equality(
+            a in proptest::collection::vec(any::<u8>(), 0..20),
+            at in any::<usize>(),
+            flip in any::<u8>(),
+            cut in any::<bool>(),
+        ) {
+            let mut b = a.clone();
+            if let Some(n) = b.len().checked_sub(1) {
+                b[at % (n + 1)] ^= flip;
+            }
+            if cut {
+                b.pop();
+            }
+            prop_assert_eq!(same_bytes(&a, &b), a == b);
+            prop_assert!(same_bytes(&a, &a));
+        }
+    }
 
     /// `resolve_type` takes a name found among the keys as its own key: that holds when
     /// `type_key` keeps every key it made, and it works char by char, so every char is tried.
