@@ -321,14 +321,6 @@ impl<T, const N: usize> List<T, N> {
         List(Items::Inline(ArrayVec::new()))
     }
 
-    /// An empty list with room for `n` items: inline up to `N`, else one allocation.
-    pub fn with_capacity(n: usize) -> Self {
-        match n <= N {
-            true => List::new(),
-            false => List(Items::Heap(Vec::with_capacity(n))),
-        }
-    }
-
     /// Adds `item` at the end.
     pub fn push(&mut self, item: T) {
         match &mut self.0 {
@@ -385,9 +377,8 @@ impl<T: Serialize, const N: usize> Serialize for List<T, N> {
 
 impl<T, const N: usize> FromIterator<T> for List<T, N> {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
-        let items = items.into_iter();
-        let mut list = List::with_capacity(items.size_hint().0);
-        items.for_each(|x| list.push(x));
+        let mut list = List::new();
+        items.into_iter().for_each(|x| list.push(x));
         list
     }
 }
@@ -428,13 +419,6 @@ impl<T, const N: usize> Iterator for IntoIter<T, N> {
         match &mut self.0 {
             Drain::Inline(few) => few.next(),
             Drain::Heap(all) => all.next(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            Drain::Inline(few) => few.size_hint(),
-            Drain::Heap(all) => all.size_hint(),
         }
     }
 }
@@ -682,21 +666,6 @@ mod tests {
             String::from_utf8(fast).unwrap(),
             serde_json::to_string(d).unwrap()
         );
-    }
-
-    #[test]
-    fn a_list_keeps_order_and_items_across_inline_and_heap() {
-        for n in 0..6 {
-            let items: Vec<usize> = (0..n).collect();
-            let mut pushed = List::<usize, 2>::new();
-            items.iter().for_each(|&i| pushed.push(i));
-            let collected: List<usize, 2> = items.iter().copied().collect();
-            let converted = List::<usize, 2>::from(items.clone());
-            for list in [pushed, collected, converted] {
-                assert_eq!(&*list, items.as_slice());
-                assert_eq!(list.into_iter().collect::<Vec<_>>(), items);
-            }
-        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         }
         let (_, ty) = self.object_type(target)?;
         let many = target.route.is_some_and(|r| r.objects.is_some());
-        let mut labels = Labels::with_capacity(objects.len());
+        let mut labels = Labels::new();
         for (i, obj) in objects.iter().enumerate() {
             match self.label_one(ty, obj, scope) {
                 Ok(l) => labels.push(l),

@@ -216,7 +216,7 @@ fn org_text<'p>(p: &'p Compiled, o: Org<'_>) -> Cow<'p, str> {
 fn visible_names<'p>(p: &'p Compiled, v: &OrgSet<'_>) -> List<Cow<'p, str>, 4> {
     match v {
         OrgSet::Small(bits) => {
-            let mut names = List::with_capacity(bits.count_ones() as usize);
+            let mut names = List::new();
             let mut rest = *bits;
             while rest != 0 {
                 names.push(Cow::Borrowed(org_name(
