@@ -1280,7 +1280,7 @@ fn check_labels(m: &Model, req: &Value, d: &Decision, ctx: &str) -> Result<(), T
                 Ok((
                     l.org.as_deref().map(str::to_string),
                     source.as_str().unwrap_or_default().to_string(),
-                    l.from.as_ref().map(ToString::to_string),
+                    l.from.clone(),
                 ))
             })
             .collect();

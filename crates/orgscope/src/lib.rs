@@ -72,8 +72,7 @@ pub use syntax::{ast, is_reserved, parse};
 pub struct ReadmeDoctests;
 
 pub use decision::{
-    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, List, Parent, TraceStep,
-    Warning,
+    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
 };
 pub use eval::{EntityLookup, Found};
 // `EvalOptions::new()` is "no store"; the named empty store serves the CLI.

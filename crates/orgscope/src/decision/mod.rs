@@ -2,13 +2,10 @@
 
 use crate::json::is_plain;
 use crate::syntax::ast::Action;
-use arrayvec::ArrayVec;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::Value;
-use smol_str::SmolStr;
 use std::borrow::Cow;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,9 +25,6 @@ pub enum Effect {
 /// Names that come from the request itself (an undeclared object type, orgs of a policy
 /// without a directory) are owned. [`Decision::into_owned`] makes a decision that outlives
 /// its policy.
-///
-/// Its lists are kept inline ([`List`]) and a label's parent id too ([`Parent`]): the usual
-/// decision (a few visible orgs, one label or one error) is made without an allocation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision<'p> {
     /// The request's `id`, echoed (null when it had none).
@@ -46,13 +40,13 @@ pub struct Decision<'p> {
     /// `file:line:col` of the policy rule that decided.
     pub rule: Option<Cow<'p, str>>,
     /// The orgs the request may see, in directory order (null when not org-scoped or denied).
-    pub visible_orgs: Option<List<Cow<'p, str>, 4>>,
+    pub visible_orgs: Option<Vec<Cow<'p, str>>>,
     /// Whether unlabeled records are visible (false on deny).
     pub include_unlabeled: bool,
     /// For creates (and relabeling updates): one label per object, in request order.
-    pub labels: List<Label<'p>, 1>,
+    pub labels: Vec<Label<'p>>,
     /// Why the request was denied; empty on allow.
-    pub errors: List<DecisionError<'p>, 1>,
+    pub errors: Vec<DecisionError<'p>>,
     /// Things worth knowing that did not change the outcome.
     pub warnings: Vec<Warning>,
     /// With explain: every rule consulted, in order.
@@ -151,7 +145,7 @@ impl<'p> Decision<'p> {
             json_keyword(out, l.source.as_str());
             if let Some(from) = &l.from {
                 out.extend_from_slice(b",\"from\":");
-                from.write_json(out);
+                json_str(out, from);
             }
             out.push(b'}');
         });
@@ -206,8 +200,8 @@ impl<'p> Decision<'p> {
             rule: error.rule.clone(),
             visible_orgs: None,
             include_unlabeled: false,
-            labels: List::new(),
-            errors: List::from_iter([error]),
+            labels: Vec::new(),
+            errors: vec![error],
             warnings: Vec::new(),
             trace: None,
         }
@@ -223,7 +217,7 @@ pub struct Label<'p> {
     pub source: LabelSource,
     /// For inherited labels: the parent, e.g. `account A-1`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<Parent<'p>>,
+    pub from: Option<String>,
 }
 
 impl Label<'_> {
@@ -232,203 +226,8 @@ impl Label<'_> {
         Label {
             org: self.org.map(owned),
             source: self.source,
-            from: self.from.map(Parent::into_owned),
+            from: self.from,
         }
-    }
-}
-
-/// The parent an inherited label came from: its object type and id, written `account A-1`
-/// (its [`Display`](fmt::Display) and its JSON).
-///
-/// Kept as its two parts, and the id inline up to 23 bytes: building the text would cost a
-/// formatting pass and an allocation on every inheriting create.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parent<'p> {
-    object_type: Cow<'p, str>,
-    id: SmolStr,
-}
-
-impl<'p> Parent<'p> {
-    pub(crate) fn new(object_type: &'p str, id: &str) -> Parent<'p> {
-        Parent {
-            object_type: Cow::Borrowed(object_type),
-            id: SmolStr::new(id),
-        }
-    }
-
-    /// The parent's object type, e.g. `account`.
-    pub fn object_type(&self) -> &str {
-        &self.object_type
-    }
-
-    /// The parent's id, as the request gave it.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The same parent, owning its type's name (see [`Decision::into_owned`]).
-    pub fn into_owned(self) -> Parent<'static> {
-        Parent {
-            object_type: owned(self.object_type),
-            id: self.id,
-        }
-    }
-
-    /// Appends the JSON string, both parts copied whole when neither needs escaping.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        if is_plain(self.object_type.as_bytes()) && is_plain(self.id.as_bytes()) {
-            out.push(b'"');
-            out.extend_from_slice(self.object_type.as_bytes());
-            out.push(b' ');
-            out.extend_from_slice(self.id.as_bytes());
-            out.push(b'"');
-        } else {
-            // Writing into a `Vec` cannot fail.
-            let _ = serde_json::to_writer(&mut *out, self);
-        }
-    }
-}
-
-impl fmt::Display for Parent<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.object_type, self.id)
-    }
-}
-
-impl Serialize for Parent<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-/// A short list that a decision keeps inline: up to `N` items cost no allocation (the usual
-/// decision has a few visible orgs and one label or one error). Read it as a slice.
-///
-/// Like a `Vec`, it is covariant: a `Decision<'static>` is a `Decision<'p>` for any `'p`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct List<T, const N: usize>(Items<T, N>);
-
-#[derive(Clone, PartialEq, Eq)]
-enum Items<T, const N: usize> {
-    Inline(ArrayVec<T, N>),
-    /// Once more than `N` were pushed.
-    Heap(Vec<T>),
-}
-
-impl<T, const N: usize> List<T, N> {
-    /// An empty list.
-    pub fn new() -> Self {
-        List(Items::Inline(ArrayVec::new()))
-    }
-
-    /// Adds `item` at the end.
-    pub fn push(&mut self, item: T) {
-        match &mut self.0 {
-            Items::Inline(few) => {
-                if let Err(full) = few.try_push(item) {
-                    let mut all = Vec::with_capacity(2 * N.max(1));
-                    all.extend(few.drain(..));
-                    all.push(full.element());
-                    self.0 = Items::Heap(all);
-                }
-            }
-            Items::Heap(all) => all.push(item),
-        }
-    }
-}
-
-impl<T, const N: usize> Default for List<T, N> {
-    fn default() -> Self {
-        List::new()
-    }
-}
-
-impl<T, const N: usize> Deref for List<T, N> {
-    type Target = [T];
-
-    fn deref(&self) -> &[T] {
-        match &self.0 {
-            Items::Inline(few) => few,
-            Items::Heap(all) => all,
-        }
-    }
-}
-
-impl<T, const N: usize> DerefMut for List<T, N> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        match &mut self.0 {
-            Items::Inline(few) => few,
-            Items::Heap(all) => all,
-        }
-    }
-}
-
-impl<T: fmt::Debug, const N: usize> fmt::Debug for List<T, N> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl<T: Serialize, const N: usize> Serialize for List<T, N> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
-    }
-}
-
-impl<T, const N: usize> FromIterator<T> for List<T, N> {
-    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
-        let mut list = List::new();
-        items.into_iter().for_each(|x| list.push(x));
-        list
-    }
-}
-
-impl<T, const N: usize> From<Vec<T>> for List<T, N> {
-    fn from(items: Vec<T>) -> Self {
-        match items.len() <= N {
-            true => items.into_iter().collect(),
-            false => List(Items::Heap(items)),
-        }
-    }
-}
-
-impl<T, const N: usize> IntoIterator for List<T, N> {
-    type Item = T;
-    type IntoIter = IntoIter<T, N>;
-
-    fn into_iter(self) -> IntoIter<T, N> {
-        IntoIter(match self.0 {
-            Items::Inline(few) => Drain::Inline(few.into_iter()),
-            Items::Heap(all) => Drain::Heap(all.into_iter()),
-        })
-    }
-}
-
-/// The items of a [`List`], by value.
-pub struct IntoIter<T, const N: usize>(Drain<T, N>);
-
-enum Drain<T, const N: usize> {
-    Inline(arrayvec::IntoIter<T, N>),
-    Heap(std::vec::IntoIter<T>),
-}
-
-impl<T, const N: usize> Iterator for IntoIter<T, N> {
-    type Item = T;
-
-    fn next(&mut self) -> Option<T> {
-        match &mut self.0 {
-            Drain::Inline(few) => few.next(),
-            Drain::Heap(all) => all.next(),
-        }
-    }
-}
-
-impl<'a, T, const N: usize> IntoIterator for &'a List<T, N> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
     }
 }
 
@@ -679,16 +478,7 @@ mod tests {
         d.action = Some(Action::Create);
         d.object = Some("invoice\tline".into());
         d.rule = Some("p\\q.policy:1:2".into());
-        d.visible_orgs = Some(
-            vec![
-                "Asia".into(),
-                "\"quoted\" \u{7f}\u{1}é".into(),
-                "Europe".into(),
-                "Japan".into(),
-                "Narnia".into(),
-            ]
-            .into(),
-        );
+        d.visible_orgs = Some(vec!["Asia".into(), "\"quoted\" \u{7f}\u{1}é".into()]);
         d.include_unlabeled = true;
         let sources = [
             LabelSource::Explicit,
@@ -705,19 +495,10 @@ mod tests {
             .map(|(i, &source)| Label {
                 org: (i % 3 != 2).then(|| ["Asia", "a\"b\\c\u{1f}"][i % 2].into()),
                 source,
-                // Plain, an escaped type, an escaped id longer than is kept inline.
-                from: match i {
-                    1 => Some(Parent::new("account", "A-1")),
-                    3 => Some(Parent::new("in\tvoice", "I-3")),
-                    5 => Some(Parent::new(
-                        "account",
-                        &format!("\"A-{i}\"{}", "-long".repeat(5)),
-                    )),
-                    _ => None,
-                },
+                from: (i % 2 == 1).then(|| format!("account \"A-{i}\"")),
             })
             .collect();
-        d.errors = List::from(vec![
+        d.errors = vec![
             DecisionError {
                 code: ErrorCode::OrgAccessDenied,
                 message: "no access to `\"x\"`\n".into(),
@@ -730,7 +511,7 @@ mod tests {
                 rule: None,
                 hint: None,
             },
-        ]);
+        ];
         d.warnings = vec![
             Warning {
                 code: "ignored",
@@ -742,7 +523,7 @@ mod tests {
             },
         ];
         both(&d);
-        d.visible_orgs = Some(List::new());
+        d.visible_orgs = Some(Vec::new());
         d.trace = Some(vec![TraceStep {
             rule: None,
             step: "route".into(),

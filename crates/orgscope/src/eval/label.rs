@@ -1,16 +1,16 @@
 //! Labelling creates: explicit label, inheritance from a parent, fallbacks (SPEC §1.1).
 
-use super::{org_name, Ctx, Deny, Labels, Res, Scope, Target};
+use super::{org_name, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::Org;
 use crate::compile::{FieldPath, ObjectType, RuleId};
-use crate::decision::{ErrorCode, Label, LabelSource, Parent};
+use crate::decision::{ErrorCode, Label, LabelSource};
 use crate::eval::lookup::{self, Found};
 use crate::json::Json;
 use crate::request::Text;
 use crate::syntax::ast::FallbackSource;
 
 impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
-    pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Labels<'p>> {
+    pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
         let objects = self.objects(target)?;
         if let Some(org) = scope.endpoint_org {
             let label = Label {
@@ -18,11 +18,11 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 source: LabelSource::Explicit,
                 from: None,
             };
-            return Ok(std::iter::repeat_n(label, objects.len()).collect());
+            return Ok(vec![label; objects.len()]);
         }
         let (_, ty) = self.object_type(target)?;
         let many = target.route.is_some_and(|r| r.objects.is_some());
-        let mut labels = Labels::new();
+        let mut labels = Vec::with_capacity(objects.len());
         for (i, obj) in objects.iter().enumerate() {
             match self.label_one(ty, obj, scope) {
                 Ok(l) => labels.push(l),
@@ -146,7 +146,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         &self,
         raw: &str,
         org: Org<'r>,
-        inherited: Option<&(Org<'r>, Parent<'p>, RuleId)>,
+        inherited: Option<&(Org<'r>, String, RuleId)>,
         rule: RuleId,
     ) -> Res<()> {
         match inherited {
@@ -176,7 +176,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         ty: &'r ObjectType,
         current: Option<Org<'r>>,
         scope: &Scope<'r>,
-    ) -> Res<Labels<'p>> {
+    ) -> Res<Vec<Label<'p>>> {
         let body = self.body();
         let mut new_parent = false;
         for inh in &ty.inherits {
@@ -205,16 +205,14 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 return Ok(self.moved(current, new, *rule, LabelSource::Explicit, None));
             }
             if self.cleared(f, body) && current.is_some() {
-                return self
-                    .declassify(ty, f, *rule)
-                    .map(|l| Labels::from_iter([l]));
+                return self.declassify(ty, f, *rule).map(|l| vec![l]);
             }
         }
         Ok(match inherited {
             Some((org, from, rule)) => {
                 self.moved(current, org, rule, LabelSource::Inherited, Some(from))
             }
-            None => Labels::new(),
+            None => Vec::new(),
         })
     }
 
@@ -225,16 +223,16 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         new: Org<'r>,
         rule: RuleId,
         source: LabelSource,
-        from: Option<Parent<'p>>,
-    ) -> Labels<'p> {
+        from: Option<String>,
+    ) -> Vec<Label<'p>> {
         if Some(new) == current {
-            return Labels::new();
+            return Vec::new();
         }
         let p = self.p;
         self.trace.decide(rule, "relabel", || {
             format!("moves the object to `{}`", org_name(p, new))
         });
-        Labels::from_iter([self.label(new, source, from)])
+        vec![self.label(new, source, from)]
     }
 
     /// Clearing the label of a labeled object is a relabel to "unlabeled" (visible to every
@@ -269,7 +267,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         &self,
         org: Org<'_>,
         source: LabelSource,
-        from: Option<Parent<'p>>,
+        from: Option<String>,
     ) -> Label<'p> {
         Label {
             org: Some(super::org_text(self.p, org)),
@@ -302,7 +300,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         ty: &'r ObjectType,
         obj: Option<Json<'r>>,
         scope: &Scope<'r>,
-    ) -> Res<Option<(Org<'r>, Parent<'p>, RuleId)>> {
+    ) -> Res<Option<(Org<'r>, String, RuleId)>> {
         let mut required: Option<&FieldPath> = None;
         let mut required_rule = ty.rule;
         for inh in &ty.inherits {
@@ -316,7 +314,10 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             let Some(parent) = self.p.object(inh.parent) else {
                 continue;
             };
-            let from = Parent::new(&parent.name, &id);
+            let mut from = String::with_capacity(parent.name.len() + 1 + id.len());
+            from.push_str(&parent.name);
+            from.push(' ');
+            from.push_str(&id);
             let not_found = || {
                 Deny::new(
                     ErrorCode::ParentNotFound,
@@ -361,6 +362,9 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
 }
 
 /// `account A-1` → ``account `A-1` `` for messages (the decision's `from` stays plain).
-fn quote_id(from: &Parent) -> String {
-    format!("{} `{}`", from.object_type(), from.id())
+fn quote_id(from: &str) -> String {
+    match from.split_once(' ') {
+        Some((ty, id)) => format!("{ty} `{id}`"),
+        None => format!("`{from}`"),
+    }
 }

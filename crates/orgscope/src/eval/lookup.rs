@@ -1,8 +1,8 @@
 //! Existing objects: the embedder's lookup trait, and reading, updating or deleting one object.
 
-use super::{Ctx, Deny, Labels, Res, Scope, Target};
+use super::{Ctx, Deny, Res, Scope, Target};
 use crate::compile::{RuleId, TypeIdx};
-use crate::decision::ErrorCode;
+use crate::decision::{ErrorCode, Label};
 use crate::request::{Entity, Text};
 use crate::syntax::ast::Action;
 use rustc_hash::FxHashMap;
@@ -164,7 +164,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     }
 
     /// Read, update or delete of one object: allowed only when it is visible.
-    pub(super) fn by_id(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Labels<'p>> {
+    pub(super) fn by_id(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
         let (t, ty) = self.object_type(target)?;
         let route = target.route.ok_or_else(|| {
             Deny::invalid(
@@ -211,7 +211,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             format!("{} `{id}` is visible", ty.name)
         });
         if target.action != Some(Action::Update) || ty.shared {
-            return Ok(Labels::new());
+            return Ok(Vec::new());
         }
         self.relabel(ty, current, scope)
     }

@@ -15,7 +15,7 @@ mod trace;
 
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeIdx};
-use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label, List};
+use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
 use crate::request::{Request, Text, User};
 use crate::syntax::ast::{Action, Method};
 use std::borrow::Cow;
@@ -75,11 +75,8 @@ struct Target<'r> {
 /// What an allowed request may see (None when not org-scoped) and the labels it gives.
 struct Allowed<'p, 'r> {
     visible: Option<OrgSet<'r>>,
-    labels: Labels<'p>,
+    labels: Vec<Label<'p>>,
 }
-
-/// The labels of a decision (one per created object; most decisions make one or none).
-type Labels<'p> = List<Label<'p>, 1>;
 
 /// The outcome of one evaluation: what the request does (as far as it was worked out) and
 /// whether it is allowed.
@@ -164,7 +161,7 @@ pub(crate) fn evaluate<'p, S: Text>(
                 visible_orgs: allowed.visible.map(|v| visible_names(p, &v)),
                 include_unlabeled: true,
                 labels: allowed.labels,
-                errors: List::new(),
+                errors: Vec::new(),
                 warnings: trace.warnings,
                 trace: trace.steps,
             }
@@ -213,10 +210,10 @@ fn org_text<'p>(p: &'p Compiled, o: Org<'_>) -> Cow<'p, str> {
 
 /// The names of the visible orgs, in canonical order. A loop over the bits of a small set:
 /// the generic iterator chains every representation, and this runs on every allow.
-fn visible_names<'p>(p: &'p Compiled, v: &OrgSet<'_>) -> List<Cow<'p, str>, 4> {
+fn visible_names<'p>(p: &'p Compiled, v: &OrgSet<'_>) -> Vec<Cow<'p, str>> {
     match v {
         OrgSet::Small(bits) => {
-            let mut names = List::new();
+            let mut names = Vec::with_capacity(bits.count_ones() as usize);
             let mut rest = *bits;
             while rest != 0 {
                 names.push(Cow::Borrowed(org_name(
@@ -353,7 +350,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             return Err(self.nothing_visible());
         }
         let labels = match target.action {
-            None | Some(Action::Query) => Labels::new(),
+            None | Some(Action::Query) => Vec::new(),
             Some(Action::Create) => self.create(target, &scope)?,
             Some(Action::Read | Action::Update | Action::Delete) => self.by_id(target, &scope)?,
         };

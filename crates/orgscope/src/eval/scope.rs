@@ -1,6 +1,6 @@
 //! The Multi-Org scope: the user's orgs, the visibility and working-org headers, Multi-Org off.
 
-use super::{org_name, Allowed, Ctx, Deny, Labels, Res, Scope, Target};
+use super::{org_name, Allowed, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, HeaderRule, RuleId};
 use crate::decision::{ErrorCode, Label, LabelSource};
@@ -112,14 +112,16 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 } else {
                     LabelSource::None
                 };
-                let label = Label {
-                    org: None,
-                    source,
-                    from: None,
-                };
-                std::iter::repeat_n(label, n).collect()
+                vec![
+                    Label {
+                        org: None,
+                        source,
+                        from: None,
+                    };
+                    n
+                ]
             }
-            _ => Labels::new(),
+            _ => Vec::new(),
         };
         self.trace.decided = self.trace.decided.or(p.multi_org_rule);
         Ok(Allowed {
