@@ -357,7 +357,7 @@ fn decode(s: &str) -> Result<String, Refusal> {
 pub fn scope_headers(d: &Decision) -> Vec<(&'static str, String)> {
     let mut out = Vec::with_capacity(4);
     if let Some(orgs) = &d.visible_orgs {
-        let list: Vec<String> = orgs.iter().map(|o| header_safe(o)).collect();
+        let list: Vec<String> = orgs.iter().map(header_safe).collect();
         out.push(("x-orgscope-visible-orgs", list.join(",")));
     }
     out.push((

@@ -115,7 +115,7 @@ pub(crate) fn visibility(decision: &Decision, column: Expr, style: Placeholders)
     if !decision.is_allow() {
         return Visibility::Nothing;
     }
-    let Some(orgs) = decision.visible_orgs.as_deref() else {
+    let Some(orgs) = &decision.visible_orgs else {
         return Visibility::All;
     };
     let unlabeled = decision.include_unlabeled;

@@ -72,7 +72,8 @@ pub use syntax::{ast, is_reserved, parse};
 pub struct ReadmeDoctests;
 
 pub use decision::{
-    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, Warning,
+    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, VisibleOrgs,
+    VisibleOrgsIter, Warning,
 };
 pub use eval::{EntityLookup, Found};
 // `EvalOptions::new()` is "no store"; the named empty store serves the CLI.

@@ -7,6 +7,9 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
+mod visible;
+pub use visible::{VisibleOrgs, VisibleOrgsIter};
+
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,7 +43,7 @@ pub struct Decision<'p> {
     /// `file:line:col` of the policy rule that decided.
     pub rule: Option<Cow<'p, str>>,
     /// The orgs the request may see, in directory order (null when not org-scoped or denied).
-    pub visible_orgs: Option<Vec<Cow<'p, str>>>,
+    pub visible_orgs: Option<VisibleOrgs<'p>>,
     /// Whether unlabeled records are visible (false on deny).
     pub include_unlabeled: bool,
     /// For creates (and relabeling updates): one label per object, in request order.
@@ -62,9 +65,7 @@ impl<'p> Decision<'p> {
 
     /// The visible orgs as string slices (None when not org-scoped or denied).
     pub fn visible_org_names(&self) -> Option<Vec<&str>> {
-        self.visible_orgs
-            .as_ref()
-            .map(|v| v.iter().map(|o| &**o).collect())
+        self.visible_orgs.as_ref().map(|v| v.iter().collect())
     }
 
     /// The same decision, owning every string: one that outlives the policy that made it
@@ -77,9 +78,7 @@ impl<'p> Decision<'p> {
             action: self.action,
             object: self.object.map(owned),
             rule: self.rule.map(owned),
-            visible_orgs: self
-                .visible_orgs
-                .map(|orgs| orgs.into_iter().map(owned).collect()),
+            visible_orgs: self.visible_orgs.map(VisibleOrgs::into_owned),
             include_unlabeled: self.include_unlabeled,
             labels: self.labels.into_iter().map(Label::into_owned).collect(),
             errors: self
@@ -131,7 +130,7 @@ impl<'p> Decision<'p> {
         out.extend_from_slice(b",\"visible_orgs\":");
         match &self.visible_orgs {
             None => out.extend_from_slice(b"null"),
-            Some(orgs) => json_list(out, orgs, |out, org| json_str(out, org)),
+            Some(orgs) => json_list(out, orgs, json_str),
         }
         out.extend_from_slice(if self.include_unlabeled {
             b",\"include_unlabeled\":true,\"labels\":"
@@ -418,9 +417,9 @@ fn json_keyword(out: &mut Vec<u8>, keyword: &'static str) {
 }
 
 /// A JSON array of `items`, each written by `item`.
-fn json_list<T>(out: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T)) {
+fn json_list<I: IntoIterator>(out: &mut Vec<u8>, items: I, item: impl Fn(&mut Vec<u8>, I::Item)) {
     out.push(b'[');
-    for (i, x) in items.iter().enumerate() {
+    for (i, x) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -478,7 +477,7 @@ mod tests {
         d.action = Some(Action::Create);
         d.object = Some("invoice\tline".into());
         d.rule = Some("p\\q.policy:1:2".into());
-        d.visible_orgs = Some(vec!["Asia".into(), "\"quoted\" \u{7f}\u{1}é".into()]);
+        d.visible_orgs = Some(vec![Cow::from("Asia"), "\"quoted\" \u{7f}\u{1}é".into()].into());
         d.include_unlabeled = true;
         let sources = [
             LabelSource::Explicit,
@@ -523,7 +522,7 @@ mod tests {
             },
         ];
         both(&d);
-        d.visible_orgs = Some(Vec::new());
+        d.visible_orgs = Some(Vec::new().into());
         d.trace = Some(vec![TraceStep {
             rule: None,
             step: "route".into(),

@@ -15,7 +15,7 @@ mod trace;
 
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeIdx};
-use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label};
+use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label, VisibleOrgs};
 use crate::request::{Request, Text, User};
 use crate::syntax::ast::{Action, Method};
 use std::borrow::Cow;
@@ -208,22 +208,11 @@ fn org_text<'p>(p: &'p Compiled, o: Org<'_>) -> Cow<'p, str> {
     }
 }
 
-/// The names of the visible orgs, in canonical order. A loop over the bits of a small set:
-/// the generic iterator chains every representation, and this runs on every allow.
-fn visible_names<'p>(p: &'p Compiled, v: &OrgSet<'_>) -> Vec<Cow<'p, str>> {
-    match v {
-        OrgSet::Small(bits) => {
-            let mut names = Vec::with_capacity(bits.count_ones() as usize);
-            let mut rest = *bits;
-            while rest != 0 {
-                names.push(Cow::Borrowed(org_name(
-                    p,
-                    Org::Known(rest.trailing_zeros()),
-                )));
-                rest &= rest - 1;
-            }
-            names
-        }
+/// The visible orgs, in canonical order: a small directory's set as it is, named only when
+/// read (this runs on every allow), any other named now.
+fn visible_names<'p>(p: &'p Compiled, v: &OrgSet<'_>) -> VisibleOrgs<'p> {
+    match (v, &p.directory) {
+        (OrgSet::Small(bits), Some(d)) => VisibleOrgs::bits(*bits, &d.names),
         _ => v.iter().map(|o| org_text(p, o)).collect(),
     }
 }
