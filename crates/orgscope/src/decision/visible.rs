@@ -30,7 +30,8 @@ pub struct VisibleOrgs<'p>(Repr<'p>);
 
 #[derive(Clone)]
 enum Repr<'p> {
-    /// Bit `i` set for the directory's org `i`; `names` is the directory.
+    /// Bit `i` set for the directory's org `i`; `names` is the directory (a `&Vec`, not a
+    /// slice: one word instead of two in every decision).
     Bits {
         bits: u128,
         names: &'p Vec<Arc<str>>,
