@@ -522,6 +522,15 @@ mod tests {
             },
         ];
         both(&d);
+        // Kept as the bits of a directory, as evaluation makes them: written alike.
+        let names: Vec<std::sync::Arc<str>> = ["Asia", "a\"b\\c\u{1f}", "China"]
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        d.visible_orgs = Some(VisibleOrgs::bits(0b111, &names));
+        both(&d);
+        d.visible_orgs = Some(VisibleOrgs::bits(0, &names));
+        both(&d);
         d.visible_orgs = Some(Vec::new().into());
         d.trace = Some(vec![TraceStep {
             rule: None,
