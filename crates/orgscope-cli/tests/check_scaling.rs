@@ -1,13 +1,15 @@
 //! `orgscope check` on inputs nobody planned for (issue 17): each family of generated policies
 //! is checked for the right answer at the size that once showed the problem, and — in the
 //! `#[ignore]`d tests, run in CI with `cargo test --release -- --ignored` — for time that grows
-//! linearly: a policy 4 times larger may take at most 6 times as long.
+//! linearly: a policy 4 times larger may take at most 8 times as long (see `growth`).
 
 mod common;
+#[path = "../../orgscope/tests/growth/mod.rs"]
+mod growth;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Writes `text` to a scratch file named `name` and returns its path.
 fn write(name: &str, text: &str) -> PathBuf {
@@ -21,14 +23,14 @@ fn write(name: &str, text: &str) -> PathBuf {
 /// `orgscope check ARGS POLICY` on `text`, with how long it took.
 fn check(name: &str, text: &str, args: &[&str]) -> (Output, Duration) {
     let path = write(name, text);
-    let start = Instant::now();
-    let out = common::orgscope()
-        .arg("check")
-        .args(args)
-        .arg(&path)
-        .output()
-        .expect("run orgscope");
-    (out, start.elapsed())
+    let (out, took) = growth::time(|| {
+        common::orgscope()
+            .arg("check")
+            .args(args)
+            .arg(&path)
+            .output()
+    });
+    (out.expect("run orgscope"), took)
 }
 
 fn stderr(out: &Output) -> String {
@@ -161,28 +163,13 @@ fn long_inheritance_chains_under_a_raised_limit() {
     );
 }
 
-/// The fastest of three runs, to keep a busy machine from deciding the ratio.
-fn best_of_three(name: &str, text: &str, args: &[&str]) -> Duration {
-    (0..3)
-        .map(|_| check(name, text, args).1)
-        .min()
-        .unwrap_or_default()
-}
-
-/// Fails when checking the policy of size `4 * n` takes more than 6 times as long as size `n`.
+/// Fails when checking the policy of size `4 * n` takes more than 8 times as long as size `n`.
 fn linear(family: &str, n: usize, generate: impl Fn(usize) -> String, args: &[&str]) {
-    let small = best_of_three(&format!("{family}_small.policy"), &generate(n), args);
-    let large = best_of_three(&format!("{family}_large.policy"), &generate(4 * n), args);
-    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-3);
-    eprintln!(
-        "{family}: {n} in {small:?}, {} in {large:?} ({ratio:.1}×)",
-        4 * n
-    );
-    assert!(
-        ratio <= 6.0,
-        "{family}: {n} took {small:?}, {} took {large:?} ({ratio:.1}×)",
-        4 * n
-    );
+    let (small, large) = (generate(n), generate(4 * n));
+    growth::assert_linear(family, n, |size| {
+        let text = if size == n { &small } else { &large };
+        check(&format!("{family}_{size}.policy"), text, args).1
+    });
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use orgscope::batch::{evaluate_stream, BatchOptions};
 use orgscope::{EvalOptions, Limits, NoEntities, Policy, Request, User, Values};
-use std::time::Instant;
+
+mod growth;
 
 fn aep() -> Policy {
     Policy::from_file("../../policies/aep-organization-id.policy").unwrap()
@@ -100,30 +101,21 @@ fn an_unfinished_document_costs_linear_time() {
         ..Limits::DEFAULT
     };
     let policy = Policy::from_file_with("../../policies/zuora-multi-org.policy", limits).unwrap();
-    // The best of three runs of each size, in process, so that pipes and scheduling do not count.
-    let best = |lines: usize| {
+    // In process, so that pipes and scheduling do not count.
+    growth::assert_linear("an unfinished document", 100_000, |lines| {
         let input = format!("{{\"body\":[\n{}", "1,\n".repeat(lines));
-        (0..3)
-            .map(|_| {
-                let start = Instant::now();
-                let stats = evaluate_stream(
-                    &policy,
-                    &NoEntities,
-                    input.as_bytes(),
-                    std::io::sink(),
-                    BatchOptions::default(),
-                )
-                .unwrap();
-                assert_eq!(stats.decisions as usize, lines + 1);
-                start.elapsed().as_secs_f64()
-            })
-            .fold(f64::MAX, f64::min)
-    };
-    let (small, large) = (best(100_000), best(400_000));
-    assert!(
-        large / small <= 6.0,
-        "4x the input took {large} s against {small} s"
-    );
+        let (stats, took) = growth::time(|| {
+            evaluate_stream(
+                &policy,
+                &NoEntities,
+                input.as_bytes(),
+                std::io::sink(),
+                BatchOptions::default(),
+            )
+        });
+        assert_eq!(stats.unwrap().decisions as usize, lines + 1);
+        took
+    });
 }
 
 #[test]

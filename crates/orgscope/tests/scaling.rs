@@ -10,6 +10,7 @@ use orgscope::{Policy, Request};
 use std::time::{Duration, Instant};
 
 mod common;
+mod growth;
 
 // The fuzz targets' checks and the `big_inputs` expansion (fuzz/src/big.rs refers to `checks`).
 #[path = "../../../fuzz/src/big.rs"]
@@ -141,64 +142,62 @@ fn big_inputs_seeds_expand_to_megabytes_and_hold_every_invariant() {
 
 // ------------------------------------------------------------------------------------ scaling
 
-/// The fastest of a few runs of `f`: the least disturbed by the shared machine.
-fn min_time(f: &dyn Fn()) -> Duration {
-    (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-/// Fails when `run(4n)` costs more than 6× `run(n)`: linear and n log n pass, quadratic fails.
-fn assert_scales_linearly(what: &str, n: usize, run: impl Fn(usize)) {
-    let small = min_time(&|| run(n));
-    let big = min_time(&|| run(4 * n));
-    let ratio = big.as_secs_f64() / small.as_secs_f64().max(1e-9);
-    eprintln!(
-        "{what}: {n} in {small:?}, {} in {big:?}: {ratio:.2}×",
-        4 * n
-    );
-    assert!(
-        ratio <= 6.0,
-        "{what} grows superlinearly: {ratio:.2}× for 4× the input"
-    );
-}
-
 #[test]
 #[ignore = "timing: run with cargo test --release -- --ignored"]
 fn org_chain_load_scales_linearly() {
-    assert_scales_linearly("org chain", 5_000, load_and_evaluate_chain);
+    growth::assert_linear("org chain", 5_000, |n| {
+        growth::time(|| load_and_evaluate_chain(n)).1
+    });
 }
 
 #[test]
 #[ignore = "timing: run with cargo test --release -- --ignored"]
 fn formatting_a_long_route_scales_linearly() {
-    assert_scales_linearly("one long route", 262_144, |n| {
-        format_bounded(&format!("route GET /{} -> query\n", "a".repeat(n)));
+    growth::assert_linear("one long route", 262_144, |n| {
+        let text = format!("route GET /{} -> query\n", "a".repeat(n));
+        growth::time(|| format_bounded(&text)).1
     });
 }
 
 #[test]
 #[ignore = "timing: run with cargo test --release -- --ignored"]
 fn formatting_many_routes_beside_a_long_one_scales_linearly() {
-    assert_scales_linearly("routes beside a long one", 2_000, |n| {
-        format_bounded(&long_and_short_routes(15 * n, n));
+    growth::assert_linear("routes beside a long one", 2_000, |n| {
+        let text = long_and_short_routes(15 * n, n);
+        growth::time(|| format_bounded(&text)).1
     });
 }
 
 #[test]
 #[ignore = "timing: run with cargo test --release -- --ignored"]
 fn loading_many_types_orgs_and_routes_scales_linearly() {
-    assert_scales_linearly("types, orgs and routes", 2_500, |n| {
+    growth::assert_linear("types, orgs and routes", 2_500, |n| {
         let text = common::many_types(n);
-        let policy = Policy::from_source("types.policy", &text).expect("the policy loads");
-        assert_eq!(
-            policy.type_name(&format!("t{}", n - 1)),
-            Some(&*format!("t{}", n - 1))
-        );
+        let (policy, took) = growth::time(|| Policy::from_source("types.policy", &text));
+        let last = format!("t{}", n - 1);
+        let policy = policy.expect("the policy loads");
+        assert_eq!(policy.type_name(&last), Some(last.as_str()));
+        took
     });
+}
+
+#[test]
+#[ignore = "timing: run with cargo test --release -- --ignored"]
+fn the_bar_fails_a_quadratic_cost() {
+    // The shape of a real regression: each new item compared with every item before it.
+    let quadratic = |n: usize| {
+        growth::time(|| {
+            let mut seen: Vec<String> = Vec::new();
+            for i in 0..n {
+                let item = std::hint::black_box(format!("o{i}"));
+                if !seen.contains(&item) {
+                    seen.push(item);
+                }
+            }
+            seen.len()
+        })
+        .1
+    };
+    let verdict = growth::linear("a list deduplicated by scanning", 1_000, quadratic);
+    assert!(verdict.is_err(), "a quadratic cost passed the bar");
 }
