@@ -224,9 +224,10 @@ fn timed(input: &str) -> f64 {
 fn a_300_kb_unfinished_document_is_answered_line_by_line_at_once() {
     let input = unfinished_document(100_000);
     assert!(input.len() > 300_000);
-    // Over two minutes before; about 0.3 s now in a test build.
+    // Over two minutes before; about 0.3 s now in a test build. The bar leaves room for a slow,
+    // shared CI machine running the other tests beside it (the scaling tier times the growth).
     let took = timed(&input);
-    assert!(took < Duration::from_secs(2).as_secs_f64(), "{took} s");
+    assert!(took < Duration::from_secs(20).as_secs_f64(), "{took} s");
 }
 
 const A: &str = "policies/aep-organization-id.policy";
