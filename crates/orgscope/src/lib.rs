@@ -72,7 +72,7 @@ pub use syntax::{ast, is_reserved, parse};
 pub struct ReadmeDoctests;
 
 pub use decision::{
-    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, TraceStep, VisibleOrgs,
+    Decision, DecisionError, Effect, ErrorCode, Label, LabelSource, Labels, TraceStep, VisibleOrgs,
     VisibleOrgsIter, Warning,
 };
 pub use eval::{EntityLookup, Found};

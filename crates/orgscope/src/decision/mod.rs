@@ -7,7 +7,9 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
+mod labels;
 mod visible;
+pub use labels::Labels;
 pub use visible::{VisibleOrgs, VisibleOrgsIter};
 
 /// Allow or deny.
@@ -47,7 +49,7 @@ pub struct Decision<'p> {
     /// Whether unlabeled records are visible (false on deny).
     pub include_unlabeled: bool,
     /// For creates (and relabeling updates): one label per object, in request order.
-    pub labels: Vec<Label<'p>>,
+    pub labels: Labels<'p>,
     /// Why the request was denied; empty on allow.
     pub errors: Vec<DecisionError<'p>>,
     /// Things worth knowing that did not change the outcome.
@@ -80,7 +82,7 @@ impl<'p> Decision<'p> {
             rule: self.rule.map(owned),
             visible_orgs: self.visible_orgs.map(VisibleOrgs::into_owned),
             include_unlabeled: self.include_unlabeled,
-            labels: self.labels.into_iter().map(Label::into_owned).collect(),
+            labels: self.labels.into_owned(),
             errors: self
                 .errors
                 .into_iter()
@@ -137,7 +139,7 @@ impl<'p> Decision<'p> {
         } else {
             b",\"include_unlabeled\":false,\"labels\":"
         });
-        json_list(out, &self.labels, |out, l| {
+        json_list(out, self.labels.iter(), |out, l| {
             out.extend_from_slice(b"{\"org\":");
             json_opt_str(out, l.org.as_deref());
             out.extend_from_slice(b",\"source\":");
@@ -199,7 +201,7 @@ impl<'p> Decision<'p> {
             rule: error.rule.clone(),
             visible_orgs: None,
             include_unlabeled: false,
-            labels: Vec::new(),
+            labels: Labels::new(),
             errors: vec![error],
             warnings: Vec::new(),
             trace: None,

@@ -3,14 +3,14 @@
 use super::{org_name, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::Org;
 use crate::compile::{FieldPath, ObjectType, RuleId};
-use crate::decision::{ErrorCode, Label, LabelSource};
+use crate::decision::{ErrorCode, Label, LabelSource, Labels};
 use crate::eval::lookup::{self, Found};
 use crate::json::Json;
 use crate::request::Text;
 use crate::syntax::ast::FallbackSource;
 
 impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
-    pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
+    pub(super) fn create(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Labels<'p>> {
         let objects = self.objects(target)?;
         if let Some(org) = scope.endpoint_org {
             let label = Label {
@@ -18,11 +18,11 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 source: LabelSource::Explicit,
                 from: None,
             };
-            return Ok(vec![label; objects.len()]);
+            return Ok(std::iter::repeat_n(label, objects.len()).collect());
         }
         let (_, ty) = self.object_type(target)?;
         let many = target.route.is_some_and(|r| r.objects.is_some());
-        let mut labels = Vec::with_capacity(objects.len());
+        let mut labels = Labels::with_capacity(objects.len());
         for (i, obj) in objects.iter().enumerate() {
             match self.label_one(ty, obj, scope) {
                 Ok(l) => labels.push(l),
@@ -176,7 +176,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         ty: &'r ObjectType,
         current: Option<Org<'r>>,
         scope: &Scope<'r>,
-    ) -> Res<Vec<Label<'p>>> {
+    ) -> Res<Labels<'p>> {
         let body = self.body();
         let mut new_parent = false;
         for inh in &ty.inherits {
@@ -205,14 +205,14 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 return Ok(self.moved(current, new, *rule, LabelSource::Explicit, None));
             }
             if self.cleared(f, body) && current.is_some() {
-                return self.declassify(ty, f, *rule).map(|l| vec![l]);
+                return self.declassify(ty, f, *rule).map(Labels::from);
             }
         }
         Ok(match inherited {
             Some((org, from, rule)) => {
                 self.moved(current, org, rule, LabelSource::Inherited, Some(from))
             }
-            None => Vec::new(),
+            None => Labels::new(),
         })
     }
 
@@ -224,15 +224,15 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
         rule: RuleId,
         source: LabelSource,
         from: Option<String>,
-    ) -> Vec<Label<'p>> {
+    ) -> Labels<'p> {
         if Some(new) == current {
-            return Vec::new();
+            return Labels::new();
         }
         let p = self.p;
         self.trace.decide(rule, "relabel", || {
             format!("moves the object to `{}`", org_name(p, new))
         });
-        vec![self.label(new, source, from)]
+        self.label(new, source, from).into()
     }
 
     /// Clearing the label of a labeled object is a relabel to "unlabeled" (visible to every

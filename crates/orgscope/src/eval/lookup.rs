@@ -2,7 +2,7 @@
 
 use super::{Ctx, Deny, Res, Scope, Target};
 use crate::compile::{RuleId, TypeIdx};
-use crate::decision::{ErrorCode, Label};
+use crate::decision::{ErrorCode, Labels};
 use crate::request::{Entity, Text};
 use crate::syntax::ast::Action;
 use rustc_hash::FxHashMap;
@@ -164,7 +164,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
     }
 
     /// Read, update or delete of one object: allowed only when it is visible.
-    pub(super) fn by_id(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Vec<Label<'p>>> {
+    pub(super) fn by_id(&mut self, target: &Target<'r>, scope: &Scope<'r>) -> Res<Labels<'p>> {
         let (t, ty) = self.object_type(target)?;
         let route = target.route.ok_or_else(|| {
             Deny::invalid(
@@ -211,7 +211,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             format!("{} `{id}` is visible", ty.name)
         });
         if target.action != Some(Action::Update) || ty.shared {
-            return Ok(Vec::new());
+            return Ok(Labels::new());
         }
         self.relabel(ty, current, scope)
     }

@@ -15,7 +15,7 @@ mod trace;
 
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, EndpointRule, RouteRule, RuleId, Segments, TypeIdx};
-use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Label, VisibleOrgs};
+use crate::decision::{Decision, DecisionError, Effect, ErrorCode, Labels, VisibleOrgs};
 use crate::request::{Request, Text, User};
 use crate::syntax::ast::{Action, Method};
 use std::borrow::Cow;
@@ -75,7 +75,7 @@ struct Target<'r> {
 /// What an allowed request may see (None when not org-scoped) and the labels it gives.
 struct Allowed<'p, 'r> {
     visible: Option<OrgSet<'r>>,
-    labels: Vec<Label<'p>>,
+    labels: Labels<'p>,
 }
 
 /// The outcome of one evaluation: what the request does (as far as it was worked out) and
@@ -339,7 +339,7 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
             return Err(self.nothing_visible());
         }
         let labels = match target.action {
-            None | Some(Action::Query) => Vec::new(),
+            None | Some(Action::Query) => Labels::new(),
             Some(Action::Create) => self.create(target, &scope)?,
             Some(Action::Read | Action::Update | Action::Delete) => self.by_id(target, &scope)?,
         };

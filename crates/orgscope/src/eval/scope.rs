@@ -3,7 +3,7 @@
 use super::{org_name, Allowed, Ctx, Deny, Res, Scope, Target};
 use crate::compile::orgset::{Org, OrgSet};
 use crate::compile::{Compiled, HeaderRule, RuleId};
-use crate::decision::{ErrorCode, Label, LabelSource};
+use crate::decision::{ErrorCode, Label, LabelSource, Labels};
 use crate::request::{Text, User};
 use crate::syntax::ast::{Action, DisabledMode, Role};
 
@@ -112,16 +112,14 @@ impl<'p: 'r, 'r, S: Text> Ctx<'p, 'r, S> {
                 } else {
                     LabelSource::None
                 };
-                vec![
-                    Label {
-                        org: None,
-                        source,
-                        from: None,
-                    };
-                    n
-                ]
+                let label = Label {
+                    org: None,
+                    source,
+                    from: None,
+                };
+                std::iter::repeat_n(label, n).collect()
             }
-            _ => Vec::new(),
+            _ => Labels::new(),
         };
         self.trace.decided = self.trace.decided.or(p.multi_org_rule);
         Ok(Allowed {
