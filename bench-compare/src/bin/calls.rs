@@ -1,11 +1,12 @@
-//! N orgscope decisions of one seed scenario in a loop, and nothing else: the program to run
-//! under `valgrind --tool=callgrind` for instructions per decision.
+//! N decisions of one seed scenario in a loop, and nothing else: the program to run under
+//! `valgrind --tool=callgrind` for instructions per decision.
 //!
 //! Usage: `calls SCENARIO PATH N` with SCENARIO `query`, `invoice`, `chain` or `users1000` (a
 //! user with 1,000 orgs in a 1,000-org directory, the scale runs' largest) and PATH
-//! `prebuilt` (`Policy::evaluate`), `principal` (`Policy::evaluate_as`) or `json`
-//! (`Policy::evaluate_json`). Per decision: (instructions at N2 − instructions at N1) / (N2 − N1),
-//! which takes the load and set-up out.
+//! `prebuilt` (`Policy::evaluate`), `principal` (`Policy::evaluate_as`), `json`
+//! (`Policy::evaluate_json`) or `cedar` (the application's one prebuilt Cedar call, as timed
+//! beside orgscope's `prebuilt`). Per decision: (instructions at N2 − instructions at N1) /
+//! (N2 − N1), which takes the load and set-up out.
 
 use bench_compare::{scale, zuora, World};
 use std::hint::black_box;
@@ -13,7 +14,7 @@ use std::hint::black_box;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [scenario, path, n] = &args[..] else {
-        eprintln!("usage: calls query|invoice|chain|users1000 prebuilt|principal|json N");
+        eprintln!("usage: calls query|invoice|chain|users1000 prebuilt|principal|json|cedar N");
         std::process::exit(2);
     };
     let (world, scenario) = match scenario.as_str() {
@@ -38,6 +39,7 @@ fn main() {
         "prebuilt" => Some(world.orgscope_eval(&p).is_allow()),
         "principal" => Some(world.orgscope_eval_principal(&p).is_allow()),
         "json" => Some(world.orgscope_eval_json(&p.json).is_allow()),
+        "cedar" => Some(world.cedar.eval(p.cedar.as_ref())),
         _ => None,
     };
     let mut allowed = 0u64;
